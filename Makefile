@@ -1,0 +1,72 @@
+# Easy Flow — shop-support assistant on Rasa Open Source 3.6.
+# `make run` talks to the assistant; `make test` checks everything. Both install
+# what they need first (quick when nothing changed).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 needs Python 3.10: pyenv's 3.10 if present, else python3.10 on PATH.
+PYTHON310 ?= $(shell (ls -d $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1) || true)
+ifeq ($(strip $(PYTHON310)),)
+PYTHON310 := $(shell command -v python3.10)
+endif
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(PYTHON310) -m uv
+export UV_PYTHON_DOWNLOADS := never
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore
+
+MODEL := models/easyflow.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) $(wildcard bot/*.py)
+NLU_MIN_ACCURACY ?= 0.85
+# data/tests holds held-out test data: never train on it.
+TRAIN_DATA := data/nlu data/rules data/stories
+
+.PHONY: help install run shell train test lint validate pytest test-nlu test-core clean
+
+help: ## Show the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml uv.lock
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (pyenv install 3.10) or set PYTHON310=/path/to/python3.10"; exit 1; }
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON310) -m pip install --quiet uv
+	$(UV) sync --frozen --python $(PYTHON310)
+	@touch $@
+
+install: $(BIN)/.installed ## Install the Python 3.10 environment from uv.lock
+
+$(MODEL): $(BIN)/.installed $(TRAINING_INPUTS)
+	$(BIN)/rasa train --data $(TRAIN_DATA) --fixed-model-name easyflow --out models
+	@touch $@
+
+train: $(MODEL) ## Train the model if the data changed
+
+run: $(MODEL) ## Run the assistant (Rasa + actions) on embedded defaults
+	@bash deploy/local/run.sh
+
+shell: $(MODEL) ## Chat with the assistant in the terminal
+	@bash deploy/local/run.sh shell
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+validate: $(BIN)/.installed
+	$(BIN)/rasa data validate --data $(TRAIN_DATA)
+
+pytest: $(BIN)/.installed
+	$(BIN)/pytest -q
+
+test-nlu: $(MODEL)
+	$(BIN)/rasa test nlu --nlu data/tests/nlu -m $(MODEL) --out results/nlu
+	$(BIN)/python -m tests.nlu_gate results/nlu/intent_report.json $(NLU_MIN_ACCURACY)
+
+test-core: $(MODEL)
+	$(BIN)/rasa test core --stories data/tests/stories -m $(MODEL) --out results/core --fail-on-prediction-errors
+
+test: lint validate pytest test-nlu test-core ## Lint, validate, unit tests, train, NLU and conversation tests
+
+clean: ## Remove the environment, models and local data
+	rm -rf $(VENV) models/*.tar.gz var results

@@ -1,0 +1,159 @@
+"""The order-source interface and the typed results actions map to responses."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+
+
+class OrderState(str, Enum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+    @property
+    def can_cancel(self) -> bool:
+        return self in (OrderState.AWAITING_PAYMENT, OrderState.PROCESSING)
+
+    @property
+    def can_change_delivery(self) -> bool:
+        return self in (OrderState.AWAITING_PAYMENT, OrderState.PROCESSING)
+
+
+class ReturnState(str, Enum):
+    REQUESTED = "requested"
+    RECEIVED = "received"
+    REJECTED = "rejected"
+
+
+class RefundState(str, Enum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    sku: str
+    title_ru: str
+    title_en: str
+    size: str | None
+    color: str | None
+    quantity: int
+    price: int
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    channel: str  # wildberries, ozon, shop
+    state: OrderState
+    created_at: datetime
+    expected_delivery: date | None
+    delivered_at: datetime | None
+    total: int
+    currency: str
+    paid: bool
+    address: str
+    carrier: str | None
+    tracking_number: str | None
+    items: tuple[OrderItem, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    return_id: str
+    order_id: str
+    state: ReturnState
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund_id: str
+    order_id: str
+    amount: int
+    currency: str
+    state: RefundState
+    created_at: datetime
+    expected_by: date | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StockLine:
+    size: str | None
+    color: str | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Product:
+    sku: str
+    title_ru: str
+    title_en: str
+    price: int
+    currency: str
+    stock: tuple[StockLine, ...]
+
+    def available(self, size: str | None, color: str | None) -> tuple[StockLine, ...]:
+        """Stock lines with goods left that match the size and colour, if given."""
+        return tuple(
+            line
+            for line in self.stock
+            if line.quantity > 0
+            and (size is None or (line.size or "").lower() == size.lower())
+            and (color is None or (line.color or "").lower() == color.lower())
+        )
+
+
+class OrderSourceError(RuntimeError):
+    """The order source cannot answer now (network, credentials, broken store)."""
+
+
+class OrderNotChangeable(ValueError):
+    """The order's state does not allow the change; carries the state."""
+
+    def __init__(self, state: OrderState) -> None:
+        super().__init__(f"order is {state.value}")
+        self.state = state
+
+
+class OrderSource(abc.ABC):
+    """Where orders come from. Methods raise ``OrderSourceError`` when unreachable."""
+
+    @abc.abstractmethod
+    async def get_order(self, order_id: str) -> Order | None:
+        """The order with this canonical number, or ``None`` when there is none."""
+
+    @abc.abstractmethod
+    async def cancel_order(self, order_id: str) -> Order:
+        """Cancels; a paid order gets a pending refund. Raises ``OrderNotChangeable``."""
+
+    @abc.abstractmethod
+    async def change_address(self, order_id: str, address: str) -> Order:
+        """Changes the delivery address. Raises ``OrderNotChangeable``."""
+
+    @abc.abstractmethod
+    async def start_return(self, order_id: str) -> ReturnRequest:
+        """Opens a return for a delivered order (eligibility is the caller's job)."""
+
+    @abc.abstractmethod
+    async def get_returns(self, order_id: str) -> list[ReturnRequest]:
+        """Returns opened for the order, newest first."""
+
+    @abc.abstractmethod
+    async def get_refunds(self, order_id: str) -> list[Refund]:
+        """Refunds for the order, newest first."""
+
+    @abc.abstractmethod
+    async def find_products(self, query: str) -> list[Product]:
+        """Products whose name matches the shopper's words, best first."""
+
+    @abc.abstractmethod
+    async def mark_paid(self, order_id: str) -> Order:
+        """Records a confirmed payment (called by a payment provider)."""

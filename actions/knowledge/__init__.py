@@ -1,0 +1,1 @@
+"""Answers from the merchant's own documents in ``data/knowledge/<language>/*.md``."""

@@ -1,0 +1,114 @@
+"""BM25 retrieval over the knowledge base, with Russian and English stemming.
+
+Each ``## heading`` section of a markdown file is one passage; the heading is
+repeated in the index (it is usually the question the passage answers). The index is
+built once per process and rebuilt when a file changes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from actions.integrations.catalog import stems
+
+# Words that carry no meaning for matching a question to a passage.
+_STOP = set(
+    stems(
+        "и в во на с со к ко по за из у о об от до для не ни ли же бы а но или что как "
+        "какой какая какие где когда мне меня мой моя мы вы вас вам ваш ваша это есть "
+        "можно ли ещё еще уже я ты он она они там тут так да нет подскажите скажите "
+        "пожалуйста здравствуйте привет "
+        "the a an and or of to in on for is are do does can i you we my your it this "
+        "that with be have has what how when where which please hi hello there"
+    )
+)
+_HEADING = re.compile(r"^##\s+(.+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Passage:
+    source: str  # e.g. "ru/delivery.md#Сколько стоит доставка?"
+    language: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float
+
+
+def _terms(text: str) -> list[str]:
+    return [term for term in stems(text) if term not in _STOP and len(term) > 1]
+
+
+def load_passages(root: Path) -> list[Passage]:
+    passages = []
+    for path in sorted(root.glob("*/*.md")):
+        language = path.parent.name
+        text = path.read_text("utf-8")
+        heads = list(_HEADING.finditer(text))
+        for index, head in enumerate(heads):
+            end = heads[index + 1].start() if index + 1 < len(heads) else len(text)
+            body = text[head.end() : end].strip()
+            if body:
+                title = head.group(1).strip()
+                passages.append(
+                    Passage(f"{language}/{path.name}#{title}", language, title, body)
+                )
+    return passages
+
+
+class KnowledgeIndex:
+    """Okapi BM25 (k1=1.2, b=0.75) over stemmed passage terms, per language."""
+
+    def __init__(self, passages: list[Passage], k1: float = 1.2, b: float = 0.75) -> None:
+        self.passages = passages
+        self.k1, self.b = k1, b
+        self._docs = [
+            Counter(_terms(f"{p.title} {p.title} {p.text}")) for p in passages
+        ]
+        self._lengths = [sum(doc.values()) for doc in self._docs]
+        self._avg = {
+            lang: (
+                sum(n for n, p in zip(self._lengths, passages) if p.language == lang)
+                / max(1, sum(1 for p in passages if p.language == lang))
+            )
+            for lang in {p.language for p in passages}
+        }
+        self._df: dict[str, Counter[str]] = {}
+        for doc, passage in zip(self._docs, passages):
+            self._df.setdefault(passage.language, Counter()).update(doc.keys())
+        self._count = Counter(p.language for p in passages)
+
+    @classmethod
+    def from_dir(cls, root: Path) -> KnowledgeIndex:
+        return cls(load_passages(root))
+
+    def search(self, question: str, language: str, limit: int = 3) -> list[Hit]:
+        query = set(_terms(question))
+        if not query or language not in self._count:
+            return []
+        total = self._count[language]
+        df = self._df[language]
+        hits = []
+        for doc, length, passage in zip(self._docs, self._lengths, self.passages):
+            if passage.language != language:
+                continue
+            score = 0.0
+            for term in query:
+                tf = doc.get(term, 0)
+                if not tf:
+                    continue
+                idf = math.log(1 + (total - df[term] + 0.5) / (df[term] + 0.5))
+                norm = tf + self.k1 * (1 - self.b + self.b * length / self._avg[language])
+                score += idf * tf * (self.k1 + 1) / norm
+            if score > 0:
+                hits.append(Hit(passage, score))
+        hits.sort(key=lambda hit: -hit.score)
+        return hits[:limit]

@@ -1,0 +1,235 @@
+"""The order form and what happens once it has an order number.
+
+One form (``order_form``) collects the order number for every order request: status,
+cancel, change delivery, return, refund, pay. The ``order_request`` slot, set from
+the intent, says which; a shopper who changes their mind mid-form only changes that
+slot. ``action_handle_order_request`` then answers from the order source.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import language
+from actions.context import Turn
+from actions.integrations.base import (
+    Order,
+    OrderNotChangeable,
+    OrderSourceError,
+    OrderState,
+)
+from actions.payment import handle_pay
+from actions.returns import handle_refund, handle_return
+from actions.services import get_services
+from bot.order_ids import find_in_text, normalize
+
+logger = logging.getLogger(__name__)
+
+ORDER_ID = "order_id"
+ATTEMPTS = "order_id_attempts"
+ADDRESS = "delivery_address"
+REQUEST = "order_request"
+PENDING = "pending"
+_MIN_ADDRESS = re.compile(r"(?=.*\d)(?=.*[^\W\d_]{3,}).{8,}", re.DOTALL)
+_DIGITS = re.compile(r"\S*\d\S*")
+
+
+def _attempts(tracker: Tracker) -> int:
+    return int(tracker.get_slot(ATTEMPTS) or 0)
+
+
+class ValidateOrderForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_order_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        services = get_services()
+        if _attempts(tracker) >= services.settings.max_order_id_attempts:
+            return []  # give up: action_handle_order_request offers a human
+        slots = [slot for slot in domain_slots if slot != ADDRESS]
+        order_id = tracker.get_slot(ORDER_ID)
+        if tracker.get_slot(REQUEST) == "change_delivery" and order_id:
+            try:
+                order = await services.orders.get_order(order_id)
+            except OrderSourceError:
+                order = None
+            if order is not None and order.state.can_change_delivery:
+                slots.append(ADDRESS)
+        return slots
+
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Takes a bare answer ("45871", "A-12") when the bot asked for a number.
+
+        Whatever looks like a number is passed on to validation, which explains
+        what is wrong with it; a message without digits is left to other intents.
+        """
+        if tracker.get_slot("requested_slot") != ORDER_ID:
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        if find_in_text(text):
+            return {}  # the entity mapping has it already
+        candidates = _DIGITS.findall(text)
+        return {ORDER_ID: candidates[0]} if candidates else {}
+
+    async def validate_order_id(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        services = get_services()
+        order_id = normalize(value, allow_short=True)
+        if order_id is None:
+            dispatcher.utter_message(response="utter_order_id_invalid", raw=str(value))
+            return {ORDER_ID: None, ATTEMPTS: _attempts(tracker) + 1}
+        try:
+            order = await services.orders.get_order(order_id.value)
+        except OrderSourceError:
+            logger.exception("orders.source_failed", extra={"order_id": order_id.value})
+            dispatcher.utter_message(response="utter_order_source_unavailable")
+            return {ORDER_ID: None, ATTEMPTS: services.settings.max_order_id_attempts}
+        if order is None:
+            dispatcher.utter_message(
+                response="utter_order_not_found", order_id=order_id.value
+            )
+            return {ORDER_ID: None, ATTEMPTS: _attempts(tracker) + 1}
+        return {ORDER_ID: order.order_id, ATTEMPTS: 0}
+
+    async def validate_delivery_address(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        address = " ".join(str(value or "").split())
+        if not _MIN_ADDRESS.match(address):
+            dispatcher.utter_message(response="utter_address_invalid")
+            return {ADDRESS: None}
+        return {ADDRESS: address}
+
+
+class ActionHandleOrderRequest(Action):
+    def name(self) -> str:
+        return "action_handle_order_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        services = get_services()
+        turn = Turn(dispatcher, tracker, services, language(tracker))
+        order_id = tracker.get_slot(ORDER_ID)
+        if not order_id:
+            turn.say("utter_order_id_give_up")
+            return [SlotSet(ATTEMPTS, 0), SlotSet(PENDING, "handoff:order_id")]
+        try:
+            order = await services.orders.get_order(order_id)
+            if order is None:
+                turn.say("utter_order_not_found", order_id=order_id)
+                return [SlotSet(ORDER_ID, None)]
+            request = tracker.get_slot(REQUEST) or "status"
+            handler = _HANDLERS.get(request, handle_status)
+            return await handler(order, turn)
+        except OrderSourceError:
+            logger.exception("orders.source_failed", extra={"order_id": order_id})
+            turn.say("utter_order_source_unavailable")
+            return []
+
+
+async def handle_status(order: Order, turn: Turn) -> list[EventType]:
+    turn.say(
+        f"utter_order_status_{order.state.value}",
+        order_id=order.order_id,
+        eta=turn.date(order.expected_delivery),
+        delivered=turn.date(order.delivered_at),
+        total=turn.money(order.total, order.currency),
+        carrier=order.carrier or "—",
+        tracking=order.tracking_number or "—",
+        address=order.address,
+    )
+    return []
+
+
+async def handle_cancel(order: Order, turn: Turn) -> list[EventType]:
+    if order.state is OrderState.CANCELLED:
+        turn.say("utter_cancel_already_cancelled", order_id=order.order_id)
+        return []
+    if not order.state.can_cancel:
+        turn.say("utter_cancel_refused", order_id=order.order_id)
+        return []
+    turn.say(
+        "utter_confirm_cancel",
+        order_id=order.order_id,
+        total=turn.money(order.total, order.currency),
+    )
+    return [SlotSet(PENDING, f"cancel:{order.order_id}")]
+
+
+async def cancel_confirmed(order_id: str, turn: Turn) -> list[EventType]:
+    """The shopper said yes to "cancel order X?"."""
+    try:
+        order = await turn.services.orders.cancel_order(order_id)
+    except OrderNotChangeable:
+        turn.say("utter_cancel_refused", order_id=order_id)
+        return []
+    if order.paid:
+        refunds = await turn.services.orders.get_refunds(order.order_id)
+        expected = refunds[0].expected_by if refunds else None
+        turn.say(
+            "utter_order_cancelled_refund",
+            order_id=order.order_id,
+            amount=turn.money(order.total, order.currency),
+            refund_by=turn.date(expected),
+        )
+    else:
+        turn.say("utter_order_cancelled", order_id=order.order_id)
+    logger.info("orders.cancelled", extra={"order_id": order.order_id})
+    return []
+
+
+async def handle_change_delivery(order: Order, turn: Turn) -> list[EventType]:
+    if not order.state.can_change_delivery:
+        turn.say(
+            "utter_change_delivery_refused",
+            order_id=order.order_id,
+            address=order.address,
+        )
+        return []
+    address = turn.tracker.get_slot(ADDRESS)
+    if not address:
+        turn.say("utter_address_invalid")
+        return []
+    try:
+        order = await turn.services.orders.change_address(order.order_id, address)
+    except OrderNotChangeable:
+        turn.say("utter_change_delivery_refused", order_id=order.order_id,
+                 address=order.address)
+        return [SlotSet(ADDRESS, None)]
+    turn.say("utter_delivery_changed", order_id=order.order_id, address=order.address)
+    return [SlotSet(ADDRESS, None)]
+
+
+_HANDLERS = {
+    "status": handle_status,
+    "cancel": handle_cancel,
+    "change_delivery": handle_change_delivery,
+    "return": handle_return,
+    "refund": handle_refund,
+    "pay": handle_pay,
+}

@@ -1,0 +1,58 @@
+"""Yes/no answers to the question the bot asked last.
+
+Actions that ask a yes/no question set the ``pending`` slot (``cancel:<order>``,
+``handoff:<reason>``). The answer only counts if it comes right after the question:
+a "yes" three turns later never cancels an order.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import language
+from actions.context import Turn
+from actions.orders import PENDING, cancel_confirmed
+from actions.services import get_services
+from actions.support import start_handoff
+
+
+def fresh_pending(tracker: Tracker) -> str | None:
+    """The pending question, if it was set after the shopper's previous message."""
+    user_messages = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            user_messages += 1
+            if user_messages > 1:
+                return None
+        elif event.get("event") == "slot" and event.get("name") == PENDING:
+            return event.get("value")
+    return None
+
+
+class ActionResolvePending(Action):
+    def name(self) -> str:
+        return "action_resolve_pending"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        turn = Turn(dispatcher, tracker, get_services(), language(tracker))
+        pending = fresh_pending(tracker)
+        said_yes = tracker.get_intent_of_latest_message() == "affirm"
+        events: list[EventType] = [SlotSet(PENDING, None)]
+        if not pending:
+            turn.say("utter_how_can_help")
+            return events
+        kind, _, subject = pending.partition(":")
+        if kind == "cancel":
+            if said_yes:
+                return events + await cancel_confirmed(subject, turn)
+            turn.say("utter_cancel_kept", order_id=subject)
+            return events
+        if kind == "handoff" and said_yes:
+            return events + await start_handoff(turn, reason=subject or "offered")
+        turn.say("utter_how_can_help")
+        return events

@@ -1,0 +1,82 @@
+"""Returns (eligibility by the shop's return window) and refund status."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from rasa_sdk.events import EventType
+
+from actions.context import Turn
+from actions.integrations.base import Order, OrderState, RefundState, ReturnState
+
+logger = logging.getLogger(__name__)
+
+
+async def handle_return(order: Order, turn: Turn) -> list[EventType]:
+    orders = turn.services.orders
+    window = turn.services.settings.return_window_days
+    open_returns = [
+        r for r in await orders.get_returns(order.order_id)
+        if r.state is not ReturnState.REJECTED
+    ]
+    if open_returns:
+        existing = open_returns[0]
+        turn.say(
+            f"utter_return_exists_{existing.state.value}",
+            order_id=order.order_id,
+            return_id=existing.return_id,
+            created=turn.date(existing.created_at),
+        )
+        return []
+    if order.state is not OrderState.DELIVERED or order.delivered_at is None:
+        turn.say("utter_return_not_delivered", order_id=order.order_id)
+        return []
+    deadline = order.delivered_at + timedelta(days=window)
+    if datetime.now() > deadline:
+        turn.say(
+            "utter_return_window_expired",
+            order_id=order.order_id,
+            delivered=turn.date(order.delivered_at),
+            window=window,
+        )
+        return []
+    request = await orders.start_return(order.order_id)
+    logger.info("returns.started", extra={"order_id": order.order_id,
+                                          "return_id": request.return_id})
+    turn.say(
+        "utter_return_started",
+        order_id=order.order_id,
+        return_id=request.return_id,
+        deadline=turn.date(deadline),
+        amount=turn.money(order.total, order.currency),
+    )
+    return []
+
+
+async def handle_refund(order: Order, turn: Turn) -> list[EventType]:
+    refunds = await turn.services.orders.get_refunds(order.order_id)
+    if not refunds:
+        returns = await turn.services.orders.get_returns(order.order_id)
+        if returns and returns[0].state is ReturnState.REQUESTED:
+            turn.say("utter_refund_after_return", order_id=order.order_id,
+                     return_id=returns[0].return_id)
+        else:
+            turn.say("utter_refund_none", order_id=order.order_id)
+        return []
+    refund = refunds[0]
+    if refund.state is RefundState.COMPLETED:
+        turn.say(
+            "utter_refund_completed",
+            order_id=order.order_id,
+            amount=turn.money(refund.amount, refund.currency),
+            completed=turn.date(refund.completed_at),
+        )
+    else:
+        turn.say(
+            "utter_refund_pending",
+            order_id=order.order_id,
+            amount=turn.money(refund.amount, refund.currency),
+            refund_by=turn.date(refund.expected_by),
+        )
+    return []

@@ -1,0 +1,59 @@
+"""One lazy factory for everything actions talk to, built from ``Settings`` once.
+
+Nothing touches the disk or network at import time: the first action that needs a
+service builds them all. Tests build their own ``Services`` with ``configure``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+
+from actions.integrations.base import OrderSource
+from actions.integrations.demo_store import DemoStore
+from actions.knowledge.retrieval import KnowledgeIndex
+from actions.payments.base import PaymentProvider
+from actions.payments.demo import DemoPaymentProvider
+from actions.settings import Settings
+from actions.support_log import SupportLog
+
+
+@dataclass
+class Services:
+    settings: Settings
+    orders: OrderSource
+    payments: PaymentProvider
+    support: SupportLog
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        store = DemoStore(settings.demo_store_path)
+        store.ensure_ready()
+        payments = DemoPaymentProvider(
+            settings.data_dir / "demo_payments.sqlite", settings.public_url, store
+        )
+        return cls(settings, store, payments, SupportLog(settings.support_log_path))
+
+    @cached_property
+    def knowledge(self) -> KnowledgeIndex:
+        return KnowledgeIndex.from_dir(self.settings.knowledge_dir)
+
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def get_services() -> Services:
+    global _services
+    with _lock:
+        if _services is None:
+            _services = Services.from_settings(Settings.from_env())
+        return _services
+
+
+def configure(services: Services | None) -> None:
+    """Replaces the process-wide services (start-up and tests)."""
+    global _services
+    with _lock:
+        _services = services

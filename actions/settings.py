@@ -1,0 +1,127 @@
+"""Settings of the action server: read once from the environment, validated at start.
+
+Every variable is documented in ``.env.example``. A missing or invalid value stops
+start-up with a ``SettingsError`` that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A variable is missing or invalid; the message names it."""
+
+
+class Environment(str, Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Environment
+    data_dir: Path
+    demo_store_path: Path
+    support_log_path: Path
+    knowledge_dir: Path
+    order_source: str
+    payment_provider: str
+    public_url: str
+    actions_host: str
+    actions_port: int
+    return_window_days: int
+    max_order_id_attempts: int
+    default_language: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        reader = _Reader(env)
+        environment = reader.choice(
+            "EASYFLOW_ENV", [e.value for e in Environment], Environment.DEVELOPMENT.value
+        )
+        data_dir = reader.path("EASYFLOW_DATA_DIR", PROJECT_ROOT / "var")
+        settings = cls(
+            environment=Environment(environment),
+            data_dir=data_dir,
+            demo_store_path=reader.path(
+                "EASYFLOW_DEMO_STORE_PATH", data_dir / "demo_store.sqlite"
+            ),
+            support_log_path=reader.path(
+                "EASYFLOW_SUPPORT_LOG_PATH", data_dir / "support.sqlite"
+            ),
+            knowledge_dir=reader.path(
+                "EASYFLOW_KNOWLEDGE_DIR", PROJECT_ROOT / "data" / "knowledge"
+            ),
+            order_source=reader.choice("EASYFLOW_ORDER_SOURCE", ["demo"], "demo"),
+            payment_provider=reader.choice("EASYFLOW_PAYMENT_PROVIDER", ["demo"], "demo"),
+            public_url=reader.url("EASYFLOW_PUBLIC_URL", "http://localhost:5055"),
+            actions_host=reader.text("EASYFLOW_ACTIONS_HOST", "0.0.0.0"),
+            actions_port=reader.integer("EASYFLOW_ACTIONS_PORT", 5055, 1, 65535),
+            return_window_days=reader.integer("EASYFLOW_RETURN_WINDOW_DAYS", 14, 1, 365),
+            max_order_id_attempts=reader.integer(
+                "EASYFLOW_MAX_ORDER_ID_ATTEMPTS", 3, 1, 10
+            ),
+            default_language=reader.choice("EASYFLOW_DEFAULT_LANGUAGE", ["ru", "en"], "ru"),
+        )
+        if not settings.knowledge_dir.is_dir():
+            raise SettingsError(
+                f"EASYFLOW_KNOWLEDGE_DIR: {settings.knowledge_dir} is not a directory"
+            )
+        if settings.environment is Environment.PRODUCTION and (
+            "localhost" in settings.public_url or "127.0.0.1" in settings.public_url
+        ):
+            raise SettingsError(
+                "EASYFLOW_PUBLIC_URL: production needs the public address shoppers "
+                f"can open, not {settings.public_url}"
+            )
+        return settings
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def _raw(self, name: str) -> str | None:
+        value = self.env.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        return self._raw(name) or default
+
+    def path(self, name: str, default: Path) -> Path:
+        raw = self._raw(name)
+        return Path(raw).expanduser() if raw else default
+
+    def choice(self, name: str, allowed: list[str], default: str) -> str:
+        value = (self._raw(name) or default).lower()
+        if value not in allowed:
+            raise SettingsError(f"{name}: '{value}' is not one of {', '.join(allowed)}")
+        return value
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: '{raw}' is not a whole number") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{name}: {value} is outside {low}..{high}")
+        return value
+
+    def url(self, name: str, default: str) -> str:
+        value = self._raw(name) or default
+        if not value.startswith(("http://", "https://")):
+            raise SettingsError(f"{name}: '{value}' must start with http:// or https://")
+        return value.rstrip("/")

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs the Rasa server and the action server together on embedded defaults.
+#   bash deploy/local/run.sh         # REST channel + HTTP API on :5005
+#   bash deploy/local/run.sh shell   # terminal chat
+# Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+BIN=.venv/bin
+RASA_PORT=${EASYFLOW_RASA_PORT:-5005}
+ACTIONS_PORT=${EASYFLOW_ACTIONS_PORT:-5055}
+MODEL=${EASYFLOW_MODEL:-models/easyflow.tar.gz}
+mkdir -p var/log
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "Easy Flow stopped."
+}
+trap stop INT TERM EXIT
+
+wait_for() {  # url, name, pid
+  for _ in $(seq 1 120); do
+    if curl -fsS "$1" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "$2 failed to start; see var/log/$2.log:" >&2
+      tail -n 20 "var/log/$2.log" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  echo "$2 did not answer within 60 s" >&2
+  exit 1
+}
+
+EASYFLOW_ACTIONS_PORT=$ACTIONS_PORT $BIN/python -m actions.server >var/log/actions.log 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$ACTIONS_PORT/health" actions "${pids[-1]}"
+
+if [ "${1:-}" = "shell" ]; then
+  $BIN/rasa shell -m "$MODEL" --endpoints endpoints.yml
+  exit 0
+fi
+
+$BIN/rasa run -m "$MODEL" --enable-api --interface 127.0.0.1 --port "$RASA_PORT" \
+  --endpoints endpoints.yml --credentials credentials.yml --cors "*" \
+  >var/log/rasa.log 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$RASA_PORT/status" rasa "${pids[-1]}"
+
+cat <<MSG
+
+  Easy Flow is running.
+    Chat (REST):  curl -s localhost:$RASA_PORT/webhooks/rest/webhook \\
+                    -d '{"sender":"me","message":"где мой заказ A-10234"}'
+    HTTP API:     http://localhost:$RASA_PORT/status
+    Pay pages:    http://localhost:$ACTIONS_PORT/pay/<id> (links come in the chat)
+    Logs:         var/log/rasa.log, var/log/actions.log
+
+  Demo orders to try:
+    A-10234          in transit           48213307-0051-1  delivered, returnable
+    3728419056       paid, cancellable    A-10240          awaiting payment
+    #45871           return window over   A-10235          cancelled, refund pending
+    A-10236          at the pickup point  59120044-0007-1  returned, refunded
+
+  Press Ctrl-C to stop.
+MSG
+wait "${pids[@]}"
