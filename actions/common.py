@@ -7,8 +7,8 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.language import ENGLISH, conversation_language
 from actions.services import get_services
+from bot.language import ENGLISH, conversation_language
 
 
 def language(tracker: Tracker) -> str:

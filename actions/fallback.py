@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -43,4 +43,4 @@ class ActionLlmFallback(Action):
             return []
         logger.info("fallback.no_answer", extra={"best": hits[0].score if hits else 0})
         turn.say("utter_default")
-        return [SlotSet("pending", "handoff:fallback")]
+        return []

@@ -137,7 +137,7 @@ class ActionHandleOrderRequest(Action):
         order_id = tracker.get_slot(ORDER_ID)
         if not order_id:
             turn.say("utter_order_id_give_up")
-            return [SlotSet(ATTEMPTS, 0), SlotSet(PENDING, "handoff:order_id")]
+            return [SlotSet(ATTEMPTS, 0)]
         try:
             order = await services.orders.get_order(order_id)
             if order is None:

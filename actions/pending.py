@@ -1,8 +1,10 @@
 """Yes/no answers to the question the bot asked last.
 
-Actions that ask a yes/no question set the ``pending`` slot (``cancel:<order>``,
-``handoff:<reason>``). The answer only counts if it comes right after the question:
-a "yes" three turns later never cancels an order.
+Two kinds of questions: "cancel order X?" sets the ``pending`` slot
+(``cancel:<order>``); "shall I call an operator?" is any response in
+``HANDOFF_OFFERS``, recognised from the bot's last messages. The answer only counts
+if it comes right after the question: a "yes" three turns later never cancels an
+order.
 """
 
 from __future__ import annotations
@@ -18,16 +20,30 @@ from actions.orders import PENDING, cancel_confirmed
 from actions.services import get_services
 from actions.support import start_handoff
 
+HANDOFF_OFFERS = frozenset(
+    {
+        "utter_offer_human",
+        "utter_default",
+        "utter_order_id_give_up",
+        "utter_payment_problem",
+    }
+)
+
 
 def fresh_pending(tracker: Tracker) -> str | None:
-    """The pending question, if it was set after the shopper's previous message."""
+    """The question asked since the shopper's previous message, if any."""
     user_messages = 0
     for event in reversed(tracker.events):
-        if event.get("event") == "user":
+        kind = event.get("event")
+        if kind == "user":
             user_messages += 1
             if user_messages > 1:
                 return None
-        elif event.get("event") == "slot" and event.get("name") == PENDING:
+        elif kind == "bot":
+            utter = (event.get("metadata") or {}).get("utter_action")
+            if utter in HANDOFF_OFFERS:
+                return f"handoff:{utter}"
+        elif kind == "slot" and event.get("name") == PENDING and event.get("value"):
             return event.get("value")
     return None
 
@@ -41,7 +57,7 @@ class ActionResolvePending(Action):
     ) -> list[EventType]:
         turn = Turn(dispatcher, tracker, get_services(), language(tracker))
         pending = fresh_pending(tracker)
-        said_yes = tracker.get_intent_of_latest_message() == "affirm"
+        said_yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
         events: list[EventType] = [SlotSet(PENDING, None)]
         if not pending:
             turn.say("utter_how_can_help")

@@ -61,18 +61,25 @@ class ActionProductAvailability(Action):
             return events + [SlotSet(PRODUCT, None)]
         product = products[0]
         title = product.title_en if turn.lang == "en" else product.title_ru
-        price = turn.money(product.price, product.currency)
-        wanted = " ".join(
-            part for part in (size, COLOR_NAMES[color][turn.lang] if color else None) if part
+        variant = " ".join(
+            part
+            for part in (size, COLOR_NAMES[color][turn.lang] if color else None)
+            if part
         )
+        item = f"{title}, {variant}" if variant else title
         if product.available(size, color):
             turn.say(
-                "utter_product_in_stock", product=title, variant=wanted or "—",
-                price=price, options=self._options(product, size, color, turn.lang),
+                "utter_product_in_stock",
+                item=item,
+                price=turn.money(product.price, product.currency),
             )
+            options = self._options(product, size, color, turn.lang)
+            if options:
+                turn.say("utter_product_options", options=options)
         elif size or color:
             turn.say(
-                "utter_product_out_of_stock", product=title, variant=wanted,
+                "utter_product_out_of_stock",
+                item=item,
                 options=self._options(product, None, None, turn.lang) or "—",
             )
         else:

@@ -59,4 +59,4 @@ class ActionRecordComplaint(Action):
         logger.info("support.complaint_recorded", extra={"ticket": ticket.ticket_id})
         turn.say("utter_complaint_recorded", ticket=ticket.ticket_id)
         turn.say("utter_offer_human")
-        return [SlotSet("pending", "handoff:complaint")]
+        return []

@@ -34,7 +34,13 @@ from actions.integrations.base import (
     StockLine,
 )
 from actions.integrations.catalog import stems
-from actions.integrations.seed import CATALOGUE, SHOWCASE, SOLD_OUT, at, generated_orders
+from actions.integrations.seed import (
+    CATALOGUE,
+    SHOWCASE,
+    SOLD_OUT,
+    at,
+    generated_orders,
+)
 
 logger = logging.getLogger(__name__)
 

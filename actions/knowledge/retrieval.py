@@ -76,13 +76,13 @@ class KnowledgeIndex:
         self._lengths = [sum(doc.values()) for doc in self._docs]
         self._avg = {
             lang: (
-                sum(n for n, p in zip(self._lengths, passages) if p.language == lang)
+                sum(n for n, p in zip(self._lengths, passages, strict=False) if p.language == lang)
                 / max(1, sum(1 for p in passages if p.language == lang))
             )
             for lang in {p.language for p in passages}
         }
         self._df: dict[str, Counter[str]] = {}
-        for doc, passage in zip(self._docs, passages):
+        for doc, passage in zip(self._docs, passages, strict=False):
             self._df.setdefault(passage.language, Counter()).update(doc.keys())
         self._count = Counter(p.language for p in passages)
 
@@ -97,7 +97,7 @@ class KnowledgeIndex:
         total = self._count[language]
         df = self._df[language]
         hits = []
-        for doc, length, passage in zip(self._docs, self._lengths, self.passages):
+        for doc, length, passage in zip(self._docs, self._lengths, self.passages, strict=False):
             if passage.language != language:
                 continue
             score = 0.0

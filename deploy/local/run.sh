@@ -22,7 +22,7 @@ stop() {
 trap stop INT TERM EXIT
 
 wait_for() {  # url, name, pid
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 480); do
     if curl -fsS "$1" >/dev/null 2>&1; then return 0; fi
     if ! kill -0 "$3" 2>/dev/null; then
       echo "$2 failed to start; see var/log/$2.log:" >&2
@@ -31,7 +31,7 @@ wait_for() {  # url, name, pid
     fi
     sleep 0.5
   done
-  echo "$2 did not answer within 60 s" >&2
+  echo "$2 did not answer within 240 s" >&2
   exit 1
 }
 
