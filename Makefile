@@ -24,7 +24,7 @@ NLU_MIN_ACCURACY ?= 0.85
 # data/tests holds held-out test data: never train on it.
 TRAIN_DATA := data/nlu data/rules data/stories
 
-.PHONY: help install run shell train test lint validate pytest test-nlu test-core clean
+.PHONY: help install run shell train test lint validate pytest test-nlu test-core test-e2e clean
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,7 +57,10 @@ validate: $(BIN)/.installed
 	$(BIN)/rasa data validate --data $(TRAIN_DATA)
 
 pytest: $(BIN)/.installed
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --ignore=tests/e2e
+
+test-e2e: $(MODEL)
+	$(BIN)/pytest -q tests/e2e
 
 test-nlu: $(MODEL)
 	$(BIN)/rasa test nlu --nlu data/tests/nlu -m $(MODEL) --out results/nlu
@@ -66,7 +69,7 @@ test-nlu: $(MODEL)
 test-core: $(MODEL)
 	$(BIN)/rasa test core --stories data/tests/stories -m $(MODEL) --out results/core --fail-on-prediction-errors
 
-test: lint validate pytest test-nlu test-core ## Lint, validate, unit tests, train, NLU and conversation tests
+test: lint validate pytest test-nlu test-core test-e2e ## Lint, validate, unit tests, train, NLU, conversation and end-to-end tests
 
 clean: ## Remove the environment, models and local data
 	rm -rf $(VENV) models/*.tar.gz var results

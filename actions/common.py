@@ -26,7 +26,9 @@ def format_date(value: date | datetime | None, lang: str) -> str:
         return "—"
     if isinstance(value, datetime):
         value = value.date()
-    return value.strftime("%b %d, %Y") if lang == ENGLISH else value.strftime("%d.%m.%Y")
+    return (
+        value.strftime("%b %d, %Y") if lang == ENGLISH else value.strftime("%d.%m.%Y")
+    )
 
 
 def format_money(amount: int, currency: str, lang: str) -> str:

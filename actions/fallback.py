@@ -37,8 +37,10 @@ class ActionLlmFallback(Action):
         hits = turn.services.knowledge.search(question, turn.lang, limit=1)
         if hits and hits[0].score >= MIN_SCORE:
             passage = hits[0].passage
-            logger.info("fallback.answered", extra={"source": passage.source,
-                                                    "score": round(hits[0].score, 2)})
+            logger.info(
+                "fallback.answered",
+                extra={"source": passage.source, "score": round(hits[0].score, 2)},
+            )
             turn.say("utter_knowledge_answer", title=passage.title, answer=passage.text)
             return []
         logger.info("fallback.no_answer", extra={"best": hits[0].score if hits else 0})

@@ -218,8 +218,11 @@ async def handle_change_delivery(order: Order, turn: Turn) -> list[EventType]:
     try:
         order = await turn.services.orders.change_address(order.order_id, address)
     except OrderNotChangeable:
-        turn.say("utter_change_delivery_refused", order_id=order.order_id,
-                 address=order.address)
+        turn.say(
+            "utter_change_delivery_refused",
+            order_id=order.order_id,
+            address=order.address,
+        )
         return [SlotSet(ADDRESS, None)]
     turn.say("utter_delivery_changed", order_id=order.order_id, address=order.address)
     return [SlotSet(ADDRESS, None)]

@@ -28,8 +28,10 @@ async def handle_pay(order: Order, turn: Turn) -> list[EventType]:
         logger.exception("payments.create_failed", extra={"order_id": order.order_id})
         turn.say("utter_payment_unavailable")
         return []
-    logger.info("payments.link_sent", extra={"order_id": order.order_id,
-                                             "payment_id": payment.payment_id})
+    logger.info(
+        "payments.link_sent",
+        extra={"order_id": order.order_id, "payment_id": payment.payment_id},
+    )
     turn.say(
         "utter_payment_link",
         order_id=order.order_id,

@@ -45,7 +45,9 @@ class ActionProductAvailability(Action):
         query = tracker.get_slot(PRODUCT) or ""
         # A new product in this message starts afresh: old size and colour go.
         fresh = latest_entity(tracker, PRODUCT) is not None
-        raw_size = latest_entity(tracker, SIZE) or (None if fresh else tracker.get_slot(SIZE))
+        raw_size = latest_entity(tracker, SIZE) or (
+            None if fresh else tracker.get_slot(SIZE)
+        )
         raw_color = latest_entity(tracker, COLOR) or (
             None if fresh else tracker.get_slot(COLOR)
         )
@@ -58,7 +60,7 @@ class ActionProductAvailability(Action):
             return events
         if not products:
             turn.say("utter_product_not_found", product=query)
-            return events + [SlotSet(PRODUCT, None)]
+            return [*events, SlotSet(PRODUCT, None)]
         product = products[0]
         title = product.title_en if turn.lang == "en" else product.title_ru
         variant = " ".join(

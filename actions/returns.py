@@ -17,7 +17,8 @@ async def handle_return(order: Order, turn: Turn) -> list[EventType]:
     orders = turn.services.orders
     window = turn.services.settings.return_window_days
     open_returns = [
-        r for r in await orders.get_returns(order.order_id)
+        r
+        for r in await orders.get_returns(order.order_id)
         if r.state is not ReturnState.REJECTED
     ]
     if open_returns:
@@ -42,8 +43,10 @@ async def handle_return(order: Order, turn: Turn) -> list[EventType]:
         )
         return []
     request = await orders.start_return(order.order_id)
-    logger.info("returns.started", extra={"order_id": order.order_id,
-                                          "return_id": request.return_id})
+    logger.info(
+        "returns.started",
+        extra={"order_id": order.order_id, "return_id": request.return_id},
+    )
     turn.say(
         "utter_return_started",
         order_id=order.order_id,
@@ -59,8 +62,11 @@ async def handle_refund(order: Order, turn: Turn) -> list[EventType]:
     if not refunds:
         returns = await turn.services.orders.get_returns(order.order_id)
         if returns and returns[0].state is ReturnState.REQUESTED:
-            turn.say("utter_refund_after_return", order_id=order.order_id,
-                     return_id=returns[0].return_id)
+            turn.say(
+                "utter_refund_after_return",
+                order_id=order.order_id,
+                return_id=returns[0].return_id,
+            )
         else:
             turn.say("utter_refund_none", order_id=order.order_id)
         return []

@@ -21,7 +21,9 @@ logger = logging.getLogger("actions.server")
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     try:
         settings = Settings.from_env()
         services = Services.from_settings(settings)
@@ -29,7 +31,9 @@ def main() -> int:
         print(f"Easy Flow actions: invalid setting: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"Easy Flow actions: cannot open the demo store: {error}", file=sys.stderr)
+        print(
+            f"Easy Flow actions: cannot open the demo store: {error}", file=sys.stderr
+        )
         return 2
     configure(services)
     app = create_app("actions")

@@ -45,7 +45,9 @@ class Settings:
         env = os.environ if env is None else env
         reader = _Reader(env)
         environment = reader.choice(
-            "EASYFLOW_ENV", [e.value for e in Environment], Environment.DEVELOPMENT.value
+            "EASYFLOW_ENV",
+            [e.value for e in Environment],
+            Environment.DEVELOPMENT.value,
         )
         data_dir = reader.path("EASYFLOW_DATA_DIR", PROJECT_ROOT / "var")
         settings = cls(
@@ -61,15 +63,21 @@ class Settings:
                 "EASYFLOW_KNOWLEDGE_DIR", PROJECT_ROOT / "data" / "knowledge"
             ),
             order_source=reader.choice("EASYFLOW_ORDER_SOURCE", ["demo"], "demo"),
-            payment_provider=reader.choice("EASYFLOW_PAYMENT_PROVIDER", ["demo"], "demo"),
+            payment_provider=reader.choice(
+                "EASYFLOW_PAYMENT_PROVIDER", ["demo"], "demo"
+            ),
             public_url=reader.url("EASYFLOW_PUBLIC_URL", "http://localhost:5055"),
             actions_host=reader.text("EASYFLOW_ACTIONS_HOST", "0.0.0.0"),
             actions_port=reader.integer("EASYFLOW_ACTIONS_PORT", 5055, 1, 65535),
-            return_window_days=reader.integer("EASYFLOW_RETURN_WINDOW_DAYS", 14, 1, 365),
+            return_window_days=reader.integer(
+                "EASYFLOW_RETURN_WINDOW_DAYS", 14, 1, 365
+            ),
             max_order_id_attempts=reader.integer(
                 "EASYFLOW_MAX_ORDER_ID_ATTEMPTS", 3, 1, 10
             ),
-            default_language=reader.choice("EASYFLOW_DEFAULT_LANGUAGE", ["ru", "en"], "ru"),
+            default_language=reader.choice(
+                "EASYFLOW_DEFAULT_LANGUAGE", ["ru", "en"], "ru"
+            ),
         )
         if not settings.knowledge_dir.is_dir():
             raise SettingsError(
@@ -123,5 +131,7 @@ class _Reader:
     def url(self, name: str, default: str) -> str:
         value = self._raw(name) or default
         if not value.startswith(("http://", "https://")):
-            raise SettingsError(f"{name}: '{value}' must start with http:// or https://")
+            raise SettingsError(
+                f"{name}: '{value}' must start with http:// or https://"
+            )
         return value.rstrip("/")

@@ -24,8 +24,10 @@ async def start_handoff(turn: Turn, reason: str) -> list[EventType]:
         turn.tracker.latest_message.get("text"),
         turn.lang,
     )
-    logger.info("support.handoff_requested", extra={"sender_id": turn.tracker.sender_id,
-                                                    "ticket": ticket.ticket_id})
+    logger.info(
+        "support.handoff_requested",
+        extra={"sender_id": turn.tracker.sender_id, "ticket": ticket.ticket_id},
+    )
     turn.say("utter_handoff", ticket=ticket.ticket_id)
     return [SlotSet("pending", None)]
 

@@ -35,7 +35,9 @@ class Ticket:
 
 
 class SupportLog:
-    def __init__(self, path: Path, clock: Callable[[], datetime] = datetime.now) -> None:
+    def __init__(
+        self, path: Path, clock: Callable[[], datetime] = datetime.now
+    ) -> None:
         self.path = Path(path)
         self.clock = clock
 
@@ -56,8 +58,14 @@ class SupportLog:
         await asyncio.to_thread(
             self._execute,
             "INSERT INTO complaints VALUES (?, ?, ?, ?, ?, ?)",
-            (ticket.ticket_id, sender_id, order_id, text, language,
-             ticket.created_at.isoformat()),
+            (
+                ticket.ticket_id,
+                sender_id,
+                order_id,
+                text,
+                language,
+                ticket.created_at.isoformat(),
+            ),
         )
         return ticket
 
@@ -68,8 +76,14 @@ class SupportLog:
         await asyncio.to_thread(
             self._execute,
             "INSERT INTO handoffs VALUES (?, ?, ?, ?, ?, 'waiting', ?)",
-            (ticket.ticket_id, sender_id, reason, last_message, language,
-             ticket.created_at.isoformat()),
+            (
+                ticket.ticket_id,
+                sender_id,
+                reason,
+                last_message,
+                language,
+                ticket.created_at.isoformat(),
+            ),
         )
         return ticket
 

@@ -72,13 +72,14 @@ class OrderIdExtractor(GraphComponent, EntityExtractorMixin):
             ]
             # Any other entity overlapping an order number is a model mistake.
             kept = [e for e in kept if not any(_overlaps(e, f) for f in found)]
-            merged = sorted(kept + found, key=lambda e: e.get(ENTITY_ATTRIBUTE_START, 0))
+            merged = sorted(
+                kept + found, key=lambda e: e.get(ENTITY_ATTRIBUTE_START, 0)
+            )
             message.set(ENTITIES, merged, add_to_output=True)
         return messages
 
 
 def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return (
-        a.get(ENTITY_ATTRIBUTE_START, 0) < b[ENTITY_ATTRIBUTE_END]
-        and b[ENTITY_ATTRIBUTE_START] < a.get(ENTITY_ATTRIBUTE_END, 0)
-    )
+    return a.get(ENTITY_ATTRIBUTE_START, 0) < b[ENTITY_ATTRIBUTE_END] and b[
+        ENTITY_ATTRIBUTE_START
+    ] < a.get(ENTITY_ATTRIBUTE_END, 0)

@@ -23,7 +23,9 @@ from bot.language import DEFAULT_LANGUAGE, conversation_language
 LANGUAGE_SLOT = "language"
 
 
-def tracker_language(tracker: DialogueStateTracker, default: str = DEFAULT_LANGUAGE) -> str:
+def tracker_language(
+    tracker: DialogueStateTracker, default: str = DEFAULT_LANGUAGE
+) -> str:
     texts = (
         event.text
         for event in reversed(tracker.events)
@@ -40,13 +42,17 @@ class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
     """
 
     def __init__(
-        self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None
+        self,
+        endpoint_config: EndpointConfig | None = None,
+        domain: Domain | None = None,
     ) -> None:
         super().__init__((domain or Domain.empty()).responses)
         kwargs = endpoint_config.kwargs if endpoint_config else {}
         self.default_language = str(kwargs.get("default_language", DEFAULT_LANGUAGE))
         action_guard.install(
-            timeout_s=float(kwargs.get("action_timeout_s", action_guard.DEFAULT_TIMEOUT_S))
+            timeout_s=float(
+                kwargs.get("action_timeout_s", action_guard.DEFAULT_TIMEOUT_S)
+            )
         )
 
     async def generate(
@@ -58,4 +64,6 @@ class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
     ) -> dict[str, Any] | None:
         filled_slots = tracker.current_slot_values()
         filled_slots[LANGUAGE_SLOT] = tracker_language(tracker, self.default_language)
-        return self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)
+        return self.generate_from_slots(
+            utter_action, filled_slots, output_channel, **kwargs
+        )

@@ -132,7 +132,7 @@ class OrderSource(abc.ABC):
 
     @abc.abstractmethod
     async def cancel_order(self, order_id: str) -> Order:
-        """Cancels; a paid order gets a pending refund. Raises ``OrderNotChangeable``."""
+        """Cancels; a paid order gets a pending refund. Raises OrderNotChangeable."""
 
     @abc.abstractmethod
     async def change_address(self, order_id: str, address: str) -> Order:

@@ -83,7 +83,9 @@ _CARRIERS = {"shop": "СДЭК", "ozon": "Ozon Логистика", "wildberries
 
 
 class DemoStore(OrderSource):
-    def __init__(self, path: Path, clock: Callable[[], datetime] = datetime.now) -> None:
+    def __init__(
+        self, path: Path, clock: Callable[[], datetime] = datetime.now
+    ) -> None:
         self.path = Path(path)
         self.clock = clock
         self._lock = threading.Lock()
@@ -103,7 +105,8 @@ class DemoStore(OrderSource):
                 )
                 self.path.rename(backup)
                 logger.warning(
-                    "demo_store.recreated", extra={"path": str(self.path), "backup": str(backup)}
+                    "demo_store.recreated",
+                    extra={"path": str(self.path), "backup": str(backup)},
                 )
             if not self.path.exists():
                 self._create()
@@ -141,15 +144,23 @@ class DemoStore(OrderSource):
             prices[product.sku] = product.price
             db.execute(
                 "INSERT INTO products VALUES (?, ?, ?, ?, ?, 'RUB')",
-                (product.sku, product.title_ru, product.title_en, product.keywords,
-                 product.price),
+                (
+                    product.sku,
+                    product.title_ru,
+                    product.title_en,
+                    product.keywords,
+                    product.price,
+                ),
             )
             for size in product.sizes:
                 for color in product.colors:
                     sold_out = (product.sku, size, color) in SOLD_OUT
-                    quantity = 0 if sold_out else 1 + zlib.crc32(
-                        f"{product.sku}/{size}/{color}".encode()
-                    ) % 9
+                    quantity = (
+                        0
+                        if sold_out
+                        else 1
+                        + zlib.crc32(f"{product.sku}/{size}/{color}".encode()) % 9
+                    )
                     db.execute(
                         "INSERT INTO stock VALUES (?, ?, ?, ?)",
                         (product.sku, size, color, quantity),
@@ -164,16 +175,26 @@ class DemoStore(OrderSource):
             )
             total = sum(prices[sku] * quantity for sku, _, _, quantity in seed.items)
             shipped = seed.state in (
-                OrderState.SHIPPED, OrderState.READY_FOR_PICKUP, OrderState.DELIVERED
+                OrderState.SHIPPED,
+                OrderState.READY_FOR_PICKUP,
+                OrderState.DELIVERED,
             )
             db.execute(
                 "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, 'RUB', ?, ?, ?, ?)",
                 (
-                    seed.order_id, seed.channel, seed.state.value,
-                    _iso(created), _iso(expected), _iso(delivered), total,
-                    int(seed.paid), seed.address,
+                    seed.order_id,
+                    seed.channel,
+                    seed.state.value,
+                    _iso(created),
+                    _iso(expected),
+                    _iso(delivered),
+                    total,
+                    int(seed.paid),
+                    seed.address,
                     _CARRIERS[seed.channel] if shipped else None,
-                    f"TRK{zlib.crc32(seed.order_id.encode()):010d}" if shipped else None,
+                    f"TRK{zlib.crc32(seed.order_id.encode()):010d}"
+                    if shipped
+                    else None,
                 ),
             )
             for sku, size, color, quantity in seed.items:
@@ -184,8 +205,12 @@ class DemoStore(OrderSource):
             if seed.return_state:
                 db.execute(
                     "INSERT INTO returns VALUES (?, ?, ?, ?)",
-                    (f"R-{seed.order_id}", seed.order_id, seed.return_state,
-                     _iso(delivered or created)),
+                    (
+                        f"R-{seed.order_id}",
+                        seed.order_id,
+                        seed.return_state,
+                        _iso(delivered or created),
+                    ),
                 )
             if seed.refund_state:
                 started = (delivered or created) + timedelta(days=1)  # type: ignore[operator]
@@ -193,8 +218,12 @@ class DemoStore(OrderSource):
                 db.execute(
                     "INSERT INTO refunds VALUES (?, ?, ?, 'RUB', ?, ?, ?, ?)",
                     (
-                        f"RF-{seed.order_id}", seed.order_id, total, seed.refund_state,
-                        _iso(started), _iso((started + timedelta(days=REFUND_DAYS)).date()),
+                        f"RF-{seed.order_id}",
+                        seed.order_id,
+                        total,
+                        seed.refund_state,
+                        _iso(started),
+                        _iso((started + timedelta(days=REFUND_DAYS)).date()),
                         _iso(started + timedelta(days=3)) if completed else None,
                     ),
                 )
@@ -226,7 +255,9 @@ class DemoStore(OrderSource):
         return await self._run(lambda db: self._order(db, order_id))
 
     def _order(self, db: sqlite3.Connection, order_id: str) -> Order | None:
-        row = db.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+        row = db.execute(
+            "SELECT * FROM orders WHERE order_id = ?", (order_id,)
+        ).fetchone()
         if row is None and order_id.count("-") == 1 and order_id[0].isdigit():
             # An Ozon order number without the posting suffix: its first posting.
             row = db.execute(
@@ -254,8 +285,15 @@ class DemoStore(OrderSource):
             carrier=row["carrier"],
             tracking_number=row["tracking_number"],
             items=tuple(
-                OrderItem(i["sku"], i["title_ru"], i["title_en"], i["size"], i["color"],
-                          i["quantity"], i["price"])
+                OrderItem(
+                    i["sku"],
+                    i["title_ru"],
+                    i["title_en"],
+                    i["size"],
+                    i["color"],
+                    i["quantity"],
+                    i["price"],
+                )
                 for i in items
             ),
         )
@@ -267,8 +305,12 @@ class DemoStore(OrderSource):
                 (order_id,),
             ).fetchall()
             return [
-                ReturnRequest(r["return_id"], r["order_id"], ReturnState(r["state"]),
-                              datetime.fromisoformat(r["created_at"]))
+                ReturnRequest(
+                    r["return_id"],
+                    r["order_id"],
+                    ReturnState(r["state"]),
+                    datetime.fromisoformat(r["created_at"]),
+                )
                 for r in rows
             ]
 
@@ -281,9 +323,16 @@ class DemoStore(OrderSource):
                 (order_id,),
             ).fetchall()
             return [
-                Refund(r["refund_id"], r["order_id"], r["amount"], r["currency"],
-                       RefundState(r["state"]), datetime.fromisoformat(r["created_at"]),
-                       _date(r["expected_by"]), _datetime(r["completed_at"]))
+                Refund(
+                    r["refund_id"],
+                    r["order_id"],
+                    r["amount"],
+                    r["currency"],
+                    RefundState(r["state"]),
+                    datetime.fromisoformat(r["created_at"]),
+                    _date(r["expected_by"]),
+                    _datetime(r["completed_at"]),
+                )
                 for r in rows
             ]
 
@@ -295,21 +344,33 @@ class DemoStore(OrderSource):
         def work(db: sqlite3.Connection) -> list[Product]:
             scored = []
             for row in db.execute("SELECT * FROM products").fetchall():
-                words = set(stems(f"{row['title_ru']} {row['title_en']} {row['keywords']}"))
-                score = len(wanted & words)
+                words = set(
+                    stems(f"{row['title_ru']} {row['title_en']} {row['keywords']}")
+                )
+                score = sum(
+                    1 for term in wanted if any(_same_word(term, w) for w in words)
+                )
                 if score:
                     scored.append((score, row))
             scored.sort(key=lambda pair: -pair[0])
             products = []
             for _, row in scored:
                 stock = db.execute(
-                    "SELECT size, color, quantity FROM stock WHERE sku = ?", (row["sku"],)
+                    "SELECT size, color, quantity FROM stock WHERE sku = ?",
+                    (row["sku"],),
                 ).fetchall()
                 products.append(
-                    Product(row["sku"], row["title_ru"], row["title_en"], row["price"],
-                            row["currency"],
-                            tuple(StockLine(s["size"], s["color"], s["quantity"])
-                                  for s in stock))
+                    Product(
+                        row["sku"],
+                        row["title_ru"],
+                        row["title_en"],
+                        row["price"],
+                        row["currency"],
+                        tuple(
+                            StockLine(s["size"], s["color"], s["quantity"])
+                            for s in stock
+                        ),
+                    )
                 )
             return products
 
@@ -323,16 +384,23 @@ class DemoStore(OrderSource):
             if not order.state.can_cancel:
                 raise OrderNotChangeable(order.state)
             db.execute(
-                "UPDATE orders SET state = ?, expected_delivery = NULL WHERE order_id = ?",
+                "UPDATE orders SET state = ?, expected_delivery = NULL "
+                "WHERE order_id = ?",
                 (OrderState.CANCELLED.value, order.order_id),
             )
             if order.paid:
                 now = self.clock()
                 db.execute(
                     "INSERT INTO refunds VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                    (f"RF-{uuid.uuid4().hex[:8].upper()}", order.order_id, order.total,
-                     order.currency, RefundState.PENDING.value, now.isoformat(),
-                     (now + timedelta(days=REFUND_DAYS)).date().isoformat()),
+                    (
+                        f"RF-{uuid.uuid4().hex[:8].upper()}",
+                        order.order_id,
+                        order.total,
+                        order.currency,
+                        RefundState.PENDING.value,
+                        now.isoformat(),
+                        (now + timedelta(days=REFUND_DAYS)).date().isoformat(),
+                    ),
                 )
             return self._order(db, order.order_id)  # type: ignore[return-value]
 
@@ -344,7 +412,8 @@ class DemoStore(OrderSource):
             if not order.state.can_change_delivery:
                 raise OrderNotChangeable(order.state)
             db.execute(
-                "UPDATE orders SET address = ? WHERE order_id = ?", (address, order.order_id)
+                "UPDATE orders SET address = ? WHERE order_id = ?",
+                (address, order.order_id),
             )
             return self._order(db, order.order_id)  # type: ignore[return-value]
 
@@ -357,12 +426,19 @@ class DemoStore(OrderSource):
                 raise OrderNotChangeable(order.state)
             now = self.clock()
             request = ReturnRequest(
-                f"R-{uuid.uuid4().hex[:6].upper()}", order.order_id,
-                ReturnState.REQUESTED, now,
+                f"R-{uuid.uuid4().hex[:6].upper()}",
+                order.order_id,
+                ReturnState.REQUESTED,
+                now,
             )
             db.execute(
                 "INSERT INTO returns VALUES (?, ?, ?, ?)",
-                (request.return_id, order.order_id, request.state.value, now.isoformat()),
+                (
+                    request.return_id,
+                    order.order_id,
+                    request.state.value,
+                    now.isoformat(),
+                ),
             )
             return request
 
@@ -391,6 +467,14 @@ class DemoStore(OrderSource):
         if order is None:
             raise KeyError(order_id)
         return order
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Equal stems, or one a prefix of the other ("кроссовок" and "кроссовк")."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 5 and long.startswith(short)
 
 
 def _iso(value: Any) -> str | None:

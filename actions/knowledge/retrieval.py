@@ -67,7 +67,9 @@ def load_passages(root: Path) -> list[Passage]:
 class KnowledgeIndex:
     """Okapi BM25 (k1=1.2, b=0.75) over stemmed passage terms, per language."""
 
-    def __init__(self, passages: list[Passage], k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(
+        self, passages: list[Passage], k1: float = 1.2, b: float = 0.75
+    ) -> None:
         self.passages = passages
         self.k1, self.b = k1, b
         self._docs = [
@@ -76,7 +78,11 @@ class KnowledgeIndex:
         self._lengths = [sum(doc.values()) for doc in self._docs]
         self._avg = {
             lang: (
-                sum(n for n, p in zip(self._lengths, passages, strict=False) if p.language == lang)
+                sum(
+                    n
+                    for n, p in zip(self._lengths, passages, strict=False)
+                    if p.language == lang
+                )
                 / max(1, sum(1 for p in passages if p.language == lang))
             )
             for lang in {p.language for p in passages}
@@ -97,7 +103,9 @@ class KnowledgeIndex:
         total = self._count[language]
         df = self._df[language]
         hits = []
-        for doc, length, passage in zip(self._docs, self._lengths, self.passages, strict=False):
+        for doc, length, passage in zip(
+            self._docs, self._lengths, self.passages, strict=False
+        ):
             if passage.language != language:
                 continue
             score = 0.0
@@ -106,7 +114,9 @@ class KnowledgeIndex:
                 if not tf:
                     continue
                 idf = math.log(1 + (total - df[term] + 0.5) / (df[term] + 0.5))
-                norm = tf + self.k1 * (1 - self.b + self.b * length / self._avg[language])
+                norm = tf + self.k1 * (
+                    1 - self.b + self.b * length / self._avg[language]
+                )
                 score += idf * tf * (self.k1 + 1) / norm
             if score > 0:
                 hits.append(Hit(passage, score))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from actions.integrations.base import OrderSource
+from actions.integrations.base import OrderNotChangeable, OrderSource, OrderState
 from actions.payments.base import Payment, PaymentError, PaymentProvider, PaymentState
 
 _SCHEMA = """
@@ -54,8 +54,12 @@ class DemoPaymentProvider(PaymentProvider):
 
     def _payment(self, row: sqlite3.Row) -> Payment:
         return Payment(
-            row["payment_id"], row["order_id"], row["amount"], row["currency"],
-            PaymentState(row["state"]), self.url_for(row["payment_id"]),
+            row["payment_id"],
+            row["order_id"],
+            row["amount"],
+            row["currency"],
+            PaymentState(row["state"]),
+            self.url_for(row["payment_id"]),
             datetime.fromisoformat(row["created_at"]),
         )
 
@@ -75,11 +79,19 @@ class DemoPaymentProvider(PaymentProvider):
                     payment_id = secrets.token_urlsafe(12)
                     db.execute(
                         "INSERT INTO demo_payments VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
-                        (payment_id, order_id, amount, currency,
-                         PaymentState.PENDING.value, self.clock().isoformat(), sender_id),
+                        (
+                            payment_id,
+                            order_id,
+                            amount,
+                            currency,
+                            PaymentState.PENDING.value,
+                            self.clock().isoformat(),
+                            sender_id,
+                        ),
                     )
                     row = db.execute(
-                        "SELECT * FROM demo_payments WHERE payment_id = ?", (payment_id,)
+                        "SELECT * FROM demo_payments WHERE payment_id = ?",
+                        (payment_id,),
                     ).fetchone()
                 db.execute("COMMIT")
                 return self._payment(row)
@@ -106,6 +118,13 @@ class DemoPaymentProvider(PaymentProvider):
     async def confirm(self, payment_id: str) -> Payment | None:
         """The shopper pressed "pay". Idempotent: a second press changes nothing."""
 
+        current = await self.get_payment(payment_id)
+        if current is None:
+            return None
+        order = await self.orders.get_order(current.order_id)
+        if order is None or order.state is OrderState.CANCELLED:
+            raise OrderNotChangeable(order.state if order else OrderState.CANCELLED)
+
         def work() -> tuple[Payment | None, bool]:
             db = self._connect()
             try:
@@ -113,8 +132,12 @@ class DemoPaymentProvider(PaymentProvider):
                 changed = db.execute(
                     "UPDATE demo_payments SET state = ?, paid_at = ? "
                     "WHERE payment_id = ? AND state = ?",
-                    (PaymentState.SUCCEEDED.value, self.clock().isoformat(),
-                     payment_id, PaymentState.PENDING.value),
+                    (
+                        PaymentState.SUCCEEDED.value,
+                        self.clock().isoformat(),
+                        payment_id,
+                        PaymentState.PENDING.value,
+                    ),
                 ).rowcount
                 row = db.execute(
                     "SELECT * FROM demo_payments WHERE payment_id = ?", (payment_id,)

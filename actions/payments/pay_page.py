@@ -59,13 +59,17 @@ def pay_blueprint(provider: DemoPaymentProvider) -> Blueprint:
         try:
             payment = await provider.confirm(payment_id)
         except OrderNotChangeable as error:
-            logger.warning("demo_pay.rejected", extra={"payment_id": payment_id,
-                                                       "state": error.state.value})
+            logger.warning(
+                "demo_pay.rejected",
+                extra={"payment_id": payment_id, "state": error.state.value},
+            )
             return response.text("This order can no longer be paid", status=409)
         if payment is None:
             return response.text("Payment not found", status=404)
-        logger.info("demo_pay.paid", extra={"payment_id": payment_id,
-                                            "order_id": payment.order_id})
+        logger.info(
+            "demo_pay.paid",
+            extra={"payment_id": payment_id, "order_id": payment.order_id},
+        )
         return _render(payment, _body(payment))
 
     return blueprint

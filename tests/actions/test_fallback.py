@@ -9,7 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.fallback import ActionLlmFallback
 from tests.conftest import make_tracker, responses, user
 
-DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
+DOMAIN = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "domain.yml").read_text()
+)
 pytestmark = pytest.mark.usefixtures("services")
 
 
@@ -33,7 +35,9 @@ async def _ask(text: str) -> CollectingDispatcher:
 async def test_answers_from_the_knowledge_base(question: str, words: list[str]) -> None:
     dispatcher = await _ask(question)
     assert responses(dispatcher) == ["utter_knowledge_answer"]
-    answer = (dispatcher.messages[0]["title"] + dispatcher.messages[0]["answer"]).lower()
+    answer = (
+        dispatcher.messages[0]["title"] + dispatcher.messages[0]["answer"]
+    ).lower()
     assert all(word in answer for word in words)
 
 

@@ -13,15 +13,20 @@ from actions.orders import ActionHandleOrderRequest, ValidateOrderForm
 from actions.pending import ActionResolvePending
 from tests.conftest import bot, make_tracker, responses, slot, user
 
-DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
+DOMAIN = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "domain.yml").read_text()
+)
 
 pytestmark = pytest.mark.usefixtures("services")
 
 
-async def _validate(text: str, intent: str = "inform", **slots: Any) -> tuple[dict, list]:
+async def _validate(
+    text: str, intent: str = "inform", **slots: Any
+) -> tuple[dict, list]:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(
-        [user(text, intent)], slots={"requested_slot": "order_id", **slots},
+        [user(text, intent)],
+        slots={"requested_slot": "order_id", **slots},
         active_loop="order_form",
     )
     form = ValidateOrderForm()
@@ -71,19 +76,30 @@ async def test_message_without_digits_is_left_to_other_intents() -> None:
         [user("а как оплатить?", "payment_methods")],
         slots={"requested_slot": "order_id"},
     )
-    assert await ValidateOrderForm().extract_order_id(
-        CollectingDispatcher(), tracker, DOMAIN
-    ) == {}
+    assert (
+        await ValidateOrderForm().extract_order_id(
+            CollectingDispatcher(), tracker, DOMAIN
+        )
+        == {}
+    )
 
 
 async def test_after_three_failures_the_form_ends_and_a_human_is_offered() -> None:
     tracker = make_tracker([user("A-1", "inform")], slots={"order_id_attempts": 3})
-    assert await ValidateOrderForm().required_slots(
-        ["order_id", "delivery_address"], CollectingDispatcher(), tracker, DOMAIN
-    ) == []
+    assert (
+        await ValidateOrderForm().required_slots(
+            ["order_id", "delivery_address"], CollectingDispatcher(), tracker, DOMAIN
+        )
+        == []
+    )
     events, said, _ = await _handle("status", None)
     assert said == ["utter_order_id_give_up"]
-    assert {"event": "slot", "name": "order_id_attempts", "value": 0, "timestamp": None} in events
+    assert {
+        "event": "slot",
+        "name": "order_id_attempts",
+        "value": 0,
+        "timestamp": None,
+    } in events
 
 
 @pytest.mark.parametrize(
@@ -114,7 +130,12 @@ async def test_status_dates_follow_the_language() -> None:
 async def test_cancel_asks_first_then_cancels_on_yes(store: DemoStore) -> None:
     events, said, _ = await _handle("cancel", "3728419056", text="отмените заказ")
     assert said == ["utter_confirm_cancel"]
-    pending = {"event": "slot", "name": "pending", "value": "cancel:3728419056", "timestamp": None}
+    pending = {
+        "event": "slot",
+        "name": "pending",
+        "value": "cancel:3728419056",
+        "timestamp": None,
+    }
     assert pending in events
     assert (await store.get_order("3728419056")).state is OrderState.PROCESSING
 
@@ -136,9 +157,7 @@ async def test_cancel_asks_first_then_cancels_on_yes(store: DemoStore) -> None:
 
 async def test_no_keeps_the_order(store: DemoStore) -> None:
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(
-        [slot("pending", "cancel:3728419056"), user("нет", "deny")]
-    )
+    tracker = make_tracker([slot("pending", "cancel:3728419056"), user("нет", "deny")])
     await ActionResolvePending().run(dispatcher, tracker, DOMAIN)
     assert responses(dispatcher) == ["utter_cancel_kept"]
     assert (await store.get_order("3728419056")).state is OrderState.PROCESSING
@@ -163,7 +182,9 @@ async def test_shipped_order_cannot_be_cancelled() -> None:
     assert said == ["utter_cancel_refused"] and events == []
 
 
-async def test_change_delivery_asks_address_only_when_possible(store: DemoStore) -> None:
+async def test_change_delivery_asks_address_only_when_possible(
+    store: DemoStore,
+) -> None:
     form = ValidateOrderForm()
     domain_slots = ["order_id", "delivery_address"]
 
@@ -172,21 +193,29 @@ async def test_change_delivery_asks_address_only_when_possible(store: DemoStore)
             [user("смените адрес", "change_delivery")],
             slots={"order_request": "change_delivery", "order_id": order_id},
         )
-        return await form.required_slots(domain_slots, CollectingDispatcher(), tracker, DOMAIN)
+        return await form.required_slots(
+            domain_slots, CollectingDispatcher(), tracker, DOMAIN
+        )
 
     assert await required("3728419056") == ["order_id", "delivery_address"]
     assert await required("A-10234") == ["order_id"]
 
     _, said, _ = await _handle(
-        "change_delivery", "3728419056", delivery_address="Казань, ул. Баумана, д. 1, кв. 2"
+        "change_delivery",
+        "3728419056",
+        delivery_address="Казань, ул. Баумана, д. 1, кв. 2",
     )
     assert said == ["utter_delivery_changed"]
-    assert (await store.get_order("3728419056")).address.startswith("Казань, ул. Баумана")
+    assert (await store.get_order("3728419056")).address.startswith(
+        "Казань, ул. Баумана"
+    )
     _, said, _ = await _handle("change_delivery", "A-10234")
     assert said == ["utter_change_delivery_refused"]
 
 
-@pytest.mark.parametrize(("address", "ok"), [("дом", False), ("Москва, Тверская 7", True)])
+@pytest.mark.parametrize(
+    ("address", "ok"), [("дом", False), ("Москва, Тверская 7", True)]
+)
 async def test_address_needs_a_street_and_a_number(address: str, ok: bool) -> None:
     dispatcher = CollectingDispatcher()
     result = await ValidateOrderForm().validate_delivery_address(
@@ -197,10 +226,14 @@ async def test_address_needs_a_street_and_a_number(address: str, ok: bool) -> No
 
 
 async def test_return_within_window_is_started(store: DemoStore) -> None:
-    _, said, dispatcher = await _handle("return", "48213307-0051-1", text="хочу вернуть")
+    _, said, dispatcher = await _handle(
+        "return", "48213307-0051-1", text="хочу вернуть"
+    )
     assert said == ["utter_return_started"]
     return_id = dispatcher.messages[0]["return_id"]
-    assert [r.return_id for r in await store.get_returns("48213307-0051-1")] == [return_id]
+    assert [r.return_id for r in await store.get_returns("48213307-0051-1")] == [
+        return_id
+    ]
     _, said, _ = await _handle("return", "48213307-0051-1")
     assert said == ["utter_return_exists_requested"]
 
@@ -240,4 +273,3 @@ async def test_refund_waits_for_the_returned_item() -> None:
 async def test_order_deleted_between_turns_is_reported(store: DemoStore) -> None:
     _, said, _ = await _handle("status", "B-99999")
     assert said == ["utter_order_not_found"]
-

@@ -10,11 +10,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.products import ActionProductAvailability, ValidateProductForm
 from tests.conftest import entity, make_tracker, responses, user
 
-DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
+DOMAIN = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "domain.yml").read_text()
+)
 pytestmark = pytest.mark.usefixtures("services")
 
 
-async def _ask(text: str, entities: list[dict[str, Any]], **slots: Any) -> CollectingDispatcher:
+async def _ask(
+    text: str, entities: list[dict[str, Any]], **slots: Any
+) -> CollectingDispatcher:
     dispatcher = CollectingDispatcher()
     product = next((e["value"] for e in entities if e["entity"] == "product"), None)
     tracker = make_tracker(
@@ -28,7 +32,11 @@ async def _ask(text: str, entities: list[dict[str, Any]], **slots: Any) -> Colle
 async def test_in_stock_with_size_and_colour() -> None:
     dispatcher = await _ask(
         "есть белые кроссовки 42?",
-        [entity("color", "белые"), entity("product", "кроссовки"), entity("size", "42")],
+        [
+            entity("color", "белые"),
+            entity("product", "кроссовки"),
+            entity("size", "42"),
+        ],
     )
     assert responses(dispatcher) == ["utter_product_in_stock"]
     assert dispatcher.messages[0]["item"] == "Кроссовки беговые «Вихрь», 42 белый"

@@ -11,7 +11,9 @@ from actions.support import ActionHandoff, ActionRecordComplaint
 from actions.support_log import SupportLog
 from tests.conftest import bot, entity, make_tracker, responses, user
 
-DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
+DOMAIN = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "domain.yml").read_text()
+)
 pytestmark = pytest.mark.usefixtures("services")
 
 
@@ -38,8 +40,11 @@ async def test_yes_to_the_offer_hands_over(support: SupportLog) -> None:
 async def test_no_to_the_offer_does_not_hand_over(support: SupportLog) -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(
-        [user("платёж не прошёл", "payment_problem"), bot("utter_payment_problem"),
-         user("нет", "deny")]
+        [
+            user("платёж не прошёл", "payment_problem"),
+            bot("utter_payment_problem"),
+            user("нет", "deny"),
+        ]
     )
     await ActionResolvePending().run(dispatcher, tracker, DOMAIN)
     assert responses(dispatcher) == ["utter_how_can_help"]

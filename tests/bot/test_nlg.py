@@ -11,7 +11,9 @@ DOMAIN = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml")
 
 
 def _tracker(*texts: str) -> DialogueStateTracker:
-    tracker = DialogueStateTracker.from_events("shopper", [ActionExecuted("action_listen")])
+    tracker = DialogueStateTracker.from_events(
+        "shopper", [ActionExecuted("action_listen")]
+    )
     for text in texts:
         tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0}))
     return tracker
@@ -52,6 +54,8 @@ def test_every_response_has_russian_default_and_english_variation() -> None:
         conditions = [v.get("condition") for v in variations]
         assert None in conditions, f"{name} has no Russian default"
         english = [
-            c for c in conditions if c and c[0]["name"] == "language" and c[0]["value"] == "en"
+            c
+            for c in conditions
+            if c and c[0]["name"] == "language" and c[0]["value"] == "en"
         ]
         assert english, f"{name} has no English variation"

@@ -35,7 +35,10 @@ def test_bare_short_shop_number_only_when_asked() -> None:
 
 
 def test_finds_every_number_in_a_sentence_but_not_phones_or_sizes() -> None:
-    text = "заказ A-10234 и #45871, 48213307-0051-1, 3728419056; тел 89161234567, размер 42"
+    text = (
+        "заказ A-10234 и #45871, 48213307-0051-1, 3728419056; "
+        "тел 89161234567, размер 42"
+    )
     spans = find_in_text(text)
     assert [span.text for span in spans] == [
         "A-10234",

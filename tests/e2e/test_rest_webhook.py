@@ -1,0 +1,171 @@
+"""The running assistant over the REST channel: Rasa server + action server.
+
+Needs the trained model (``make test`` trains it first). Both servers run as real
+processes on free loopback ports with their own data directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "easyflow.tar.gz"
+RASA = Path(sys.executable).parent / "rasa"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(url: str, process: subprocess.Popen, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(url)
+
+
+@dataclass
+class Assistant:
+    rasa_url: str
+    actions: subprocess.Popen
+
+    def say(self, sender: str, message: str) -> list[dict]:
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps({"sender": sender, "message": message}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def texts(self, sender: str, message: str) -> str:
+        return "\n".join(m.get("text", "") for m in self.say(sender, message))
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    assert MODEL.exists(), "train the model first: make train"
+    data = tmp_path_factory.mktemp("e2e")
+    actions_port, rasa_port = _free_port(), _free_port()
+    endpoints = data / "endpoints.yml"
+    endpoints.write_text(
+        f"""
+action_endpoint:
+  url: "http://127.0.0.1:{actions_port}/webhook"
+nlg:
+  type: bot.nlg.LanguageAwareNLG
+  action_timeout_s: 5
+tracker_store:
+  type: SQL
+  dialect: sqlite
+  db: {data / "tracker.db"}
+"""
+    )
+    env = {
+        **os.environ,
+        "EASYFLOW_DATA_DIR": str(data),
+        "EASYFLOW_ACTIONS_PORT": str(actions_port),
+        "EASYFLOW_ACTIONS_HOST": "127.0.0.1",
+        "EASYFLOW_PUBLIC_URL": f"http://127.0.0.1:{actions_port}",
+    }
+    log = (data / "servers.log").open("w")
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "actions.server"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [
+            str(RASA),
+            "run",
+            "-m",
+            str(MODEL),
+            "--enable-api",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(rasa_port),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait(f"http://127.0.0.1:{actions_port}/health", actions, 60)
+        _wait(f"http://127.0.0.1:{rasa_port}/status", rasa, 240)
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", actions)
+    finally:
+        for process in (rasa, actions):
+            process.send_signal(signal.SIGTERM)
+        for process in (rasa, actions):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+def test_order_status_in_russian(assistant: Assistant) -> None:
+    reply = assistant.texts("ru-shopper", "где мой заказ A-10234")
+    assert "Заказ A-10234 в пути" in reply
+
+
+def test_order_status_in_english(assistant: Assistant) -> None:
+    reply = assistant.texts("en-shopper", "where is my order A-10234")
+    assert "Order A-10234 is on its way" in reply
+
+
+def test_bad_number_is_re_asked_then_answered(assistant: Assistant) -> None:
+    assert "номер заказа" in assistant.texts("retry", "где мой заказ")
+    reply = assistant.texts("retry", "A-12")
+    assert "не похоже на номер заказа" in reply and "Назовите" in reply
+    assert "в пути" in assistant.texts("retry", "A-10234")
+
+
+def test_pay_in_the_dialog_then_the_order_is_paid(assistant: Assistant) -> None:
+    reply = assistant.texts("payer", "pay for order A-10240")
+    url = re.search(r"http://\S+/pay/\S+", reply)
+    assert url, reply
+    with urllib.request.urlopen(url.group(0), timeout=10) as page:
+        assert "A-10240" in page.read().decode()
+    pay = urllib.request.Request(url.group(0), data=b"", method="POST")
+    with urllib.request.urlopen(pay, timeout=10) as page:
+        assert 'id="status"' in page.read().decode()
+    assert "is paid and being packed" in assistant.texts(
+        "payer", "where is order A-10240"
+    )
+
+
+def test_action_server_down_gets_an_apology(assistant: Assistant) -> None:
+    assistant.actions.send_signal(signal.SIGTERM)
+    assistant.actions.wait(timeout=20)
+    reply = assistant.texts("unlucky", "где мой заказ A-10234")
+    assert "временный сбой" in reply
