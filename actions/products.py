@@ -79,11 +79,14 @@ class ActionProductAvailability(Action):
             if options:
                 turn.say("utter_product_options", options=options)
         elif size or color:
-            turn.say(
-                "utter_product_out_of_stock",
-                item=item,
-                options=self._options(product, None, None, turn.lang) or "—",
+            # Closest alternatives first: other colours in this size, other sizes in
+            # this colour, then anything in stock.
+            options = (
+                (size and color and self._options(product, size, None, turn.lang))
+                or (size and color and self._options(product, None, color, turn.lang))
+                or self._options(product, None, None, turn.lang)
             )
+            turn.say("utter_product_out_of_stock", item=item, options=options or "—")
         else:
             turn.say("utter_product_sold_out", product=title)
         return events

@@ -27,6 +27,7 @@ _STOP = set(
     )
 )
 _HEADING = re.compile(r"^##\s+(.+)$", re.MULTILINE)
+_CYRILLIC = re.compile("[а-яё]")
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,18 @@ class Hit:
     score: float
 
 
+# Russian stems are cut to this many letters: "упаковываете" and "упаковка" stem
+# to "упаковыва" and "упаковк", which must meet.
+_RU_PREFIX = 5
+
+
 def _terms(text: str) -> list[str]:
-    return [term for term in stems(text) if term not in _STOP and len(term) > 1]
+    terms = []
+    for term in stems(text):
+        if term in _STOP or len(term) < 2:
+            continue
+        terms.append(term[:_RU_PREFIX] if _CYRILLIC.match(term) else term)
+    return terms
 
 
 def load_passages(root: Path) -> list[Passage]:

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 BIN=.venv/bin
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
 RASA_PORT=${EASYFLOW_RASA_PORT:-5005}
 ACTIONS_PORT=${EASYFLOW_ACTIONS_PORT:-5055}
 MODEL=${EASYFLOW_MODEL:-models/easyflow.tar.gz}
