@@ -57,10 +57,11 @@ validate: $(BIN)/.installed
 	$(BIN)/rasa data validate --data $(TRAIN_DATA)
 
 pytest: $(BIN)/.installed
-	$(BIN)/pytest -q --ignore=tests/e2e
+	$(BIN)/pytest -q --ignore=tests/e2e --ignore=tests/connectors
 
+# Tests that need the trained model: connectors against platform emulators, e2e.
 test-e2e: $(MODEL)
-	$(BIN)/pytest -q tests/e2e
+	$(BIN)/pytest -q tests/connectors tests/e2e
 
 test-nlu: $(MODEL)
 	$(BIN)/rasa test nlu --nlu data/tests/nlu -m $(MODEL) --out results/nlu

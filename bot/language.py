@@ -24,8 +24,8 @@ _MIN_LATIN_LETTERS = 4
 
 def detect(text: str | None) -> str | None:
     """Returns ``ru``, ``en`` or ``None`` when the text alone does not tell."""
-    if not text:
-        return None
+    if not text or text.startswith("/"):
+        return None  # empty, or a button payload such as "/affirm"
     words = _ORDER_LIKE.sub(" ", text)
     cyrillic = len(_CYRILLIC.findall(words))
     latin = len(_LATIN.findall(words))
@@ -50,6 +50,8 @@ def conversation_language(
         if language:
             return language
         latin_seen = latin_seen or bool(
-            text and _LATIN.search(_ORDER_LIKE.sub(" ", text))
+            text
+            and not text.startswith("/")
+            and _LATIN.search(_ORDER_LIKE.sub(" ", text))
         )
     return ENGLISH if latin_seen else default

@@ -28,3 +28,9 @@ def test_short_latin_only_conversation_is_english_else_default() -> None:
     assert conversation_language(["hi"]) == ENGLISH
     assert conversation_language(["12345"]) == RUSSIAN
     assert conversation_language([], default=ENGLISH) == ENGLISH
+
+
+def test_button_payloads_do_not_decide() -> None:
+    assert detect("/affirm") is None
+    assert conversation_language(["/affirm", "где мой заказ"]) == RUSSIAN
+    assert conversation_language(["/greet"]) == RUSSIAN

@@ -1,0 +1,137 @@
+"""The HTTP layer every platform client shares: base URL, timeouts, bounded retries.
+
+A platform's 429 (honouring its ``Retry-After`` or Telegram's ``retry_after``) and
+5xx answers are retried with exponential backoff up to ``max_attempts``; other
+errors are permanent. Failures are logged with the platform's error body and raised
+as ``PlatformError`` — never as an exception the Rasa server would crash on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+
+
+class PlatformError(RuntimeError):
+    def __init__(self, platform: str, status: int | None, body: str) -> None:
+        super().__init__(f"{platform} answered {status}: {body[:500]}")
+        self.platform = platform
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 4
+    base_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_delay_s)
+        return min(self.base_delay_s * (2 ** (attempt - 1)), self.max_delay_s)
+
+
+class PlatformClient:
+    """POSTs JSON (or form data) to ``base_url + path`` and returns parsed JSON."""
+
+    def __init__(
+        self,
+        platform: str,
+        base_url: str,
+        timeout_s: float = 10.0,
+        retry: RetryPolicy | None = None,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.platform = platform
+        self.base_url = base_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.retry = retry or RetryPolicy()
+        self._session = session
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Created on first use, inside the running loop, never at import time.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def post(
+        self,
+        path: str,
+        json: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        url = f"{self.base_url}{path}"
+        for attempt in range(1, self.retry.max_attempts + 1):
+            try:
+                async with self._client().post(
+                    url, json=json, data=data, headers=headers, params=params
+                ) as response:
+                    body = await response.text()
+                    if response.status < 400:
+                        return await _parse(response, body)
+                    retry_after = _retry_after(response, body)
+                    retryable = response.status == 429 or response.status >= 500
+                    if not retryable or attempt == self.retry.max_attempts:
+                        logger.error(
+                            "%s.send.failed",
+                            self.platform,
+                            extra={"status": response.status, "body": body[:500]},
+                        )
+                        raise PlatformError(self.platform, response.status, body)
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
+                if attempt == self.retry.max_attempts:
+                    logger.error(
+                        "%s.send.unreachable",
+                        self.platform,
+                        extra={"error": repr(error)},
+                    )
+                    raise PlatformError(self.platform, None, repr(error)) from error
+                retry_after = None
+            delay = self.retry.delay(attempt, retry_after)
+            logger.warning(
+                "%s.send.retry",
+                self.platform,
+                extra={"attempt": attempt, "delay_s": delay},
+            )
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _parse(response: aiohttp.ClientResponse, body: str) -> Any:
+    if not body:
+        return None
+    if "json" in (response.content_type or ""):
+        import json
+
+        return json.loads(body)
+    return body
+
+
+def _retry_after(response: aiohttp.ClientResponse, body: str) -> float | None:
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            return float(header)
+        except ValueError:
+            return None
+    if "retry_after" in body:  # Telegram: {"parameters": {"retry_after": 3}}
+        import json
+
+        try:
+            return float(json.loads(body)["parameters"]["retry_after"])
+        except (ValueError, KeyError, TypeError):
+            return None
+    return None

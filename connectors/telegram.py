@@ -1,0 +1,243 @@
+"""Telegram Bot API: webhook with a secret token, inline buttons, photos.
+
+Unlike Rasa's built-in connector it never calls the Telegram API to accept an
+update: the ``X-Telegram-Bot-Api-Secret-Token`` header (set with ``setWebhook``)
+is compared in constant time, and each ``update_id`` is processed once.
+
+credentials.yml::
+
+    connectors.telegram.TelegramInput:
+      token: ${TELEGRAM_TOKEN}
+      secret_token: ${TELEGRAM_SECRET_TOKEN}
+      api_url: https://api.telegram.org      # optional
+      webhook_url: https://bot.example/webhooks/telegram/webhook  # for setup
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.base import Delivery, DeliveryFailed, button_payload, deliver, require
+from connectors.dedupe import DedupeStore, dedupe_from_env
+from connectors.http import PlatformClient, PlatformError
+from connectors.security import secrets_equal
+from connectors.text import split_text
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+MAX_CALLBACK_BYTES = 64
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class TelegramOutput(OutputChannel):
+    def __init__(self, client: PlatformClient, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def call(self, method: str, payload: dict[str, Any]) -> Any:
+        return await self.client.post(f"/bot{self.token}/{method}", json=payload)
+
+    async def send(self, method: str, payload: dict[str, Any]) -> None:
+        # Logged by the client; one failed reply must not stop the others.
+        with contextlib.suppress(PlatformError):
+            await self.call(method, payload)
+
+    async def send_text_message(
+        self, recipient_id: str, text: str, **kwargs: Any
+    ) -> None:
+        for part in split_text(text, MAX_TEXT):
+            await self.send(
+                "sendMessage", {"chat_id": chat_id(recipient_id), "text": part}
+            )
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        parts = split_text(text, MAX_TEXT) or [""]
+        for part in parts[:-1]:
+            await self.send(
+                "sendMessage", {"chat_id": chat_id(recipient_id), "text": part}
+            )
+        await self.send(
+            "sendMessage",
+            {
+                "chat_id": chat_id(recipient_id),
+                "text": parts[-1],
+                "reply_markup": inline_keyboard(buttons),
+            },
+        )
+
+    async def send_image_url(
+        self, recipient_id: str, image: str, **kwargs: Any
+    ) -> None:
+        await self.send("sendPhoto", {"chat_id": chat_id(recipient_id), "photo": image})
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """``{"method": "sendLocation", ...}`` calls that method; else sendMessage."""
+        payload = dict(json_message)
+        method = str(payload.pop("method", "sendMessage"))
+        payload.setdefault("chat_id", chat_id(recipient_id))
+        await self.send(method, payload)
+
+
+def chat_id(recipient_id: str) -> int | str:
+    raw = recipient_id.removeprefix(f"{CHANNEL}:")
+    return int(raw) if raw.lstrip("-").isdigit() else raw
+
+
+def inline_keyboard(buttons: list[dict[str, Any]]) -> dict[str, Any]:
+    """One button per row; ``url`` buttons open links, others send their payload."""
+    rows = []
+    for button in buttons:
+        title = str(button.get("title") or button_payload(button))
+        if button.get("url"):
+            rows.append([{"text": title, "url": button["url"]}])
+            continue
+        data = button_payload(button)
+        if len(data.encode()) > MAX_CALLBACK_BYTES:
+            # Telegram refuses callback_data over 64 bytes: send the title instead,
+            # which NLU understands like a typed answer.
+            data = title.encode()[:MAX_CALLBACK_BYTES].decode(errors="ignore")
+        rows.append([{"text": title, "callback_data": data}])
+    return {"inline_keyboard": rows}
+
+
+class TelegramInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
+        require(credentials, CHANNEL, "token", "secret_token")
+        assert credentials is not None
+        return cls(
+            token=str(credentials["token"]),
+            secret_token=str(credentials["secret_token"]),
+            api_url=str(credentials.get("api_url") or "https://api.telegram.org"),
+            webhook_url=credentials.get("webhook_url"),
+        )
+
+    def __init__(
+        self,
+        token: str,
+        secret_token: str,
+        api_url: str = "https://api.telegram.org",
+        webhook_url: str | None = None,
+        dedupe: DedupeStore | None = None,
+    ) -> None:
+        self.token = token
+        self.secret_token = secret_token
+        self.api_url = api_url
+        self.webhook_url = webhook_url
+        self.dedupe = dedupe or dedupe_from_env()
+        self.bot_id = token.split(":", 1)[0]
+        self._output: TelegramOutput | None = None
+
+    def get_output_channel(self) -> TelegramOutput:
+        if self._output is None:
+            self._output = TelegramOutput(
+                PlatformClient(CHANNEL, self.api_url), self.token
+            )
+        return self._output
+
+    def parse(self, update: dict[str, Any]) -> Delivery | None:
+        """The update as a delivery, or ``None`` for kinds the bot does not answer."""
+        update_id = update["update_id"]
+        callback = update.get("callback_query")
+        if isinstance(callback, dict) and callback.get("data"):
+            message, text, sender = (
+                callback.get("message") or {},
+                callback["data"],
+                callback,
+            )
+        else:
+            message = update.get("message")
+            if not isinstance(message, dict) or not isinstance(
+                message.get("text"), str
+            ):
+                return None
+            text, sender = message["text"], message
+        chat = message.get("chat") or {}
+        user = sender.get("from") or {}
+        if "id" not in chat and "id" not in user:
+            return None
+        chat_ref = chat.get("id", user.get("id"))
+        name = " ".join(p for p in (user.get("first_name"), user.get("last_name")) if p)
+        metadata = {
+            "display_name": name or user.get("username"),
+            "language_code": user.get("language_code"),
+            "update_id": update_id,
+            "message_id": message.get("message_id"),
+            "chat_id": chat_ref,
+        }
+        if callback:
+            metadata["callback_query_id"] = callback.get("id")
+        return Delivery(
+            key=f"{CHANNEL}:{self.bot_id}:{update_id}",
+            sender_id=f"{CHANNEL}:{chat_ref}",
+            text=text,
+            metadata={k: v for k, v in metadata.items() if v is not None},
+        )
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = Blueprint(f"{CHANNEL}_webhook_{id(self)}", __name__)
+
+        @webhook.get("/")
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.post("/webhook")
+        async def receive(request: Request) -> HTTPResponse:
+            if not secrets_equal(self.secret_token, request.headers.get(SECRET_HEADER)):
+                logger.warning("telegram.webhook.rejected", extra={"ip": request.ip})
+                return response.json({"error": "forbidden"}, status=403)
+            try:
+                update = json.loads(request.body or b"")
+            except ValueError:
+                return response.json({"error": "malformed JSON"}, status=400)
+            if not isinstance(update, dict) or not isinstance(
+                update.get("update_id"), int
+            ):
+                return response.json({"error": "not a Telegram update"}, status=400)
+            delivery = self.parse(update)
+            if delivery is None:
+                return response.json({"ok": True, "ignored": True})
+            output = self.get_output_channel()
+            try:
+                fresh = await deliver(
+                    CHANNEL, delivery, self.dedupe, output, on_new_message
+                )
+            except DeliveryFailed:
+                return response.json({"error": "try again"}, status=503)
+            callback_id = delivery.metadata.get("callback_query_id")
+            if fresh and callback_id:  # stops the spinner on the pressed button
+                await output.send(
+                    "answerCallbackQuery", {"callback_query_id": callback_id}
+                )
+            return response.json({"ok": True})
+
+        return webhook

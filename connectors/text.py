@@ -1,0 +1,58 @@
+"""Splitting long replies at the platform's length limit, at sentence boundaries."""
+
+from __future__ import annotations
+
+import re
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Parts of at most ``limit`` characters, cut between sentences where possible,
+    else between words, else anywhere. Empty text gives no parts."""
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    text = text.strip()
+    if not text:
+        return []
+    if len(text) <= limit:
+        return [text]  # keeps line breaks; only long texts are re-flowed
+    parts: list[str] = []
+    current = ""
+    for sentence in (s.strip() for s in _SENTENCE_END.split(text)):
+        if not sentence:
+            continue
+        for piece in _fit(sentence, limit):
+            joined = f"{current} {piece}" if current else piece
+            if len(joined) <= limit:
+                current = joined
+            else:
+                parts.append(current)
+                current = piece
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _fit(sentence: str, limit: int) -> list[str]:
+    """A sentence longer than the limit, cut between words (or hard, if a word is)."""
+    if len(sentence) <= limit:
+        return [sentence]
+    pieces: list[str] = []
+    current = ""
+    for word in sentence.split():
+        while len(word) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(word[:limit])
+            word = word[limit:]
+        joined = f"{current} {word}" if current else word
+        if len(joined) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = word
+    if current:
+        pieces.append(current)
+    return pieces
