@@ -1,9 +1,11 @@
 """The fallback: an answer from the merchant's knowledge, or an honest "I don't know".
 
 For messages NLU cannot place (``nlu_fallback``) or that no intent covers
-(``out_of_scope``). The best passage from ``data/knowledge/<language>/`` is shown
-with its title; without a good passage the shopper is offered a human. The LLM
-answerers plug in here in their own issue.
+(``out_of_scope``). ``FallbackService`` retrieves passages from
+``data/knowledge/<language>/`` and answers with the configured answerer (extractive
+by default, or an OpenAI-compatible LLM), citing the passage. Without a good
+passage the shopper is offered a human. Each answer records its sources and
+answerer in the bot message's metadata, for analytics and review.
 """
 
 from __future__ import annotations
@@ -17,12 +19,24 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import language
 from actions.context import Turn
+from actions.knowledge.answerers import HistoryTurn
 from actions.services import get_services
 
 logger = logging.getLogger(__name__)
 
-# BM25 score below which a passage is too weak to be shown as an answer.
-MIN_SCORE = 3.0
+HISTORY_TURNS = 6
+
+
+def history(tracker: Tracker) -> list[HistoryTurn]:
+    """The conversation before the current question, oldest first."""
+    turns = [
+        HistoryTurn(
+            "shopper" if e["event"] == "user" else "assistant", e.get("text") or ""
+        )
+        for e in tracker.events
+        if e.get("event") in ("user", "bot") and e.get("text")
+    ]
+    return turns[:-1][-HISTORY_TURNS:]
 
 
 class ActionLlmFallback(Action):
@@ -34,15 +48,18 @@ class ActionLlmFallback(Action):
     ) -> list[EventType]:
         turn = Turn(dispatcher, tracker, get_services(), language(tracker))
         question = tracker.latest_message.get("text") or ""
-        hits = turn.services.knowledge.search(question, turn.lang, limit=1)
-        if hits and hits[0].score >= MIN_SCORE:
-            passage = hits[0].passage
-            logger.info(
-                "fallback.answered",
-                extra={"source": passage.source, "score": round(hits[0].score, 2)},
+        answer = await turn.services.fallback.answer(
+            question, turn.lang, history(tracker), tracker.get_latest_input_channel()
+        )
+        trace = {
+            "fallback_answerer": answer.answerer,
+            "fallback_sources": list(answer.sources),
+        }
+        if answer.text and answer.passage is not None:
+            source = f"{answer.passage.document} — {answer.passage.title}"
+            turn.say(
+                "utter_knowledge_answer", answer=answer.text, source=source, **trace
             )
-            turn.say("utter_knowledge_answer", title=passage.title, answer=passage.text)
             return []
-        logger.info("fallback.no_answer", extra={"best": hits[0].score if hits else 0})
-        turn.say("utter_default")
+        turn.say("utter_default", **trace)
         return []

@@ -12,7 +12,9 @@ from functools import cached_property
 
 from actions.integrations.base import OrderSource
 from actions.integrations.demo_store import DemoStore
+from actions.knowledge.answerers import OpenAICompatibleAnswerer
 from actions.knowledge.retrieval import KnowledgeIndex
+from actions.knowledge.service import FallbackService, RedisAnswerCache
 from actions.payments.base import PaymentProvider
 from actions.payments.demo import DemoPaymentProvider
 from actions.settings import Settings
@@ -38,6 +40,23 @@ class Services:
     @cached_property
     def knowledge(self) -> KnowledgeIndex:
         return KnowledgeIndex.from_dir(self.settings.knowledge_dir)
+
+    @cached_property
+    def fallback(self) -> FallbackService:
+        settings = self.settings
+        llm = None
+        if settings.llm_backend == "openai":
+            llm = OpenAICompatibleAnswerer(
+                settings.llm_base_url, settings.llm_api_key, settings.llm_model
+            )
+        cache = RedisAnswerCache(settings.redis_url) if settings.redis_url else None
+        return FallbackService(
+            self.knowledge,
+            llm=llm,
+            llm_timeout_s=settings.llm_timeout_s,
+            budget_s=settings.fallback_budget_s,
+            cache=cache,
+        )
 
 
 _lock = threading.Lock()

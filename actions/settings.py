@@ -39,6 +39,13 @@ class Settings:
     return_window_days: int
     max_order_id_attempts: int
     default_language: str
+    llm_backend: str = "extractive"
+    llm_base_url: str = ""
+    llm_api_key: str = ""
+    llm_model: str = ""
+    llm_timeout_s: float = 6.0
+    fallback_budget_s: float = 8.0
+    redis_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,7 +85,32 @@ class Settings:
             default_language=reader.choice(
                 "EASYFLOW_DEFAULT_LANGUAGE", ["ru", "en"], "ru"
             ),
+            llm_backend=reader.choice(
+                "EASYFLOW_LLM_BACKEND", ["extractive", "openai"], "extractive"
+            ),
+            llm_base_url=reader.text("EASYFLOW_LLM_BASE_URL", ""),
+            llm_api_key=reader.text("EASYFLOW_LLM_API_KEY", ""),
+            llm_model=reader.text("EASYFLOW_LLM_MODEL", ""),
+            llm_timeout_s=reader.seconds("EASYFLOW_LLM_TIMEOUT_S", 6.0),
+            fallback_budget_s=reader.seconds("EASYFLOW_FALLBACK_BUDGET_S", 8.0),
+            redis_url=reader.text("EASYFLOW_REDIS_URL", ""),
         )
+        if settings.llm_backend == "openai":
+            for name, value in (
+                ("EASYFLOW_LLM_BASE_URL", settings.llm_base_url),
+                ("EASYFLOW_LLM_MODEL", settings.llm_model),
+                ("EASYFLOW_LLM_API_KEY", settings.llm_api_key),
+            ):
+                if not value:
+                    raise SettingsError(
+                        f"{name}: required when EASYFLOW_LLM_BACKEND=openai"
+                    )
+            if settings.environment is Environment.PRODUCTION and _placeholder(
+                settings.llm_api_key
+            ):
+                raise SettingsError(
+                    "EASYFLOW_LLM_API_KEY: replace the placeholder value"
+                )
         if not settings.knowledge_dir.is_dir():
             raise SettingsError(
                 f"EASYFLOW_KNOWLEDGE_DIR: {settings.knowledge_dir} is not a directory"
@@ -91,6 +123,10 @@ class Settings:
                 f"can open, not {settings.public_url}"
             )
         return settings
+
+
+def _placeholder(value: str) -> bool:
+    return value.lower() in {"changeme", "change-me", "secret", "xxx", "sk-...", "todo"}
 
 
 class _Reader:
@@ -126,6 +162,18 @@ class _Reader:
             raise SettingsError(f"{name}: '{raw}' is not a whole number") from None
         if not low <= value <= high:
             raise SettingsError(f"{name}: {value} is outside {low}..{high}")
+        return value
+
+    def seconds(self, name: str, default: float) -> float:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: '{raw}' is not a number of seconds") from None
+        if not 0.1 <= value <= 120:
+            raise SettingsError(f"{name}: {value} is outside 0.1..120 seconds")
         return value
 
     def url(self, name: str, default: str) -> str:

@@ -7,10 +7,12 @@ built once per process and rebuilt when a file changes.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from actions.integrations.catalog import stems
@@ -34,8 +36,9 @@ _CYRILLIC = re.compile("[а-яё]")
 class Passage:
     source: str  # e.g. "ru/delivery.md#Сколько стоит доставка?"
     language: str
-    title: str
+    title: str  # the section heading
     text: str
+    document: str = ""  # the file's "# Title"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,10 @@ def load_passages(root: Path) -> list[Passage]:
     for path in sorted(root.glob("*/*.md")):
         language = path.parent.name
         text = path.read_text("utf-8")
+        document = next(
+            (line[2:].strip() for line in text.splitlines() if line.startswith("# ")),
+            path.stem,
+        )
         heads = list(_HEADING.finditer(text))
         for index, head in enumerate(heads):
             end = heads[index + 1].start() if index + 1 < len(heads) else len(text)
@@ -70,7 +77,13 @@ def load_passages(root: Path) -> list[Passage]:
             if body:
                 title = head.group(1).strip()
                 passages.append(
-                    Passage(f"{language}/{path.name}#{title}", language, title, body)
+                    Passage(
+                        f"{language}/{path.name}#{title}",
+                        language,
+                        title,
+                        body,
+                        document,
+                    )
                 )
     return passages
 
@@ -106,6 +119,14 @@ class KnowledgeIndex:
     @classmethod
     def from_dir(cls, root: Path) -> KnowledgeIndex:
         return cls(load_passages(root))
+
+    @cached_property
+    def version(self) -> str:
+        """Changes whenever any passage changes; part of every answer's cache key."""
+        digest = hashlib.sha256()
+        for passage in self.passages:
+            digest.update(f"{passage.source}\0{passage.text}\0".encode())
+        return digest.hexdigest()[:16]
 
     def search(self, question: str, language: str, limit: int = 3) -> list[Hit]:
         query = set(_terms(question))

@@ -43,3 +43,32 @@ def test_production_refuses_a_local_public_url() -> None:
         {"EASYFLOW_ENV": "production", "EASYFLOW_PUBLIC_URL": "https://shop.example/"}
     )
     assert settings.public_url == "https://shop.example"
+
+
+def test_llm_backend_needs_its_endpoint_model_and_key() -> None:
+    with pytest.raises(SettingsError, match="EASYFLOW_LLM_BASE_URL"):
+        Settings.from_env({"EASYFLOW_LLM_BACKEND": "openai"})
+    settings = Settings.from_env(
+        {
+            "EASYFLOW_LLM_BACKEND": "openai",
+            "EASYFLOW_LLM_BASE_URL": "http://127.0.0.1:11434/v1",
+            "EASYFLOW_LLM_MODEL": "qwen2.5:7b",
+            "EASYFLOW_LLM_API_KEY": "ollama",
+            "EASYFLOW_LLM_TIMEOUT_S": "2.5",
+        }
+    )
+    assert settings.llm_timeout_s == 2.5
+
+
+def test_production_refuses_a_placeholder_llm_key() -> None:
+    with pytest.raises(SettingsError, match="EASYFLOW_LLM_API_KEY"):
+        Settings.from_env(
+            {
+                "EASYFLOW_ENV": "production",
+                "EASYFLOW_PUBLIC_URL": "https://shop.example",
+                "EASYFLOW_LLM_BACKEND": "openai",
+                "EASYFLOW_LLM_BASE_URL": "https://llm.api.cloud.yandex.net/v1",
+                "EASYFLOW_LLM_MODEL": "yandexgpt-lite",
+                "EASYFLOW_LLM_API_KEY": "changeme",
+            }
+        )

@@ -1,0 +1,5 @@
+import sys
+
+from connectors.setup import main
+
+sys.exit(main())

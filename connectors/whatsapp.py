@@ -1,0 +1,394 @@
+"""WhatsApp Business Cloud API (Meta Graph): signed webhook, reply buttons, lists.
+
+Meta subscribes the webhook with a ``GET`` handshake (``hub.verify_token`` is
+compared in constant time) and signs every ``POST`` with ``X-Hub-Signature-256``,
+an HMAC-SHA256 of the raw body keyed with the App Secret. One notification can
+batch several messages; each message id (``wamid``) is processed once, and a Rasa
+failure answers 503 so that Meta retries the notification.
+
+credentials.yml::
+
+    connectors.whatsapp.WhatsAppInput:
+      access_token: ${WHATSAPP_ACCESS_TOKEN}
+      app_secret: ${WHATSAPP_APP_SECRET}
+      verify_token: ${WHATSAPP_VERIFY_TOKEN}
+      phone_number_id: ${WHATSAPP_PHONE_NUMBER_ID}
+      api_url: https://graph.facebook.com   # optional
+      api_version: v21.0                    # optional
+      list_button: Выбрать                  # optional: opens a list of 4–10 choices
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.base import Delivery, DeliveryFailed, button_payload, deliver, require
+from connectors.dedupe import DedupeStore, dedupe_from_env
+from connectors.http import PlatformClient, PlatformError
+from connectors.security import secrets_equal, verify_hmac_sha256
+from connectors.text import split_text
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+DEFAULT_API_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v21.0"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+SIGNATURE_PREFIX = "sha256="
+MAX_TEXT = 4096  # text.body
+MAX_BUTTON_BODY = 1024  # interactive "button" body.text
+MAX_LIST_BODY = 4096  # interactive "list" body.text
+MAX_REPLY_BUTTONS = 3
+MAX_BUTTON_TITLE = 20
+MAX_BUTTON_ID = 256
+MAX_LIST_ROWS = 10
+MAX_ROW_TITLE = 24
+MAX_ROW_ID = 200
+MAX_LIST_BUTTON = 20  # the label that opens the list
+MAX_SECTION_TITLE = 24
+DEFAULT_LIST_BUTTON = "Выбрать"
+EMPTY_BODY = "…"  # interactive messages need a body; Rasa allows buttons alone
+
+
+class WhatsAppOutput(OutputChannel):
+    def __init__(
+        self,
+        client: PlatformClient,
+        access_token: str,
+        phone_number_id: str,
+        api_version: str = DEFAULT_API_VERSION,
+        list_button: str = DEFAULT_LIST_BUTTON,
+    ) -> None:
+        self.client = client
+        self.access_token = access_token
+        self.phone_number_id = phone_number_id
+        self.api_version = api_version
+        self.list_button = list_button[:MAX_LIST_BUTTON]
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def call(self, message: dict[str, Any]) -> Any:
+        return await self.client.post(
+            f"/{self.api_version}/{self.phone_number_id}/messages",
+            json=message,
+            headers={"Authorization": f"Bearer {self.access_token}"},
+        )
+
+    async def send(self, message: dict[str, Any]) -> None:
+        # Logged (with Graph's error body) by the client; one failed reply must not
+        # stop the others.
+        with contextlib.suppress(PlatformError):
+            await self.call(message)
+
+    async def send_text_message(
+        self, recipient_id: str, text: str, **kwargs: Any
+    ) -> None:
+        for part in split_text(text, MAX_TEXT):
+            await self.send(message(recipient_id, "text", {"body": part}))
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        """≤3 buttons: reply buttons; ≤10: a list; more (or links): numbered text."""
+        if not buttons:
+            await self.send_text_message(recipient_id, text)
+            return
+        if len(buttons) > MAX_LIST_ROWS or any(b.get("url") for b in buttons):
+            await self.send_text_message(recipient_id, numbered(text, buttons))
+            return
+        if len(buttons) <= MAX_REPLY_BUTTONS:
+            lead, body = lead_and_body(text, MAX_BUTTON_BODY)
+            action: dict[str, Any] = {"buttons": reply_buttons(buttons)}
+            kind = "button"
+        else:
+            lead, body = lead_and_body(text, MAX_LIST_BODY)
+            action = {
+                "button": self.list_button,
+                "sections": [
+                    {
+                        "title": self.list_button[:MAX_SECTION_TITLE],
+                        "rows": list_rows(buttons),
+                    }
+                ],
+            }
+            kind = "list"
+        for part in lead:
+            await self.send(message(recipient_id, "text", {"body": part}))
+        interactive = {"type": kind, "body": {"text": body}, "action": action}
+        await self.send(message(recipient_id, "interactive", interactive))
+
+    async def send_image_url(
+        self, recipient_id: str, image: str, **kwargs: Any
+    ) -> None:
+        await self.send(message(recipient_id, "image", {"link": image}))
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """A Graph message object, sent as is: ``{"type": "location", ...}``."""
+        payload = dict(json_message)
+        payload.setdefault("messaging_product", "whatsapp")
+        payload.setdefault("to", wa_id(recipient_id))
+        await self.send(payload)
+
+
+def wa_id(recipient_id: str) -> str:
+    return recipient_id.removeprefix(f"{CHANNEL}:")
+
+
+def message(recipient_id: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": wa_id(recipient_id),
+        "type": kind,
+        kind: content,
+    }
+
+
+def lead_and_body(text: str, body_limit: int) -> tuple[list[str], str]:
+    """Plain-text parts to send first, and the last part that fits ``body_limit``."""
+    parts = split_text(text, MAX_TEXT)
+    if not parts:
+        return [], EMPTY_BODY
+    *lead, last = parts
+    *more, body = split_text(last, body_limit)
+    return lead + more, body
+
+
+def _choices(
+    buttons: list[dict[str, Any]], title_limit: int, id_limit: int
+) -> Iterator[tuple[str, str]]:
+    for button in buttons:
+        title = str(button.get("title") or button_payload(button))
+        choice_id = button_payload(button)
+        if len(choice_id) > id_limit:
+            # Graph refuses longer ids: send the title instead, which NLU
+            # understands like a typed answer.
+            choice_id = title[:id_limit]
+        yield choice_id, title[:title_limit]
+
+
+def reply_buttons(buttons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"type": "reply", "reply": {"id": choice_id, "title": title}}
+        for choice_id, title in _choices(buttons, MAX_BUTTON_TITLE, MAX_BUTTON_ID)
+    ]
+
+
+def list_rows(buttons: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {"id": choice_id, "title": title}
+        for choice_id, title in _choices(buttons, MAX_ROW_TITLE, MAX_ROW_ID)
+    ]
+
+
+def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
+    lines = []
+    for number, button in enumerate(buttons, start=1):
+        title = str(button.get("title") or button_payload(button))
+        link = f" — {button['url']}" if button.get("url") else ""
+        lines.append(f"{number}. {title}{link}")
+    return "\n\n".join(p for p in (text.strip(), "\n".join(lines)) if p)
+
+
+class WhatsAppInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
+        require(
+            credentials,
+            CHANNEL,
+            "access_token",
+            "app_secret",
+            "verify_token",
+            "phone_number_id",
+        )
+        assert credentials is not None
+        return cls(
+            access_token=str(credentials["access_token"]),
+            app_secret=str(credentials["app_secret"]),
+            verify_token=str(credentials["verify_token"]),
+            phone_number_id=str(credentials["phone_number_id"]),
+            api_url=str(credentials.get("api_url") or DEFAULT_API_URL),
+            api_version=str(credentials.get("api_version") or DEFAULT_API_VERSION),
+            list_button=str(credentials.get("list_button") or DEFAULT_LIST_BUTTON),
+        )
+
+    def __init__(
+        self,
+        access_token: str,
+        app_secret: str,
+        verify_token: str,
+        phone_number_id: str,
+        api_url: str = DEFAULT_API_URL,
+        api_version: str = DEFAULT_API_VERSION,
+        list_button: str = DEFAULT_LIST_BUTTON,
+        dedupe: DedupeStore | None = None,
+    ) -> None:
+        self.access_token = access_token
+        self.app_secret = app_secret
+        self.verify_token = verify_token
+        self.phone_number_id = phone_number_id
+        self.api_url = api_url
+        self.api_version = api_version
+        self.list_button = list_button
+        self.dedupe = dedupe or dedupe_from_env()
+        self._output: WhatsAppOutput | None = None
+
+    def get_output_channel(self) -> WhatsAppOutput:
+        if self._output is None:
+            self._output = WhatsAppOutput(
+                PlatformClient(CHANNEL, self.api_url),
+                self.access_token,
+                self.phone_number_id,
+                self.api_version,
+                self.list_button,
+            )
+        return self._output
+
+    def parse(self, notification: dict[str, Any]) -> list[Delivery]:
+        """Every answerable message in the notification, in order; statuses and
+        kinds the bot does not answer are left out."""
+        deliveries = []
+        for entry in _dicts(notification.get("entry")):
+            for change in _dicts(entry.get("changes")):
+                value = change.get("value")
+                if change.get("field") != "messages" or not isinstance(value, dict):
+                    continue
+                metadata = value.get("metadata")
+                number = (
+                    metadata.get("phone_number_id")
+                    if isinstance(metadata, dict)
+                    else None
+                )
+                if number is not None and str(number) != self.phone_number_id:
+                    # Another number of the same business account: not ours to
+                    # answer, and we could not answer from it anyway.
+                    logger.info("whatsapp.webhook.other_number", extra={"to": number})
+                    continue
+                names = {
+                    str(c.get("wa_id")): (c.get("profile") or {}).get("name")
+                    for c in _dicts(value.get("contacts"))
+                }
+                for item in _dicts(value.get("messages")):
+                    delivery = self._delivery(item, names, number)
+                    if delivery is not None:
+                        deliveries.append(delivery)
+        return deliveries
+
+    def _delivery(
+        self, item: dict[str, Any], names: dict[str, Any], number: Any
+    ) -> Delivery | None:
+        message_id, sender, text = item.get("id"), item.get("from"), message_text(item)
+        if not message_id or not sender or text is None:
+            return None
+        metadata = {
+            "display_name": names.get(str(sender)),
+            "phone_number_id": number,
+            "message_id": message_id,
+        }
+        return Delivery(
+            key=f"{CHANNEL}:{message_id}",
+            sender_id=f"{CHANNEL}:{sender}",
+            text=text,
+            metadata={k: v for k, v in metadata.items() if v is not None},
+        )
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = Blueprint(f"{CHANNEL}_webhook_{id(self)}", __name__)
+
+        @webhook.get("/")
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.get("/webhook")
+        async def verify(request: Request) -> HTTPResponse:
+            mode = request.args.get("hub.mode")
+            token = request.args.get("hub.verify_token")
+            if mode != "subscribe" or not secrets_equal(self.verify_token, token):
+                logger.warning("whatsapp.verify.rejected", extra={"ip": request.ip})
+                return response.text("forbidden", status=403)
+            challenge = request.args.get("hub.challenge")
+            if not challenge:
+                return response.text("hub.challenge is missing", status=400)
+            logger.info("whatsapp.verify.accepted")
+            return response.text(challenge)
+
+        @webhook.post("/webhook")
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.body or b""
+            signature = request.headers.get(SIGNATURE_HEADER)
+            if not verify_hmac_sha256(
+                self.app_secret, body, signature, prefix=SIGNATURE_PREFIX
+            ):
+                logger.warning("whatsapp.webhook.rejected", extra={"ip": request.ip})
+                return response.json({"error": "forbidden"}, status=403)
+            try:
+                notification = json.loads(body)
+            except ValueError:
+                return response.json({"error": "malformed JSON"}, status=400)
+            if not isinstance(notification, dict) or not isinstance(
+                notification.get("entry"), list
+            ):
+                return response.json(
+                    {"error": "not a WhatsApp notification"}, status=400
+                )
+            deliveries = self.parse(notification)
+            if not deliveries:
+                return response.json({"ok": True, "ignored": True})
+            output = self.get_output_channel()
+            for delivery in deliveries:
+                try:
+                    await deliver(
+                        CHANNEL, delivery, self.dedupe, output, on_new_message
+                    )
+                except DeliveryFailed:
+                    # Meta retries the whole notification; the messages already
+                    # answered are skipped then as duplicates.
+                    return response.json({"error": "try again"}, status=503)
+            return response.json({"ok": True})
+
+        return webhook
+
+
+def message_text(item: dict[str, Any]) -> str | None:
+    """A text's body, or the id of the tapped reply button or list row."""
+    kind = item.get("type")
+    if kind == "text":
+        body = (item.get("text") or {}).get("body")
+        return body if isinstance(body, str) and body.strip() else None
+    if kind == "interactive":
+        interactive = item.get("interactive") or {}
+        kind = interactive.get("type")
+        reply = (
+            interactive.get(kind) if kind in ("button_reply", "list_reply") else None
+        )
+        if isinstance(reply, dict):
+            choice = reply.get("id") or reply.get("title")
+            return str(choice) if choice else None
+    return None
+
+
+def _dicts(items: Any) -> list[dict[str, Any]]:
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
