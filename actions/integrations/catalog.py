@@ -42,11 +42,13 @@ def _stemmer(language: str) -> snowballstemmer.stemmer:
 
 def stems(text: str) -> list[str]:
     """Word stems of a Russian or English text (each word by its own alphabet)."""
-    result = []
-    for word in _WORD.findall(text.lower().replace("ё", "е")):
-        language = "ru" if re.search("[а-я]", word) else "en"
-        result.append(_stemmer(language).stemWord(word))
-    return result
+    return [_stem(word) for word in _WORD.findall(text.lower().replace("ё", "е"))]
+
+
+@lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    language = "ru" if re.search("[а-я]", word) else "en"
+    return _stemmer(language).stemWord(word)
 
 
 def normalize_color(raw: str | None) -> str | None:
