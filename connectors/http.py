@@ -2,14 +2,18 @@
 
 A platform's 429 (honouring its ``Retry-After`` or Telegram's ``retry_after``) and
 5xx answers are retried with exponential backoff up to ``max_attempts``; other
-errors are permanent. Failures are logged with the platform's error body and raised
-as ``PlatformError`` — never as an exception the Rasa server would crash on.
+errors are permanent. Platforms that report errors inside a 200 answer (VK's
+``{"error": …}``, Viber's ``{"status": N}``) pass a ``body_error`` check that says
+which of those are retryable. Failures are logged with the platform's error body
+and raised as ``PlatformError`` — never as an exception the Rasa server would crash
+on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +42,17 @@ class RetryPolicy:
         return min(self.base_delay_s * (2 ** (attempt - 1)), self.max_delay_s)
 
 
+@dataclass(frozen=True)
+class BodyError:
+    """An error a platform reports in a 2xx answer; ``retryable`` like a 429/5xx."""
+
+    retryable: bool
+    retry_after: float | None = None
+
+
+BodyCheck = Callable[[Any], BodyError | None]
+
+
 class PlatformClient:
     """POSTs JSON (or form data) to ``base_url + path`` and returns parsed JSON."""
 
@@ -48,12 +63,14 @@ class PlatformClient:
         timeout_s: float = 10.0,
         retry: RetryPolicy | None = None,
         session: aiohttp.ClientSession | None = None,
+        body_error: BodyCheck | None = None,
     ) -> None:
         self.platform = platform
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.retry = retry or RetryPolicy()
         self._session = session
+        self.body_error = body_error
 
     def _client(self) -> aiohttp.ClientSession:
         # Created on first use, inside the running loop, never at import time.
@@ -81,9 +98,14 @@ class PlatformClient:
                 ) as response:
                     body = await response.text()
                     if response.status < 400:
-                        return await _parse(response, body)
-                    retry_after = _retry_after(response, body)
-                    retryable = response.status == 429 or response.status >= 500
+                        parsed = await _parse(response, body)
+                        error = self.body_error(parsed) if self.body_error else None
+                        if error is None:
+                            return parsed
+                        retry_after, retryable = error.retry_after, error.retryable
+                    else:
+                        retry_after = _retry_after(response, body)
+                        retryable = response.status == 429 or response.status >= 500
                     if not retryable or attempt == self.retry.max_attempts:
                         logger.error(
                             "%s.send.failed",

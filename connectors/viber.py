@@ -1,0 +1,274 @@
+"""Viber REST bot API: signed callbacks in, ``/pa/send_message`` out.
+
+Every callback is signed: ``X-Viber-Content-Signature`` is the hex HMAC-SHA256 of
+the raw body keyed with the bot's auth token, checked in constant time before the
+body is read (403 otherwise). Text messages are handed to Rasa, each
+``message_token`` once. The ``webhook`` check that set_webhook triggers,
+``subscribed``, ``conversation_started``, delivery receipts and unknown events are
+acknowledged with an empty 200: Viber would take a JSON answer to
+``conversation_started`` for a welcome message.
+
+Buttons become a keyboard of ``reply`` buttons whose ActionBody is the Rasa payload
+(``/affirm``); a press arrives as an ordinary text message carrying the ActionBody.
+Images are sent as ``picture`` messages. Custom JSON is sent as a send_message body,
+with ``receiver`` and ``sender`` filled in. Viber answers 200 with ``{"status": N}``:
+0 is success, 12 ("Too many requests") is retried, any other status is logged as a
+permanent failure.
+
+credentials.yml::
+
+    connectors.viber.ViberInput:
+      auth_token: ${VIBER_AUTH_TOKEN}
+      name: Easy Flow                       # sender name, at most 28 characters
+      avatar: https://shop.example/bot.png  # optional
+      api_url: https://chatapi.viber.com    # optional
+      webhook_url: https://bot.example/webhooks/viber/webhook  # for setup
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.base import (
+    ConfigError,
+    Delivery,
+    DeliveryFailed,
+    button_payload,
+    deliver,
+    require,
+)
+from connectors.dedupe import DedupeStore, dedupe_from_env
+from connectors.http import BodyError, PlatformClient, PlatformError
+from connectors.security import verify_hmac_sha256
+from connectors.text import split_text
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "viber"
+DEFAULT_API_URL = "https://chatapi.viber.com"
+SIGNATURE_HEADER = "X-Viber-Content-Signature"
+AUTH_HEADER = "X-Viber-Auth-Token"
+MAX_TEXT = 7000
+MAX_SENDER_NAME = 28
+RETRYABLE_STATUSES = frozenset({12})  # "Too many requests"
+EMPTY_TEXT = "…"  # a text message needs text; Rasa allows buttons alone
+
+
+class ViberOutput(OutputChannel):
+    def __init__(
+        self, client: PlatformClient, auth_token: str, name: str, avatar: str | None
+    ) -> None:
+        self.client = client
+        self.auth_token = auth_token
+        self.sender: dict[str, str] = {"name": name}
+        if avatar:
+            self.sender["avatar"] = avatar
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def call(self, message: dict[str, Any]) -> Any:
+        return await self.client.post(
+            "/pa/send_message", json=message, headers={AUTH_HEADER: self.auth_token}
+        )
+
+    async def send(self, recipient_id: str, content: dict[str, Any]) -> None:
+        message = {"receiver": receiver(recipient_id), "sender": self.sender}
+        message.update(content)
+        # Logged by the client; one failed reply must not stop the others.
+        with contextlib.suppress(PlatformError):
+            await self.call(message)
+
+    async def send_text_message(
+        self, recipient_id: str, text: str, **kwargs: Any
+    ) -> None:
+        for part in split_text(text, MAX_TEXT):
+            await self.send(recipient_id, {"type": "text", "text": part})
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        parts = split_text(text, MAX_TEXT) or [EMPTY_TEXT]
+        for part in parts[:-1]:
+            await self.send(recipient_id, {"type": "text", "text": part})
+        await self.send(
+            recipient_id,
+            {"type": "text", "text": parts[-1], "keyboard": keyboard(buttons)},
+        )
+
+    async def send_image_url(
+        self, recipient_id: str, image: str, **kwargs: Any
+    ) -> None:
+        await self.send(recipient_id, {"type": "picture", "text": "", "media": image})
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """A send_message body, e.g. ``{"type": "sticker", "sticker_id": 46105}``."""
+        await self.send(recipient_id, dict(json_message))
+
+
+def receiver(recipient_id: str) -> str:
+    return recipient_id.removeprefix(f"{CHANNEL}:")
+
+
+def keyboard(buttons: list[dict[str, Any]]) -> dict[str, Any]:
+    """Full-width buttons, one per row; ``url`` buttons open links."""
+    cells = []
+    for button in buttons:
+        title = str(button.get("title") or button_payload(button))
+        if button.get("url"):
+            action, body = "open-url", str(button["url"])
+        else:
+            action, body = "reply", button_payload(button)
+        cells.append(
+            {
+                "Columns": 6,
+                "Rows": 1,
+                "ActionType": action,
+                "ActionBody": body,
+                "Text": title,
+            }
+        )
+    return {"Type": "keyboard", "DefaultHeight": False, "Buttons": cells}
+
+
+class ViberInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> ViberInput:
+        require(credentials, CHANNEL, "auth_token", "name")
+        assert credentials is not None
+        name = str(credentials["name"]).strip()
+        if len(name) > MAX_SENDER_NAME:
+            raise ConfigError(
+                f"credentials.yml: {CHANNEL}.name must be at most "
+                f"{MAX_SENDER_NAME} characters"
+            )
+        return cls(
+            auth_token=str(credentials["auth_token"]),
+            name=name,
+            avatar=credentials.get("avatar") or None,
+            api_url=str(credentials.get("api_url") or DEFAULT_API_URL),
+            webhook_url=credentials.get("webhook_url"),
+        )
+
+    def __init__(
+        self,
+        auth_token: str,
+        name: str,
+        avatar: str | None = None,
+        api_url: str = DEFAULT_API_URL,
+        webhook_url: str | None = None,
+        dedupe: DedupeStore | None = None,
+    ) -> None:
+        self.auth_token = auth_token
+        self.sender_name = name
+        self.avatar = avatar
+        self.api_url = api_url
+        self.webhook_url = webhook_url
+        self.dedupe = dedupe or dedupe_from_env()
+        self._output: ViberOutput | None = None
+
+    def get_output_channel(self) -> ViberOutput:
+        if self._output is None:
+            client = PlatformClient(CHANNEL, self.api_url, body_error=api_error)
+            self._output = ViberOutput(
+                client, self.auth_token, self.sender_name, self.avatar
+            )
+        return self._output
+
+    def parse(self, event: dict[str, Any]) -> Delivery | None:
+        """A text ``message`` callback as a delivery; other messages are ignored."""
+        message, sender = event.get("message"), event.get("sender")
+        if not isinstance(message, dict) or not isinstance(sender, dict):
+            return None
+        text, user = message.get("text"), sender.get("id")
+        if message.get("type") != "text" or not isinstance(text, str):
+            return None
+        if not text.strip() or not isinstance(user, str) or not user:
+            return None
+        metadata = {
+            "display_name": sender.get("name"),
+            "language_code": sender.get("language"),
+            "country": sender.get("country"),
+            "message_token": event["message_token"],
+            "tracking_data": message.get("tracking_data"),
+        }
+        return Delivery(
+            key=f"{CHANNEL}:{event['message_token']}",
+            sender_id=f"{CHANNEL}:{user}",
+            text=text,
+            metadata={k: v for k, v in metadata.items() if v is not None},
+        )
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = Blueprint(f"{CHANNEL}_webhook_{id(self)}", __name__)
+
+        @webhook.get("/")
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.post("/webhook")
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.body or b""
+            signature = request.headers.get(SIGNATURE_HEADER)
+            if not verify_hmac_sha256(self.auth_token, body, signature):
+                logger.warning("viber.webhook.rejected", extra={"ip": request.ip})
+                return response.json({"error": "forbidden"}, status=403)
+            try:
+                event = json.loads(body)
+            except ValueError:
+                return response.json({"error": "malformed JSON"}, status=400)
+            if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+                return response.json({"error": "not a Viber callback"}, status=400)
+            kind = event["event"]
+            if kind == "webhook":
+                logger.info("viber.webhook.confirmed")
+            if kind != "message":
+                return acknowledged()
+            if not isinstance(event.get("message_token"), int | str):
+                return response.json({"error": "no message_token"}, status=400)
+            delivery = self.parse(event)
+            if delivery is None:
+                return acknowledged()
+            output = self.get_output_channel()
+            try:
+                await deliver(CHANNEL, delivery, self.dedupe, output, on_new_message)
+            except DeliveryFailed:
+                return response.json({"error": "try again"}, status=503)
+            return acknowledged()
+
+        return webhook
+
+
+def acknowledged() -> HTTPResponse:
+    """200 with no body: a body would be read as a reply to conversation_started."""
+    return HTTPResponse(status=200)
+
+
+def api_error(body: Any) -> BodyError | None:
+    """Viber answers 200 with ``{"status": 0}`` on success, another status if not."""
+    status = body.get("status") if isinstance(body, dict) else None
+    if status is None or status == 0:
+        return None
+    return BodyError(retryable=status in RETRYABLE_STATUSES)

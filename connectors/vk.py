@@ -1,0 +1,364 @@
+"""VK community bot: Callback API events in, ``messages.send`` out.
+
+VK POSTs every community event as JSON. The ``confirmation`` event (for this
+``group_id``) is answered with the confirmation string; every other event must carry
+the Callback API secret key in its ``secret`` field, compared in constant time, or
+it is refused with 403 and not processed. Accepted events are answered with the
+plain body ``ok`` (also duplicates and kinds the bot ignores); each ``event_id`` is
+processed once.
+
+Buttons become an inline keyboard of ``text`` buttons whose payload is the JSON
+string ``{"command": "<Rasa payload>"}``, e.g. ``{"command":"/affirm"}``. A press
+arrives as ``message_new`` carrying that payload, and the Rasa payload is what the
+bot receives; VK's own "Start" button (``{"command":"start"}``) becomes ``/greet``.
+Images are sent as their URL in the text (VK attaches only photos uploaded to VK
+first, which takes three more calls). Custom JSON is sent as extra ``messages.send``
+parameters. Each outbound message has a ``random_id`` derived from the delivery it
+answers, so a reply re-sent after a retry is dropped by VK instead of shown twice.
+
+credentials.yml::
+
+    connectors.vk.VKInput:
+      token: ${VK_TOKEN}                # community access token, `messages` right
+      secret: ${VK_SECRET}              # Callback API secret key
+      confirmation: ${VK_CONFIRMATION}  # string the confirmation event expects
+      group_id: ${VK_GROUP_ID}
+      api_url: https://api.vk.com       # optional
+      api_version: "5.199"              # optional; quote it (YAML reads 5.130 as 5.13)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.base import (
+    ConfigError,
+    Delivery,
+    DeliveryFailed,
+    button_payload,
+    deliver,
+    require,
+)
+from connectors.dedupe import DedupeStore, dedupe_from_env
+from connectors.http import BodyError, PlatformClient, PlatformError
+from connectors.security import secrets_equal
+from connectors.text import split_text
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "vk"
+DEFAULT_API_URL = "https://api.vk.com"
+DEFAULT_API_VERSION = "5.199"
+MAX_TEXT = 4096
+MAX_LABEL = 40
+MAX_BUTTON_PAYLOAD = 255
+MAX_INLINE_BUTTONS = 10
+MAX_INLINE_ROWS = 6
+# 6: too many requests per second; 10: internal server error. Others are permanent.
+RETRYABLE_ERRORS = frozenset({6, 10})
+START_COMMAND = "start"  # payload of VK's built-in "Start" button
+START_PAYLOAD = "/greet"
+EMPTY_TEXT = "…"  # VK refuses a message with neither text nor attachment
+OK = "ok"
+_RANDOM_ID_MASK = 2**63 - 1
+
+
+class VKOutput(OutputChannel):
+    """Sends with ``messages.send``. ``context`` (the delivery being answered) seeds
+    each message's ``random_id``; without one, ids are random per message."""
+
+    def __init__(
+        self,
+        client: PlatformClient,
+        token: str,
+        api_version: str = DEFAULT_API_VERSION,
+        context: str | None = None,
+    ) -> None:
+        self.client = client
+        self.token = token
+        self.api_version = api_version
+        self.context = context
+        self._sent = 0
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    def for_delivery(self, key: str) -> VKOutput:
+        """An output sharing this client whose random ids derive from ``key``."""
+        return VKOutput(self.client, self.token, self.api_version, context=key)
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        # Form fields, not the query string, so the token stays out of URLs and logs.
+        data = {key: form_value(value) for key, value in params.items()}
+        data.update(access_token=self.token, v=self.api_version)
+        return await self.client.post(f"/method/{method}", data=data)
+
+    async def send(self, recipient_id: str, params: dict[str, Any]) -> None:
+        peer = peer_id(recipient_id)
+        message = {"peer_id": peer, "random_id": self.random_id(peer), **params}
+        # Logged by the client; one failed reply must not stop the others.
+        with contextlib.suppress(PlatformError):
+            await self.call("messages.send", message)
+
+    def random_id(self, peer: int | str) -> int:
+        """VK drops a message whose random_id it has seen from this community, over
+        the whole history; the nth message answering a delivery always gets the
+        same one. 63 bits, never 0 (0 turns the check off)."""
+        self._sent += 1
+        seed = f"{self.context or uuid.uuid4().hex}:{peer}:{self._sent}"
+        digest = hashlib.sha256(seed.encode()).digest()
+        return int.from_bytes(digest[:8], "big") & _RANDOM_ID_MASK or 1
+
+    async def send_text_message(
+        self, recipient_id: str, text: str, **kwargs: Any
+    ) -> None:
+        for part in split_text(text, MAX_TEXT):
+            await self.send(recipient_id, {"message": part})
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        parts = split_text(text, MAX_TEXT) or [EMPTY_TEXT]
+        for part in parts[:-1]:
+            await self.send(recipient_id, {"message": part})
+        await self.send(
+            recipient_id, {"message": parts[-1], "keyboard": inline_keyboard(buttons)}
+        )
+
+    async def send_image_url(
+        self, recipient_id: str, image: str, **kwargs: Any
+    ) -> None:
+        """The URL as text: VK shows a preview of linked images."""
+        await self.send(recipient_id, {"message": image})
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """Extra messages.send params: ``{"sticker_id": 9}``, ``{"attachment": …}``."""
+        await self.send(recipient_id, dict(json_message))
+
+
+def peer_id(recipient_id: str) -> int | str:
+    raw = recipient_id.removeprefix(f"{CHANNEL}:")
+    return int(raw) if raw.lstrip("-").isdigit() else raw
+
+
+def form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def inline_keyboard(buttons: list[dict[str, Any]]) -> str:
+    """An inline keyboard as the JSON string messages.send takes: one button per row
+    (two when there are more than six), at most ten buttons."""
+    if len(buttons) > MAX_INLINE_BUTTONS:
+        logger.warning("vk.keyboard.truncated", extra={"buttons": len(buttons)})
+    cells = [keyboard_button(b) for b in buttons[:MAX_INLINE_BUTTONS]]
+    per_row = max(1, math.ceil(len(cells) / MAX_INLINE_ROWS))
+    rows = [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
+    return form_value({"inline": True, "buttons": rows})
+
+
+def keyboard_button(button: dict[str, Any]) -> dict[str, Any]:
+    title = str(button.get("title") or button_payload(button))
+    label = title if len(title) <= MAX_LABEL else title[: MAX_LABEL - 1] + "…"
+    if button.get("url"):
+        return {"action": {"type": "open_link", "link": button["url"], "label": label}}
+    action: dict[str, Any] = {"type": "text", "label": label}
+    payload = form_value({"command": button_payload(button)})
+    if len(payload) <= MAX_BUTTON_PAYLOAD:
+        action["payload"] = payload
+    # else: no payload; VK sends the label as text, which NLU reads like a typed answer
+    return {"action": action}
+
+
+def payload_command(raw: Any) -> str | None:
+    """``command`` of a button payload (a JSON string), if it has one."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    command = data.get("command") if isinstance(data, dict) else None
+    return command if isinstance(command, str) and command else None
+
+
+def message_text(message: dict[str, Any]) -> str | None:
+    """What Rasa receives: a pressed button's payload, else the typed text."""
+    command = payload_command(message.get("payload"))
+    if command == START_COMMAND:
+        return START_PAYLOAD
+    if command and command.startswith("/"):
+        return command
+    text = message.get("text")
+    return text if isinstance(text, str) and text.strip() else None
+
+
+class VKInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> VKInput:
+        require(credentials, CHANNEL, "token", "secret", "confirmation", "group_id")
+        assert credentials is not None
+        try:
+            group_id = int(str(credentials["group_id"]).strip())
+        except ValueError as error:
+            raise ConfigError(
+                f"credentials.yml: {CHANNEL}.group_id must be a number"
+            ) from error
+        return cls(
+            token=str(credentials["token"]),
+            secret=str(credentials["secret"]),
+            confirmation=str(credentials["confirmation"]),
+            group_id=group_id,
+            api_url=str(credentials.get("api_url") or DEFAULT_API_URL),
+            api_version=str(credentials.get("api_version") or DEFAULT_API_VERSION),
+        )
+
+    def __init__(
+        self,
+        token: str,
+        secret: str,
+        confirmation: str,
+        group_id: int,
+        api_url: str = DEFAULT_API_URL,
+        api_version: str = DEFAULT_API_VERSION,
+        dedupe: DedupeStore | None = None,
+    ) -> None:
+        self.token = token
+        self.secret = secret
+        self.confirmation = confirmation
+        self.group_id = group_id
+        self.api_url = api_url
+        self.api_version = api_version
+        self.dedupe = dedupe or dedupe_from_env()
+        self._output: VKOutput | None = None
+
+    def get_output_channel(self) -> VKOutput:
+        if self._output is None:
+            client = PlatformClient(CHANNEL, self.api_url, body_error=api_error)
+            self._output = VKOutput(client, self.token, self.api_version)
+        return self._output
+
+    def parse(self, event: dict[str, Any]) -> Delivery | None:
+        """A ``message_new`` event as a delivery, or ``None`` if it has no text."""
+        obj = event.get("object")
+        if not isinstance(obj, dict):
+            return None
+        # API 5.103+ wraps the message with client_info; older versions send it bare.
+        message = obj["message"] if isinstance(obj.get("message"), dict) else obj
+        client_info = obj.get("client_info")
+        if not isinstance(client_info, dict):
+            client_info = {}
+        text = message_text(message)
+        peer = message.get("peer_id") or message.get("from_id")
+        if text is None or not isinstance(peer, int):
+            return None
+        event_id = event.get("event_id")
+        if isinstance(event_id, str) and event_id:
+            key = f"{CHANNEL}:{self.group_id}:{event_id}"
+        else:
+            if message.get("id"):  # 0 in group chats
+                ref = f"id{message['id']}"
+            elif message.get("conversation_message_id"):
+                ref = f"cmid{message['conversation_message_id']}"
+            else:
+                logger.warning("vk.webhook.unidentified", extra={"peer_id": peer})
+                ref = uuid.uuid4().hex
+            key = f"{CHANNEL}:{self.group_id}:{peer}:{ref}"
+        metadata = {
+            "group_id": self.group_id,
+            "event_id": event_id,
+            "peer_id": peer,
+            "from_id": message.get("from_id"),
+            "message_id": message.get("id"),
+            "conversation_message_id": message.get("conversation_message_id"),
+            "vk_lang_id": client_info.get("lang_id"),
+        }
+        return Delivery(
+            key=key,
+            sender_id=f"{CHANNEL}:{peer}",
+            text=text,
+            metadata={k: v for k, v in metadata.items() if v is not None},
+        )
+
+    def authentic(self, event: dict[str, Any]) -> bool:
+        """The secret matches; only the confirmation event may come without one."""
+        secret = event.get("secret")
+        if event["type"] == "confirmation" and secret is None:
+            return True
+        return secrets_equal(self.secret, secret if isinstance(secret, str) else None)
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = Blueprint(f"{CHANNEL}_webhook_{id(self)}", __name__)
+
+        @webhook.get("/")
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.post("/webhook")
+        async def receive(request: Request) -> HTTPResponse:
+            try:  # the secret is inside the body, so it is read first
+                event = json.loads(request.body or b"")
+            except ValueError:
+                return response.text("malformed JSON", status=400)
+            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                return response.text("not a VK event", status=400)
+            if not self.authentic(event):
+                logger.warning(
+                    "vk.webhook.rejected",
+                    extra={"ip": request.ip, "type": event["type"]},
+                )
+                return response.text("forbidden", status=403)
+            if str(event.get("group_id")) != str(self.group_id):
+                logger.warning(
+                    "vk.webhook.wrong_group", extra={"group_id": event.get("group_id")}
+                )
+                return response.text("forbidden", status=403)
+            if event["type"] == "confirmation":
+                return response.text(self.confirmation)
+            delivery = self.parse(event) if event["type"] == "message_new" else None
+            if delivery is None:
+                return response.text(OK)
+            output = self.get_output_channel().for_delivery(delivery.key)
+            try:
+                await deliver(CHANNEL, delivery, self.dedupe, output, on_new_message)
+            except DeliveryFailed:
+                return response.text("try again", status=503)
+            return response.text(OK)
+
+        return webhook
+
+
+def api_error(body: Any) -> BodyError | None:
+    """VK answers 200 with ``{"error": {"error_code": 6, …}}`` when a call fails."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None
+    return BodyError(retryable=error.get("error_code") in RETRYABLE_ERRORS)
