@@ -20,6 +20,8 @@ from rasa_sdk.types import DomainDict
 from actions.common import language
 from actions.context import Turn
 from actions.integrations.base import (
+    AmbiguousOrder,
+    OperationUnsupported,
     Order,
     OrderNotChangeable,
     OrderSourceError,
@@ -37,6 +39,14 @@ ATTEMPTS = "order_id_attempts"
 ADDRESS = "delivery_address"
 REQUEST = "order_request"
 PENDING = "pending"
+# Marketplace names as shoppers know them (proper names, the same in every language).
+SOURCE_NAMES = {
+    "wildberries": "Wildberries",
+    "ozon": "Ozon",
+    "bitrix24": "Bitrix24",
+    "shopify": "Shopify",
+    "demo": "Easy Flow",
+}
 _MIN_ADDRESS = re.compile(r"(?=.*\d)(?=.*[^\W\d_]{3,}).{8,}", re.DOTALL)
 _DIGITS = re.compile(r"\S*\d\S*")
 
@@ -104,6 +114,13 @@ class ValidateOrderForm(FormValidationAction):
             logger.exception("orders.source_failed", extra={"order_id": order_id.value})
             dispatcher.utter_message(response="utter_order_source_unavailable")
             return {ORDER_ID: None, ATTEMPTS: services.settings.max_order_id_attempts}
+        except AmbiguousOrder as error:
+            dispatcher.utter_message(
+                response="utter_order_ambiguous",
+                order_id=order_id.value,
+                sources=", ".join(SOURCE_NAMES.get(s, s) for s in error.sources),
+            )
+            return {ORDER_ID: None, ATTEMPTS: _attempts(tracker) + 1}
         if order is None:
             dispatcher.utter_message(
                 response="utter_order_not_found", order_id=order_id.value
@@ -149,6 +166,13 @@ class ActionHandleOrderRequest(Action):
         except OrderSourceError:
             logger.exception("orders.source_failed", extra={"order_id": order_id})
             turn.say("utter_order_source_unavailable")
+            return []
+        except OperationUnsupported as error:
+            turn.say(
+                "utter_marketplace_self_service",
+                order_id=order_id,
+                marketplace=SOURCE_NAMES.get(error.source, error.source),
+            )
             return []
 
 

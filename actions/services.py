@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from actions.integrations.base import OrderSource
-from actions.integrations.demo_store import DemoStore
+from actions.integrations.registry import build_sources
 from actions.knowledge.answerers import OpenAICompatibleAnswerer
 from actions.knowledge.retrieval import KnowledgeIndex
 from actions.knowledge.service import FallbackService, RedisAnswerCache
@@ -30,12 +30,13 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
-        store = DemoStore(settings.demo_store_path)
-        store.ensure_ready()
-        payments = DemoPaymentProvider(
-            settings.data_dir / "demo_payments.sqlite", settings.public_url, store
+        orders, _ = build_sources(
+            settings.order_sources, settings.demo_store_path, settings.env
         )
-        return cls(settings, store, payments, SupportLog(settings.support_log_path))
+        payments = DemoPaymentProvider(
+            settings.data_dir / "demo_payments.sqlite", settings.public_url, orders
+        )
+        return cls(settings, orders, payments, SupportLog(settings.support_log_path))
 
     @cached_property
     def knowledge(self) -> KnowledgeIndex:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
@@ -31,7 +31,7 @@ class Settings:
     demo_store_path: Path
     support_log_path: Path
     knowledge_dir: Path
-    order_source: str
+    order_sources: tuple[str, ...]
     payment_provider: str
     public_url: str
     actions_host: str
@@ -47,9 +47,11 @@ class Settings:
     fallback_budget_s: float = 8.0
     redis_url: str = ""
 
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        env = dict(os.environ) if env is None else env
         reader = _Reader(env)
         environment = reader.choice(
             "EASYFLOW_ENV",
@@ -69,7 +71,11 @@ class Settings:
             knowledge_dir=reader.path(
                 "EASYFLOW_KNOWLEDGE_DIR", PROJECT_ROOT / "data" / "knowledge"
             ),
-            order_source=reader.choice("EASYFLOW_ORDER_SOURCE", ["demo"], "demo"),
+            order_sources=reader.choices(
+                "EASYFLOW_ORDER_SOURCES",
+                ["demo", "wildberries", "ozon", "bitrix24", "shopify"],
+                "demo",
+            ),
             payment_provider=reader.choice(
                 "EASYFLOW_PAYMENT_PROVIDER", ["demo"], "demo"
             ),
@@ -94,6 +100,7 @@ class Settings:
             llm_timeout_s=reader.seconds("EASYFLOW_LLM_TIMEOUT_S", 6.0),
             fallback_budget_s=reader.seconds("EASYFLOW_FALLBACK_BUDGET_S", 8.0),
             redis_url=reader.text("EASYFLOW_REDIS_URL", ""),
+            env=env,
         )
         if settings.llm_backend == "openai":
             for name, value in (
@@ -151,6 +158,18 @@ class _Reader:
         if value not in allowed:
             raise SettingsError(f"{name}: '{value}' is not one of {', '.join(allowed)}")
         return value
+
+    def choices(self, name: str, allowed: list[str], default: str) -> tuple[str, ...]:
+        raw = self._raw(name) or default
+        values = tuple(
+            dict.fromkeys(v.strip().lower() for v in raw.split(",") if v.strip())
+        )
+        unknown = [v for v in values if v not in allowed]
+        if unknown or not values:
+            raise SettingsError(
+                f"{name}: '{raw}' must list some of {', '.join(allowed)}"
+            )
+        return values
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         raw = self._raw(name)

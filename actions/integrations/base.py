@@ -50,7 +50,7 @@ class OrderItem:
 @dataclass(frozen=True)
 class Order:
     order_id: str
-    channel: str  # wildberries, ozon, shop
+    channel: str  # where it was sold: shop, wildberries, ozon, bitrix24, shopify
     state: OrderState
     created_at: datetime
     expected_delivery: date | None
@@ -115,6 +115,24 @@ class OrderSourceError(RuntimeError):
     """The order source cannot answer now (network, credentials, broken store)."""
 
 
+class OperationUnsupported(RuntimeError):
+    """The source cannot do this through its API (the shopper does it there)."""
+
+    def __init__(self, source: str, operation: str) -> None:
+        super().__init__(f"{source} does not support {operation}")
+        self.source = source
+        self.operation = operation
+
+
+class AmbiguousOrder(LookupError):
+    """More than one configured source has an order with this number."""
+
+    def __init__(self, order_id: str, sources: list[str]) -> None:
+        super().__init__(f"{order_id} found in {', '.join(sources)}")
+        self.order_id = order_id
+        self.sources = sources
+
+
 class OrderNotChangeable(ValueError):
     """The order's state does not allow the change; carries the state."""
 
@@ -124,7 +142,15 @@ class OrderNotChangeable(ValueError):
 
 
 class OrderSource(abc.ABC):
-    """Where orders come from. Methods raise ``OrderSourceError`` when unreachable."""
+    """Where orders come from. Methods raise ``OrderSourceError`` when unreachable
+    and ``OperationUnsupported`` for what the source's API cannot do.
+
+    ``name`` is stored in ``Order.channel``; ``kinds`` are the order-number formats
+    (``bot.order_ids.OrderIdKind``) this source can hold, used for routing.
+    """
+
+    name: str = "source"
+    kinds: frozenset[str] = frozenset()
 
     @abc.abstractmethod
     async def get_order(self, order_id: str) -> Order | None:

@@ -83,6 +83,9 @@ _CARRIERS = {"shop": "СДЭК", "ozon": "Ozon Логистика", "wildberries
 
 
 class DemoStore(OrderSource):
+    name = "demo"
+    kinds = frozenset({"wildberries", "ozon", "shop"})
+
     def __init__(
         self, path: Path, clock: Callable[[], datetime] = datetime.now
     ) -> None:

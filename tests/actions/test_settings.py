@@ -25,7 +25,7 @@ def test_data_dir_moves_every_file(tmp_path: Path) -> None:
         ({"EASYFLOW_RETURN_WINDOW_DAYS": "two weeks"}, "EASYFLOW_RETURN_WINDOW_DAYS"),
         ({"EASYFLOW_RETURN_WINDOW_DAYS": "0"}, "EASYFLOW_RETURN_WINDOW_DAYS"),
         ({"EASYFLOW_ENV": "staging"}, "EASYFLOW_ENV"),
-        ({"EASYFLOW_ORDER_SOURCE": "amazon"}, "EASYFLOW_ORDER_SOURCE"),
+        ({"EASYFLOW_ORDER_SOURCES": "demo,amazon"}, "EASYFLOW_ORDER_SOURCES"),
         ({"EASYFLOW_PUBLIC_URL": "localhost:5055"}, "EASYFLOW_PUBLIC_URL"),
         ({"EASYFLOW_KNOWLEDGE_DIR": "/nonexistent"}, "EASYFLOW_KNOWLEDGE_DIR"),
         ({"EASYFLOW_ACTIONS_PORT": "70000"}, "EASYFLOW_ACTIONS_PORT"),
