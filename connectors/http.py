@@ -90,11 +90,33 @@ class PlatformClient:
         headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
     ) -> Any:
+        return await self.request(
+            "POST", path, json=json, data=data, headers=headers, params=params
+        )
+
+    async def get(
+        self,
+        path: str,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        return await self.request("GET", path, headers=headers, params=params)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """Any method; a 404 raises ``PlatformError`` with status 404 (not retried)."""
         url = f"{self.base_url}{path}"
         for attempt in range(1, self.retry.max_attempts + 1):
             try:
-                async with self._client().post(
-                    url, json=json, data=data, headers=headers, params=params
+                async with self._client().request(
+                    method, url, json=json, data=data, headers=headers, params=params
                 ) as response:
                     body = await response.text()
                     if response.status < 400:
