@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -15,6 +16,7 @@ from actions.payments.demo import DemoPaymentProvider
 from actions.services import Services, configure
 from actions.settings import Settings
 from actions.support_log import SupportLog
+from tests.emulators import Call, Emulator, free_port
 
 
 @pytest.fixture
@@ -101,3 +103,24 @@ def make_tracker(
 
 def responses(dispatcher: CollectingDispatcher) -> list[str]:
     return [message["response"] for message in dispatcher.messages]
+
+
+@pytest.fixture
+async def emulator_factory() -> AsyncIterator[Callable[[Callable[[Call], Any]], Any]]:
+    runners: list[web.AppRunner] = []
+
+    async def start(reply: Callable[[Call], Any]) -> Emulator:
+        emulator = Emulator(reply)
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", emulator._handle)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        runners.append(runner)
+        emulator.url = f"http://127.0.0.1:{port}"
+        return emulator
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()

@@ -1,0 +1,85 @@
+"""Real servers for tests: the action server as a process and the trained agent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rasa.core.agent import Agent, load_agent
+from rasa.core.utils import AvailableEndpoints
+from rasa.utils.endpoints import EndpointConfig
+
+from tests.emulators import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models" / "easyflow.tar.gz"
+
+
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(url)
+
+
+@contextmanager
+def action_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``python -m actions.server`` on a free port; yields its webhook URL."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "EASYFLOW_DATA_DIR": str(data_dir),
+        "EASYFLOW_ACTIONS_PORT": str(port),
+        "EASYFLOW_ACTIONS_HOST": "127.0.0.1",
+        **(env or {}),
+    }
+    log = (data_dir / "actions.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "actions.server"],
+        cwd=ROOT,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, 60)
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def agent_for(action_url: str, action_timeout_s: float = 5) -> Agent:
+    """The trained model, its custom actions served at ``action_url``."""
+    assert MODEL.exists(), "train the model first: make train"
+    endpoints = AvailableEndpoints(
+        action=EndpointConfig(action_url),
+        nlg=EndpointConfig(
+            type="bot.nlg.LanguageAwareNLG", action_timeout_s=action_timeout_s
+        ),
+    )
+    return asyncio.run(load_agent(model_path=str(MODEL), endpoints=endpoints))
+
+
+async def say(agent: Agent, sender: str, text: str) -> str:
+    """The bot's reply texts to one message, joined by newlines."""
+    replies = await agent.handle_text(text, sender_id=sender)
+    return "\n".join(r.get("text") or "" for r in replies or [])
