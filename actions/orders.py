@@ -28,6 +28,13 @@ from actions.integrations.base import (
     OrderState,
 )
 from actions.payment import handle_pay
+from actions.privacy import (
+    VERIFIED_SLOT,
+    PrivacyPolicy,
+    is_verified,
+    last4_matches,
+    verified,
+)
 from actions.returns import handle_refund, handle_return
 from actions.services import get_services
 from bot.order_ids import find_in_text, normalize
@@ -37,6 +44,7 @@ logger = logging.getLogger(__name__)
 ORDER_ID = "order_id"
 ATTEMPTS = "order_id_attempts"
 ADDRESS = "delivery_address"
+PHONE = "phone_last4"
 REQUEST = "order_request"
 PENDING = "pending"
 # Marketplace names as shoppers know them (proper names, the same in every language).
@@ -69,15 +77,24 @@ class ValidateOrderForm(FormValidationAction):
         services = get_services()
         if _attempts(tracker) >= services.settings.max_order_id_attempts:
             return []  # give up: action_handle_order_request offers a human
-        slots = [slot for slot in domain_slots if slot != ADDRESS]
+        slots = [slot for slot in domain_slots if slot not in (PHONE, ADDRESS)]
         order_id = tracker.get_slot(ORDER_ID)
-        if tracker.get_slot(REQUEST) == "change_delivery" and order_id:
-            try:
-                order = await services.orders.get_order(order_id)
-            except OrderSourceError:
-                order = None
-            if order is not None and order.state.can_change_delivery:
-                slots.append(ADDRESS)
+        if not order_id:
+            return slots
+        try:
+            order = await services.orders.get_order(order_id)
+        except (OrderSourceError, AmbiguousOrder):
+            return slots
+        if order is None:
+            return slots
+        policy = PrivacyPolicy(services.settings.order_privacy)
+        if not is_verified(policy, order, tracker):
+            slots.append(PHONE)
+        if (
+            tracker.get_slot(REQUEST) == "change_delivery"
+            and order.state.can_change_delivery
+        ):
+            slots.append(ADDRESS)
         return slots
 
     async def extract_order_id(
@@ -126,7 +143,32 @@ class ValidateOrderForm(FormValidationAction):
                 response="utter_order_not_found", order_id=order_id.value
             )
             return {ORDER_ID: None, ATTEMPTS: _attempts(tracker) + 1}
-        return {ORDER_ID: order.order_id, ATTEMPTS: 0}
+        # A new order is verified afresh: forget the digits given for another one.
+        return {ORDER_ID: order.order_id, ATTEMPTS: 0, PHONE: None}
+
+    async def validate_phone_last4(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        order_id = tracker.get_slot(ORDER_ID)
+        try:
+            order = (
+                await get_services().orders.get_order(order_id) if order_id else None
+            )
+        except (OrderSourceError, AmbiguousOrder):
+            order = None
+        if order is not None and last4_matches(order, str(value or "")):
+            logger.info("orders.verified", extra={"order_id": order.order_id})
+            return {
+                PHONE: "verified",
+                VERIFIED_SLOT: verified(tracker, order.order_id),
+                ATTEMPTS: 0,
+            }
+        dispatcher.utter_message(response="utter_phone_mismatch")
+        return {PHONE: None, ATTEMPTS: _attempts(tracker) + 1}
 
     async def validate_delivery_address(
         self,
@@ -160,6 +202,10 @@ class ActionHandleOrderRequest(Action):
             if order is None:
                 turn.say("utter_order_not_found", order_id=order_id)
                 return [SlotSet(ORDER_ID, None)]
+            policy = PrivacyPolicy(services.settings.order_privacy)
+            if not is_verified(policy, order, tracker):
+                turn.say("utter_order_verification_failed")
+                return [SlotSet(ATTEMPTS, 0)]
             request = tracker.get_slot(REQUEST) or "status"
             handler = _HANDLERS.get(request, handle_status)
             return await handler(order, turn)

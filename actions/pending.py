@@ -26,6 +26,7 @@ HANDOFF_OFFERS = frozenset(
         "utter_default",
         "utter_order_id_give_up",
         "utter_payment_problem",
+        "utter_order_verification_failed",
     }
 )
 

@@ -46,6 +46,7 @@ class Settings:
     llm_timeout_s: float = 6.0
     fallback_budget_s: float = 8.0
     redis_url: str = ""
+    order_privacy: str = "none"
 
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -100,6 +101,9 @@ class Settings:
             llm_timeout_s=reader.seconds("EASYFLOW_LLM_TIMEOUT_S", 6.0),
             fallback_budget_s=reader.seconds("EASYFLOW_FALLBACK_BUDGET_S", 8.0),
             redis_url=reader.text("EASYFLOW_REDIS_URL", ""),
+            order_privacy=reader.choice(
+                "EASYFLOW_ORDER_PRIVACY", ["none", "phone_last4"], "none"
+            ),
             env=env,
         )
         if settings.llm_backend == "openai":

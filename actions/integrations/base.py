@@ -62,6 +62,9 @@ class Order:
     carrier: str | None
     tracking_number: str | None
     items: tuple[OrderItem, ...] = field(default_factory=tuple)
+    # The buyer's phone as the source knows it (any format); used only to verify
+    # the shopper before showing order details (actions/privacy.py), never shown.
+    customer_phone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from actions.integrations.seed import (
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 REFUND_DAYS = 10
 T = TypeVar("T")
 
@@ -62,7 +62,7 @@ CREATE TABLE orders (
     order_id TEXT PRIMARY KEY, channel TEXT NOT NULL, state TEXT NOT NULL,
     created_at TEXT NOT NULL, expected_delivery TEXT, delivered_at TEXT,
     total INTEGER NOT NULL, currency TEXT NOT NULL, paid INTEGER NOT NULL,
-    address TEXT NOT NULL, carrier TEXT, tracking_number TEXT
+    address TEXT NOT NULL, carrier TEXT, tracking_number TEXT, customer_phone TEXT
 );
 CREATE TABLE order_items (
     order_id TEXT NOT NULL REFERENCES orders(order_id), sku TEXT NOT NULL,
@@ -183,7 +183,7 @@ class DemoStore(OrderSource):
                 OrderState.DELIVERED,
             )
             db.execute(
-                "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, 'RUB', ?, ?, ?, ?)",
+                "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, 'RUB', ?, ?, ?, ?, ?)",
                 (
                     seed.order_id,
                     seed.channel,
@@ -198,6 +198,7 @@ class DemoStore(OrderSource):
                     f"TRK{zlib.crc32(seed.order_id.encode()):010d}"
                     if shipped
                     else None,
+                    demo_phone(seed.order_id),
                 ),
             )
             for sku, size, color, quantity in seed.items:
@@ -287,6 +288,7 @@ class DemoStore(OrderSource):
             address=row["address"],
             carrier=row["carrier"],
             tracking_number=row["tracking_number"],
+            customer_phone=row["customer_phone"],
             items=tuple(
                 OrderItem(
                     i["sku"],
@@ -470,6 +472,12 @@ class DemoStore(OrderSource):
         if order is None:
             raise KeyError(order_id)
         return order
+
+
+def demo_phone(order_id: str) -> str:
+    """A made-up buyer phone per demo order: +7 900 <7 digits from the number>."""
+    digits = f"{zlib.crc32(order_id.encode()):07d}"[-7:]
+    return f"+7 900 {digits[:3]}-{digits[3:5]}-{digits[5:]}"
 
 
 def _same_word(a: str, b: str) -> bool:

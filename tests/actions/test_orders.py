@@ -50,7 +50,11 @@ async def _handle(
 
 async def test_known_order_number_is_accepted() -> None:
     result, said = await _validate("3728419056", order_id="3728419056")
-    assert result == {"order_id": "3728419056", "order_id_attempts": 0}
+    assert result == {
+        "order_id": "3728419056",
+        "order_id_attempts": 0,
+        "phone_last4": None,
+    }
     assert said == []
 
 
