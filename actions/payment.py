@@ -28,6 +28,14 @@ async def handle_pay(order: Order, turn: Turn) -> list[EventType]:
         logger.exception("payments.create_failed", extra={"order_id": order.order_id})
         turn.say("utter_payment_unavailable")
         return []
+    await turn.services.ledger.record(
+        turn.services.payments.name,
+        payment.payment_id,
+        order.order_id,
+        payment.amount,
+        payment.currency,
+        turn.tracker.sender_id,
+    )
     logger.info(
         "payments.link_sent",
         extra={"order_id": order.order_id, "payment_id": payment.payment_id},

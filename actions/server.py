@@ -14,6 +14,7 @@ from rasa_sdk.endpoint import create_app
 
 from actions.payments.demo import DemoPaymentProvider
 from actions.payments.pay_page import pay_blueprint
+from actions.payments.webhooks import webhooks_blueprint
 from actions.services import Services, configure
 from actions.settings import Settings, SettingsError
 
@@ -38,7 +39,12 @@ def main() -> int:
     configure(services)
     app = create_app("actions")
     if isinstance(services.payments, DemoPaymentProvider):
-        app.blueprint(pay_blueprint(services.payments))
+        app.blueprint(pay_blueprint(services.payments, services.settlement))
+    app.blueprint(
+        webhooks_blueprint(
+            {services.payments.name: services.payments}, services.settlement
+        )
+    )
     logger.info("actions.server.start port=%s", settings.actions_port)
     app.run(settings.actions_host, settings.actions_port, workers=1, access_log=False)
     return 0

@@ -16,7 +16,10 @@ from actions.knowledge.answerers import OpenAICompatibleAnswerer
 from actions.knowledge.retrieval import KnowledgeIndex
 from actions.knowledge.service import FallbackService, RedisAnswerCache
 from actions.payments.base import PaymentProvider
-from actions.payments.demo import DemoPaymentProvider
+from actions.payments.ledger import PaymentLedger
+from actions.payments.notifier import RasaNotifier
+from actions.payments.registry import build_provider
+from actions.payments.settlement import Settlement
 from actions.settings import Settings
 from actions.support_log import SupportLog
 
@@ -33,10 +36,23 @@ class Services:
         orders, _ = build_sources(
             settings.order_sources, settings.demo_store_path, settings.env
         )
-        payments = DemoPaymentProvider(
-            settings.data_dir / "demo_payments.sqlite", settings.public_url, orders
+        payments = build_provider(
+            settings.payment_provider,
+            settings.data_dir,
+            settings.public_url,
+            orders,
+            settings.env,
         )
         return cls(settings, orders, payments, SupportLog(settings.support_log_path))
+
+    @cached_property
+    def ledger(self) -> PaymentLedger:
+        return PaymentLedger(self.settings.data_dir / "payments_ledger.sqlite")
+
+    @cached_property
+    def settlement(self) -> Settlement:
+        notifier = RasaNotifier(self.settings.rasa_url, self.settings.rasa_token)
+        return Settlement(self.ledger, self.orders, notifier)
 
     @cached_property
     def knowledge(self) -> KnowledgeIndex:

@@ -47,6 +47,8 @@ class Settings:
     fallback_budget_s: float = 8.0
     redis_url: str = ""
     order_privacy: str = "none"
+    rasa_url: str = "http://localhost:5005"
+    rasa_token: str = ""
 
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -78,7 +80,9 @@ class Settings:
                 "demo",
             ),
             payment_provider=reader.choice(
-                "EASYFLOW_PAYMENT_PROVIDER", ["demo"], "demo"
+                "EASYFLOW_PAYMENT_PROVIDER",
+                ["demo", "yookassa", "tbank", "sber", "stripe"],
+                "demo",
             ),
             public_url=reader.url("EASYFLOW_PUBLIC_URL", "http://localhost:5055"),
             actions_host=reader.text("EASYFLOW_ACTIONS_HOST", "0.0.0.0"),
@@ -101,6 +105,8 @@ class Settings:
             llm_timeout_s=reader.seconds("EASYFLOW_LLM_TIMEOUT_S", 6.0),
             fallback_budget_s=reader.seconds("EASYFLOW_FALLBACK_BUDGET_S", 8.0),
             redis_url=reader.text("EASYFLOW_REDIS_URL", ""),
+            rasa_url=reader.url("EASYFLOW_RASA_URL", "http://localhost:5005"),
+            rasa_token=reader.text("EASYFLOW_RASA_TOKEN", ""),
             order_privacy=reader.choice(
                 "EASYFLOW_ORDER_PRIVACY", ["none", "phone_last4"], "none"
             ),

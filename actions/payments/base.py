@@ -29,6 +29,29 @@ class PaymentError(RuntimeError):
     """The provider cannot create or report a payment now."""
 
 
+class WebhookRejected(Exception):
+    """A notification that is not authentic or not well formed; nothing changes."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """What a verified provider notification says about one of our payments.
+
+    ``amount`` is in whole roubles (or the currency's main unit), as in the ledger;
+    ``None`` when the notification does not carry it.
+    """
+
+    payment_id: str
+    succeeded: bool
+    amount: int | None = None
+    currency: str | None = None
+
+
 class PaymentProvider(abc.ABC):
     name: str
 
@@ -41,3 +64,15 @@ class PaymentProvider(abc.ABC):
     @abc.abstractmethod
     async def get_payment(self, payment_id: str) -> Payment | None:
         """The payment's current state, or ``None`` when the provider has none."""
+
+    async def parse_webhook(
+        self, headers: dict[str, str], body: bytes, remote_ip: str | None
+    ) -> WebhookEvent | None:
+        """Verifies a notification (signature, source, re-fetch as the provider
+        documents) and reads it; ``None`` for events that need no action. Raises
+        ``WebhookRejected``. Providers without webhooks keep this default."""
+        raise WebhookRejected(404, f"{self.name} has no webhooks")
+
+    def acknowledgement(self) -> tuple[int, str, str]:
+        """The answer the provider expects: status, body, content type."""
+        return 200, "", "text/plain"

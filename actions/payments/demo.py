@@ -116,7 +116,8 @@ class DemoPaymentProvider(PaymentProvider):
         return await asyncio.to_thread(work)
 
     async def confirm(self, payment_id: str) -> Payment | None:
-        """The shopper pressed "pay". Idempotent: a second press changes nothing."""
+        """The shopper pressed "pay" (the provider's side). Idempotent. The pay page
+        then settles it like any provider's webhook (``Settlement``)."""
 
         current = await self.get_payment(payment_id)
         if current is None:
@@ -147,7 +148,5 @@ class DemoPaymentProvider(PaymentProvider):
             finally:
                 db.close()
 
-        payment, changed = await asyncio.to_thread(work)
-        if payment is not None and changed:
-            await self.orders.mark_paid(payment.order_id)
+        payment, _ = await asyncio.to_thread(work)
         return payment

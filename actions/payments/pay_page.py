@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse
 from actions.integrations.base import OrderNotChangeable
 from actions.payments.base import Payment, PaymentState
 from actions.payments.demo import DemoPaymentProvider
+from actions.payments.settlement import Settlement
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _body(payment: Payment) -> str:
     return _PAY_FORM
 
 
-def pay_blueprint(provider: DemoPaymentProvider) -> Blueprint:
+def pay_blueprint(provider: DemoPaymentProvider, settlement: Settlement) -> Blueprint:
     blueprint = Blueprint("demo_pay", url_prefix="/pay")
 
     @blueprint.get("/<payment_id:str>")
@@ -66,6 +67,10 @@ def pay_blueprint(provider: DemoPaymentProvider) -> Blueprint:
             return response.text("This order can no longer be paid", status=409)
         if payment is None:
             return response.text("Payment not found", status=404)
+        if payment.state is PaymentState.SUCCEEDED:
+            await settlement.succeeded(
+                provider.name, payment.payment_id, payment.amount, payment.currency
+            )
         logger.info(
             "demo_pay.paid",
             extra={"payment_id": payment_id, "order_id": payment.order_id},

@@ -88,6 +88,7 @@ tracker_store:
         "EASYFLOW_ACTIONS_PORT": str(actions_port),
         "EASYFLOW_ACTIONS_HOST": "127.0.0.1",
         "EASYFLOW_PUBLIC_URL": f"http://127.0.0.1:{actions_port}",
+        "EASYFLOW_RASA_URL": f"http://127.0.0.1:{rasa_port}",
     }
     log = (data / "servers.log").open("w")
     actions = subprocess.Popen(

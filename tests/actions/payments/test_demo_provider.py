@@ -1,4 +1,7 @@
-"""The demo payment provider and its pay page, served by a real Sanic app."""
+"""The demo payment provider and its pay page, served by a real Sanic app; the
+shopper is told through a Rasa HTTP API emulator."""
+
+from typing import Any
 
 import pytest
 from sanic import Sanic
@@ -7,14 +10,33 @@ from actions.integrations.base import OrderState
 from actions.integrations.demo_store import DemoStore
 from actions.payments.base import PaymentState
 from actions.payments.demo import DemoPaymentProvider
+from actions.payments.notifier import RasaNotifier
 from actions.payments.pay_page import pay_blueprint
+from actions.payments.settlement import Settlement
+from actions.services import Services
+from tests.emulators import Emulator
 
 
 @pytest.fixture
-def app(payments: DemoPaymentProvider) -> Sanic:
+async def rasa(emulator_factory: Any) -> Emulator:
+    return await emulator_factory(lambda call: {"tracker": {}, "messages": []})
+
+
+@pytest.fixture
+def app(payments: DemoPaymentProvider, services: Services, rasa: Emulator) -> Sanic:
+    settlement = Settlement(services.ledger, services.orders, RasaNotifier(rasa.url))
     app = Sanic(f"pay_test_{id(payments)}")
-    app.blueprint(pay_blueprint(payments))
+    app.blueprint(pay_blueprint(payments, settlement))
     return app
+
+
+async def link(payments: DemoPaymentProvider, services: Services, sender: str) -> Any:
+    """A payment link as the pay action creates it: provider + our ledger."""
+    payment = await payments.create_payment("A-10240", 8990, "RUB", sender)
+    await services.ledger.record(
+        "demo", payment.payment_id, "A-10240", 8990, "RUB", sender
+    )
+    return payment
 
 
 async def test_link_is_reused_for_the_same_order(payments: DemoPaymentProvider) -> None:
@@ -25,10 +47,14 @@ async def test_link_is_reused_for_the_same_order(payments: DemoPaymentProvider) 
     assert first.state is PaymentState.PENDING
 
 
-async def test_pressing_pay_marks_the_order_paid_once(
-    app: Sanic, payments: DemoPaymentProvider, store: DemoStore
+async def test_pressing_pay_marks_the_order_paid_and_tells_the_shopper_once(
+    app: Sanic,
+    payments: DemoPaymentProvider,
+    store: DemoStore,
+    services: Services,
+    rasa: Emulator,
 ) -> None:
-    payment = await payments.create_payment("A-10240", 8990, "RUB")
+    payment = await link(payments, services, "telegram:555")
     _, page = await app.asgi_client.get(f"/pay/{payment.payment_id}")
     assert page.status == 200
     assert "A-10240" in page.text and 'id="pay"' in page.text
@@ -40,6 +66,13 @@ async def test_pressing_pay_marks_the_order_paid_once(
 
     _, again = await app.asgi_client.post(f"/pay/{payment.payment_id}")
     assert again.status == 200
+    (told,) = rasa.calls  # a second press never says "paid" twice
+    assert told.path == "/conversations/telegram:555/trigger_intent"
+    assert told.query == {"output_channel": "latest"}
+    assert told.json == {
+        "name": "EXTERNAL_payment_received",
+        "entities": {"order_id": "A-10240"},
+    }
     assert (
         await payments.get_payment(payment.payment_id)
     ).state is PaymentState.SUCCEEDED
@@ -51,9 +84,13 @@ async def test_unknown_payment_is_404(app: Sanic) -> None:
 
 
 async def test_cancelled_order_cannot_be_paid(
-    app: Sanic, payments: DemoPaymentProvider, store: DemoStore
+    app: Sanic,
+    payments: DemoPaymentProvider,
+    store: DemoStore,
+    services: Services,
+    rasa: Emulator,
 ) -> None:
-    payment = await payments.create_payment("A-10240", 8990, "RUB")
+    payment = await link(payments, services, "telegram:556")
     await store.cancel_order("A-10240")
     _, response = await app.asgi_client.post(f"/pay/{payment.payment_id}")
     assert response.status == 409
@@ -62,3 +99,4 @@ async def test_cancelled_order_cannot_be_paid(
     assert (
         await payments.get_payment(payment.payment_id)
     ).state is PaymentState.PENDING
+    assert rasa.calls == []

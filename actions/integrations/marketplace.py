@@ -1,0 +1,117 @@
+"""Helpers the marketplace order sources share: settings, times, money, errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, NoReturn
+
+from actions.integrations.base import OrderSourceError
+from actions.settings import SettingsError
+from connectors.http import PlatformError
+
+logger = logging.getLogger(__name__)
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+# --- settings -----------------------------------------------------------------
+
+
+def required(env: Mapping[str, str], name: str, source: str) -> str:
+    value = (env.get(name) or "").strip()
+    if not value:
+        raise SettingsError(
+            f"{name}: required when EASYFLOW_ORDER_SOURCES includes {source}"
+        )
+    return value
+
+
+def url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or "").strip() or default
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{name}: '{value}' must start with http:// or https://")
+    return value.rstrip("/")
+
+
+def seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: '{raw}' is not a number of seconds") from None
+    if not 0.1 <= value <= 120:
+        raise SettingsError(f"{name}: {value} is outside 0.1..120 seconds")
+    return value
+
+
+def whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: '{raw}' is not a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}: {value} is outside {low}..{high}")
+    return value
+
+
+# --- values -------------------------------------------------------------------
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 time as a naive local datetime (the demo store's convention).
+
+    Accepts ``Z`` and any number of fraction digits, which Python 3.10 does not.
+    """
+    if not value:
+        return None
+    text = str(value).strip().replace("Z", "+00:00")
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        logger.warning("marketplace.time.unparsed", extra={"value": str(value)})
+        return None
+    return parsed.astimezone().replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def parse_date(value: Any) -> date | None:
+    parsed = parse_time(value)
+    return parsed.date() if parsed else None
+
+
+def whole_units(value: Any) -> Decimal:
+    """A decimal amount ("1390.0000", 1390.5) as a Decimal; 0 when unreadable."""
+    try:
+        return Decimal(str(value if value not in (None, "") else 0))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def rounded(amount: Decimal) -> int:
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# --- errors -------------------------------------------------------------------
+
+
+def raise_source_error(
+    source: str, error: PlatformError, path: str, credentials: str
+) -> NoReturn:
+    """Logs ``<source>.auth.failed`` or ``<source>.request.failed`` and raises."""
+    extra = {"status": error.status, "path": path, "body": error.body[:300]}
+    if error.status in (401, 403):
+        logger.error(f"{source}.auth.failed", extra=extra)
+        raise OrderSourceError(
+            f"{source} refused the credentials ({error.status}): check {credentials}"
+        ) from error
+    logger.error(f"{source}.request.failed", extra=extra)
+    raise OrderSourceError(f"{source} answered {error.status} on {path}") from error

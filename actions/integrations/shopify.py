@@ -1,0 +1,495 @@
+"""Shopify as an order source, through the Admin GraphQL API.
+
+``POST {shop}/admin/api/{version}/graphql.json`` with ``X-Shopify-Access-Token``
+(an Admin API access token of a custom app with ``read_orders``; ``write_orders``
+to cancel; ``read_all_orders`` for orders older than 60 days).
+
+A shopper's "#1001" is normalised by the bot to "1001" and looked up with
+``orders(first: 1, query: "name:#1001")``; a shop whose order names carry a letter
+prefix ("A-10234") is searched by that name. The answer is checked to be that exact
+order name.
+
+State: ``cancelledAt`` → cancelled; every fulfilment delivered (or picked up) on a
+fulfilled order → delivered; a fulfilment ready for pickup → ready for pickup; any
+other live fulfilment → shipped; otherwise paid (``PAID``, ``AUTHORIZED``,
+refunds) → processing, and unpaid → awaiting payment.
+
+The buyer's phone is not read (``Order.phone`` is protected customer data that a
+custom app must be approved for, and asking without approval fails the whole
+query), so Shopify orders carry no ``customer_phone``.
+
+Errors come in a 200 answer (``{"errors": [...]}``): ``THROTTLED`` is retried by
+``PlatformClient`` after the time the cost bucket needs, anything else is an
+``OrderSourceError``, as are a wrong token (401) and missing scopes (403).
+
+Writes: cancelling an unfulfilled order with ``orderCancel`` (refunding a paid
+one, restocking, notifying the customer); the cancellation runs as a Shopify job.
+Refunds are read from the order. Address changes, returns and payment marks are
+done in Shopify (``OperationUnsupported``); product search is not wired to the
+catalogue and returns no products.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from actions.integrations.base import (
+    OperationUnsupported,
+    Order,
+    OrderItem,
+    OrderNotChangeable,
+    OrderSource,
+    OrderSourceError,
+    OrderState,
+    Product,
+    Refund,
+    RefundState,
+    ReturnRequest,
+)
+from actions.settings import SettingsError
+from bot.order_ids import OrderIdKind, normalize
+from connectors.http import BodyError, PlatformClient, PlatformError, RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+DEFAULT_API_VERSION = "2025-01"
+STAFF_NOTE = "Cancelled by the customer through the Easy Flow assistant"
+
+_VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
+_PAID = frozenset({"PAID", "AUTHORIZED", "PARTIALLY_REFUNDED", "REFUNDED"})
+_DEAD_FULFILMENTS = frozenset({"CANCELLED", "ERROR", "FAILURE"})
+_DELIVERED = frozenset({"DELIVERED", "PICKED_UP"})
+
+ORDER_QUERY = """
+query OrderByName($q: String!) {
+  orders(first: 1, query: $q) {
+    nodes {
+      id
+      name
+      createdAt
+      cancelledAt
+      displayFinancialStatus
+      displayFulfillmentStatus
+      totalPriceSet { shopMoney { amount currencyCode } }
+      shippingAddress { formatted }
+      fulfillments(first: 10) {
+        status
+        displayStatus
+        deliveredAt
+        estimatedDeliveryAt
+        trackingInfo(first: 1) { number company }
+      }
+      lineItems(first: 20) {
+        nodes {
+          name
+          sku
+          quantity
+          variant { title }
+          originalUnitPriceSet { shopMoney { amount } }
+        }
+      }
+    }
+  }
+}
+"""
+
+REFUNDS_QUERY = """
+query OrderRefunds($q: String!) {
+  orders(first: 1, query: $q) {
+    nodes {
+      name
+      refunds(first: 10) {
+        id
+        createdAt
+        totalRefundedSet { shopMoney { amount currencyCode } }
+        transactions(first: 5) { nodes { status processedAt } }
+      }
+    }
+  }
+}
+"""
+
+CANCEL_MUTATION = """
+mutation CancelOrder(
+  $orderId: ID!, $refund: Boolean!, $restock: Boolean!, $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId
+    reason: CUSTOMER
+    refund: $refund
+    restock: $restock
+    notifyCustomer: true
+    staffNote: $staffNote
+  ) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}
+"""
+
+
+class ShopifySource(OrderSource):
+    name = "shopify"
+    kinds = frozenset({OrderIdKind.SHOP.value})
+
+    def __init__(
+        self,
+        shop_url: str,
+        access_token: str,
+        api_version: str = DEFAULT_API_VERSION,
+        *,
+        timeout_s: float = 10.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.shop_url = shop_url.rstrip("/")
+        self.api_version = api_version
+        self._path = f"/admin/api/{api_version}/graphql.json"
+        self._headers = {"X-Shopify-Access-Token": access_token}
+        self._client = PlatformClient(
+            "shopify",
+            self.shop_url,
+            timeout_s=timeout_s,
+            retry=retry,
+            body_error=_graphql_error,
+        )
+
+    def __repr__(self) -> str:
+        return f"ShopifySource({self.shop_url!r}, {self.api_version!r})"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ShopifySource:
+        url = (env.get("SHOPIFY_SHOP_URL") or "").strip()
+        token = (env.get("SHOPIFY_ACCESS_TOKEN") or "").strip()
+        version = (env.get("SHOPIFY_API_VERSION") or DEFAULT_API_VERSION).strip()
+        for variable, value in (
+            ("SHOPIFY_SHOP_URL", url),
+            ("SHOPIFY_ACCESS_TOKEN", token),
+        ):
+            if not value:
+                raise SettingsError(
+                    f"{variable}: required when EASYFLOW_ORDER_SOURCES includes "
+                    "shopify"
+                )
+        if not url.startswith(("https://", "http://")):
+            raise SettingsError(
+                f"SHOPIFY_SHOP_URL: '{url}' must be https://<shop>.myshopify.com"
+            )
+        if not _VERSION.match(version):
+            raise SettingsError(
+                f"SHOPIFY_API_VERSION: '{version}' is not a version such as 2025-01"
+            )
+        return cls(url, token, version)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    # --- transport ------------------------------------------------------------
+
+    async def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        try:
+            answer = await self._client.post(
+                self._path,
+                json={"query": query, "variables": variables},
+                headers=self._headers,
+            )
+        except PlatformError as error:
+            if error.status in (401, 403):
+                logger.error("shopify.auth.failed", extra={"status": error.status})
+            else:
+                logger.error(
+                    "shopify.request.failed",
+                    extra={"status": error.status, "errors": _error_codes(error.body)},
+                )
+            raise OrderSourceError(f"shopify answered {error.status}") from error
+        if not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
+            logger.error("shopify.answer.unexpected")
+            raise OrderSourceError("shopify: unexpected answer")
+        return answer["data"]
+
+    async def _node(self, query: str, order_id: str) -> tuple[str, dict] | None:
+        """The canonical number and the order node of that exact name, if any."""
+        number, search = _search(order_id)
+        if search is None:
+            return None
+        data = await self._graphql(query, {"q": search})
+        for node in (data.get("orders") or {}).get("nodes") or []:
+            if _canonical(node.get("name")) == number:
+                return number, node
+        return None
+
+    # --- reads ----------------------------------------------------------------
+
+    async def get_order(self, order_id: str) -> Order | None:
+        found = await self._node(ORDER_QUERY, order_id)
+        return None if found is None else _order(*found)
+
+    async def get_refunds(self, order_id: str) -> list[Refund]:
+        found = await self._node(REFUNDS_QUERY, order_id)
+        if found is None:
+            return []
+        number, node = found
+        refunds = [_refund(number, raw) for raw in node.get("refunds") or []]
+        return sorted(refunds, key=lambda r: r.created_at, reverse=True)
+
+    async def get_returns(self, order_id: str) -> list[ReturnRequest]:
+        raise OperationUnsupported(self.name, "get_returns")
+
+    async def find_products(self, query: str) -> list[Product]:
+        """Not wired to the Shopify catalogue (variants' options are shop-specific),
+        so the product search finds nothing here."""
+        return []
+
+    # --- writes ---------------------------------------------------------------
+
+    async def cancel_order(self, order_id: str) -> Order:
+        """Asks Shopify to cancel (a job); a paid order is refunded by Shopify."""
+        found = await self._node(ORDER_QUERY, order_id)
+        if found is None:
+            raise KeyError(order_id)
+        order = _order(*found)
+        if not order.state.can_cancel:
+            raise OrderNotChangeable(order.state)
+        data = await self._graphql(
+            CANCEL_MUTATION,
+            {
+                "orderId": found[1]["id"],
+                "refund": order.paid,
+                "restock": True,
+                "staffNote": STAFF_NOTE,
+            },
+        )
+        payload = data.get("orderCancel") or {}
+        errors = payload.get("orderCancelUserErrors") or []
+        if errors:
+            logger.error(
+                "shopify.cancel.refused",
+                extra={
+                    "order_id": order.order_id,
+                    "codes": [e.get("code") for e in errors],
+                },
+            )
+            raise OrderSourceError(f"shopify refused to cancel {order.order_id}")
+        logger.info(
+            "shopify.order.cancelled",
+            extra={
+                "order_id": order.order_id,
+                "job": (payload.get("job") or {}).get("id"),
+            },
+        )
+        return dataclasses.replace(
+            order, state=OrderState.CANCELLED, expected_delivery=None
+        )
+
+    async def change_address(self, order_id: str, address: str) -> Order:
+        raise OperationUnsupported(self.name, "change_address")
+
+    async def start_return(self, order_id: str) -> ReturnRequest:
+        raise OperationUnsupported(self.name, "start_return")
+
+    async def mark_paid(self, order_id: str) -> Order:
+        raise OperationUnsupported(self.name, "mark_paid")
+
+
+# --- mapping ---------------------------------------------------------------------
+
+
+def _search(order_id: str) -> tuple[str | None, str | None]:
+    """The canonical number and the ``orders`` search for it."""
+    parsed = normalize(order_id, allow_short=True)
+    if parsed is None or parsed.kind is OrderIdKind.OZON:
+        return None, None
+    if parsed.value.isdigit():
+        return parsed.value, f"name:#{parsed.value}"
+    return parsed.value, f'name:"{parsed.value}"'
+
+
+def _canonical(name: Any) -> str | None:
+    parsed = normalize(str(name or ""), allow_short=True)
+    return None if parsed is None else parsed.value
+
+
+def _order(number: str, node: dict[str, Any]) -> Order:
+    paid = node.get("displayFinancialStatus") in _PAID
+    fulfilments = [
+        f
+        for f in node.get("fulfillments") or []
+        if f.get("status") not in _DEAD_FULFILMENTS
+        and f.get("displayStatus") != "CANCELED"
+    ]
+    delivered = [_delivered(f) for f in fulfilments]
+    if node.get("cancelledAt"):
+        state = OrderState.CANCELLED
+    elif (
+        fulfilments
+        and all(delivered)
+        and node.get("displayFulfillmentStatus") == "FULFILLED"
+    ):
+        state = OrderState.DELIVERED
+    elif any(f.get("displayStatus") == "READY_FOR_PICKUP" for f in fulfilments):
+        state = OrderState.READY_FOR_PICKUP
+    elif fulfilments or node.get("displayFulfillmentStatus") in (
+        "FULFILLED",
+        "PARTIALLY_FULFILLED",
+    ):
+        state = OrderState.SHIPPED
+    elif paid:
+        state = OrderState.PROCESSING
+    else:
+        state = OrderState.AWAITING_PAYMENT
+    carrier = tracking = None
+    for fulfilment in reversed(fulfilments):
+        info = next(
+            (t for t in fulfilment.get("trackingInfo") or [] if t.get("number")), None
+        )
+        if info is not None:
+            carrier, tracking = info.get("company") or None, info["number"]
+            break
+    latest = fulfilments[-1] if fulfilments else {}
+    delivered_times = [
+        t for t in (_datetime(f.get("deliveredAt")) for f in fulfilments) if t
+    ]
+    money = (node.get("totalPriceSet") or {}).get("shopMoney") or {}
+    address = node.get("shippingAddress") or {}
+    return Order(
+        order_id=number,
+        channel="shopify",
+        state=state,
+        created_at=_datetime(node.get("createdAt")) or datetime.now(),
+        expected_delivery=_date(latest.get("estimatedDeliveryAt"))
+        if state in (OrderState.SHIPPED, OrderState.PROCESSING)
+        else None,
+        delivered_at=max(delivered_times)
+        if state is OrderState.DELIVERED and delivered_times
+        else None,
+        total=_amount(money.get("amount")),
+        currency=money.get("currencyCode") or "",
+        paid=paid,
+        address=", ".join(address.get("formatted") or []),
+        carrier=carrier,
+        tracking_number=tracking,
+        items=tuple(
+            _item(line) for line in (node.get("lineItems") or {}).get("nodes") or []
+        ),
+    )
+
+
+def _delivered(fulfilment: dict[str, Any]) -> bool:
+    return bool(
+        fulfilment.get("displayStatus") in _DELIVERED or fulfilment.get("deliveredAt")
+    )
+
+
+def _item(line: dict[str, Any]) -> OrderItem:
+    variant = (line.get("variant") or {}).get("title")
+    price = ((line.get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get(
+        "amount"
+    )
+    return OrderItem(
+        sku=line.get("sku") or "",
+        title_ru=line.get("name") or "",
+        title_en=line.get("name") or "",
+        size=None if variant in (None, "", "Default Title") else variant,
+        color=None,
+        quantity=int(line.get("quantity") or 0),
+        price=_amount(price),
+    )
+
+
+def _refund(number: str, raw: dict[str, Any]) -> Refund:
+    money = (raw.get("totalRefundedSet") or {}).get("shopMoney") or {}
+    transactions = (raw.get("transactions") or {}).get("nodes") or []
+    done = bool(transactions) and all(
+        t.get("status") == "SUCCESS" for t in transactions
+    )
+    processed = [
+        t for t in (_datetime(t.get("processedAt")) for t in transactions) if t
+    ]
+    created = _datetime(raw.get("createdAt")) or datetime.now()
+    return Refund(
+        refund_id=str(raw.get("id") or "").rsplit("/", 1)[-1],
+        order_id=number,
+        amount=_amount(money.get("amount")),
+        currency=money.get("currencyCode") or "",
+        state=RefundState.COMPLETED if done else RefundState.PENDING,
+        created_at=created,
+        expected_by=None,
+        completed_at=(max(processed) if processed else created) if done else None,
+    )
+
+
+def _graphql_error(body: Any) -> BodyError | None:
+    """GraphQL errors arrive in a 200 answer; THROTTLED waits for the bucket."""
+    if not isinstance(body, dict) or not body.get("errors"):
+        return None
+    if "THROTTLED" not in _codes(body["errors"]):
+        return BodyError(retryable=False)
+    return BodyError(retryable=True, retry_after=_throttle_wait(body))
+
+
+def _throttle_wait(body: dict[str, Any]) -> float | None:
+    """Seconds until the cost bucket holds the query's requested cost again."""
+    try:
+        cost = body["extensions"]["cost"]
+        status = cost["throttleStatus"]
+        missing = float(cost["requestedQueryCost"]) - float(
+            status["currentlyAvailable"]
+        )
+        return max(missing, 0.0) / float(status["restoreRate"])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _codes(errors: Any) -> list[str]:
+    if not isinstance(errors, list):
+        return []
+    return [
+        str((e.get("extensions") or {}).get("code") or "")
+        for e in errors
+        if isinstance(e, dict)
+    ]
+
+
+def _error_codes(body: str) -> list[str] | str:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body[:200]
+    if isinstance(parsed, dict):
+        return _codes(parsed.get("errors")) or str(parsed.get("errors"))[:200]
+    return body[:200]
+
+
+def _amount(value: Any) -> int:
+    try:
+        return round(float(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _datetime(value: Any) -> datetime | None:
+    """Shopify's ISO 8601 UTC time as naive local time, like the rest of the bot."""
+    if not value:
+        return None
+    text = str(value).strip().replace("Z", "+00:00")
+    # Python 3.10 reads 3 or 6 fraction digits only: pad or cut to 6.
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone().replace(tzinfo=None)
+    return parsed
+
+
+def _date(value: Any) -> date | None:
+    parsed = _datetime(value)
+    return None if parsed is None else parsed.date()

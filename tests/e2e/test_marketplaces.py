@@ -1,0 +1,145 @@
+"""Marketplace order sources end to end: platform emulator → real action server →
+trained agent, in a dialog as the shopper writes it.
+
+Needs the trained model (``make test`` trains it first). Each provider has one test
+function that starts its own emulator, action server (configured only with that
+provider) and agent; loading the agent takes ~20 s. Nothing is shared at module
+level, so tests for other providers can be added as further functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.emulators import Emulator
+from tests.marketplace_emulators import (
+    UTC,
+    OzonApi,
+    WildberriesApi,
+    ozon_posting,
+    wb_task,
+)
+from tests.servers import action_server, agent_for, say
+
+Factory = Callable[[Any], Awaitable[Emulator]]
+
+
+async def test_wildberries_order_status_in_the_dialog(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    token = "wb-e2e-token"
+    task = 13833711
+    api = WildberriesApi(token)
+    api.add(wb_task(task, datetime.now(UTC) - timedelta(days=2)), "complete", "sorted")
+    emulator = await emulator_factory(api)
+    env = {
+        "EASYFLOW_ORDER_SOURCES": "wildberries",
+        "WB_API_TOKEN": token,
+        "WB_MARKETPLACE_URL": emulator.url,
+    }
+    with action_server(tmp_path, env=env) as url:
+        agent = await asyncio.to_thread(agent_for, url)
+        asked = await say(agent, "wb-shopper", "где мой заказ")
+        reply = await say(agent, "wb-shopper", str(task))
+    assert "номер заказа" in asked
+    assert f"Заказ {task} в пути (Wildberries" in reply, reply
+    assert {c.headers.get("Authorization") for c in emulator.calls} == {token}
+    assert emulator.paths()[:2] == ["/api/v3/orders/status", "/api/v3/orders"]
+
+
+async def test_ozon_order_status_in_the_dialog(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    posting = "48213307-0051-1"
+    api = OzonApi("836120", "ozon-e2e-key")
+    api.fbs[posting] = ozon_posting(
+        posting, "delivering", "posting_on_way_to_city", tracking="0200000000012"
+    )
+    emulator = await emulator_factory(api)
+    env = {
+        "EASYFLOW_ORDER_SOURCES": "ozon",
+        "OZON_CLIENT_ID": "836120",
+        "OZON_API_KEY": "ozon-e2e-key",
+        "OZON_API_URL": emulator.url,
+    }
+    with action_server(tmp_path, env=env) as url:
+        agent = await asyncio.to_thread(agent_for, url)
+        asked = await say(agent, "ozon-shopper", "где мой заказ")
+        reply = await say(agent, "ozon-shopper", posting)
+    assert "номер заказа" in asked
+    assert (
+        f"Заказ {posting} в пути (Ozon Логистика, трек-номер 0200000000012)" in reply
+    ), reply
+    assert set(emulator.paths()) == {"/v3/posting/fbs/get"}
+
+
+# --- Bitrix24 and Shopify (shop platforms) ---------------------------------------
+# Their emulators live with the client tests, in tests/actions/integrations/.
+
+
+async def test_bitrix24_order_status_in_the_dialog(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    from tests.actions.integrations.bitrix24_portal import (
+        BitrixPortal,
+        shipment,
+        store_order,
+    )
+
+    portal = BitrixPortal(user_id="1", code="e2es3cr3t")
+    portal.add(
+        store_order(
+            236,
+            "45871",
+            status="P",
+            payed=True,
+            shipments=[shipment(deducted=True, status="DF", tracking="1234567890")],
+        )
+    )
+    emulator = await emulator_factory(portal)
+    env = {
+        "EASYFLOW_ORDER_SOURCES": "bitrix24",
+        "BITRIX24_WEBHOOK_URL": portal.webhook(emulator.url),
+    }
+    with action_server(tmp_path, env=env) as url:
+        agent = await asyncio.to_thread(agent_for, url)
+        asked = await say(agent, "bitrix-shopper", "где мой заказ")
+        reply = await say(agent, "bitrix-shopper", "#45871")
+    assert "номер заказа" in asked
+    assert "Заказ 45871 в пути (СДЭК, трек-номер 1234567890)" in reply, reply
+    assert set(emulator.paths()) == {
+        "/rest/1/e2es3cr3t/sale.order.list.json",
+        "/rest/1/e2es3cr3t/sale.order.get.json",
+    }
+    assert "e2es3cr3t" not in (tmp_path / "actions.log").read_text()
+
+
+async def test_shopify_order_status_in_the_dialog(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    from tests.actions.integrations.shopify_store import (
+        ShopifyStore,
+        fulfilment,
+        order,
+    )
+
+    store = ShopifyStore(token="shpat_e2e_token")
+    store.add(order(1001, fulfillment="FULFILLED", fulfillments=[fulfilment()]))
+    emulator = await emulator_factory(store)
+    env = {
+        "EASYFLOW_ORDER_SOURCES": "shopify",
+        "SHOPIFY_SHOP_URL": emulator.url,
+        "SHOPIFY_ACCESS_TOKEN": "shpat_e2e_token",
+    }
+    with action_server(tmp_path, env=env) as url:
+        agent = await asyncio.to_thread(agent_for, url)
+        asked = await say(agent, "shopify-shopper", "где мой заказ")
+        reply = await say(agent, "shopify-shopper", "#1001")
+    assert "номер заказа" in asked
+    assert "Заказ 1001 в пути (СДЭК, трек-номер 1Z999AA10123456784)" in reply, reply
+    assert set(emulator.paths()) == {"/admin/api/2025-01/graphql.json"}
+    assert {c.json["variables"]["q"] for c in emulator.calls} == {"name:#1001"}
