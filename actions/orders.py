@@ -55,6 +55,7 @@ SOURCE_NAMES = {
     "shopify": "Shopify",
     "demo": "Easy Flow",
 }
+MARKETPLACE_APPS = frozenset({"wildberries", "ozon"})
 _MIN_ADDRESS = re.compile(r"(?=.*\d)(?=.*[^\W\d_]{3,}).{8,}", re.DOTALL)
 _DIGITS = re.compile(r"\S*\d\S*")
 
@@ -214,12 +215,20 @@ class ActionHandleOrderRequest(Action):
             turn.say("utter_order_source_unavailable")
             return []
         except OperationUnsupported as error:
-            turn.say(
-                "utter_marketplace_self_service",
-                order_id=order_id,
-                marketplace=SOURCE_NAMES.get(error.source, error.source),
-            )
+            say_self_service(turn, order_id, error.source)
             return []
+
+
+def say_self_service(turn: Turn, order_id: str, source: str) -> None:
+    """Marketplaces: "do it in the X app"; shop platforms: "on the shop's site"."""
+    if source in MARKETPLACE_APPS:
+        turn.say(
+            "utter_marketplace_self_service",
+            order_id=order_id,
+            marketplace=SOURCE_NAMES[source],
+        )
+    else:
+        turn.say("utter_shop_self_service", order_id=order_id)
 
 
 async def handle_status(order: Order, turn: Turn) -> list[EventType]:
@@ -258,15 +267,33 @@ async def cancel_confirmed(order_id: str, turn: Turn) -> list[EventType]:
     except OrderNotChangeable:
         turn.say("utter_cancel_refused", order_id=order_id)
         return []
+    except OperationUnsupported as error:
+        say_self_service(turn, order_id, error.source)
+        return []
+    except OrderSourceError:
+        logger.exception("orders.cancel_failed", extra={"order_id": order_id})
+        turn.say("utter_order_source_unavailable")
+        return []
     if order.paid:
-        refunds = await turn.services.orders.get_refunds(order.order_id)
+        try:
+            refunds = await turn.services.orders.get_refunds(order.order_id)
+        except (OperationUnsupported, OrderSourceError):
+            refunds = []  # the marketplace refunds on its own schedule
         expected = refunds[0].expected_by if refunds else None
-        turn.say(
-            "utter_order_cancelled_refund",
-            order_id=order.order_id,
-            amount=turn.money(order.total, order.currency),
-            refund_by=turn.date(expected),
-        )
+        amount = turn.money(order.total, order.currency)
+        if expected is None:
+            turn.say(
+                "utter_order_cancelled_refund_soon",
+                order_id=order.order_id,
+                amount=amount,
+            )
+        else:
+            turn.say(
+                "utter_order_cancelled_refund",
+                order_id=order.order_id,
+                amount=amount,
+                refund_by=turn.date(expected),
+            )
     else:
         turn.say("utter_order_cancelled", order_id=order.order_id)
     logger.info("orders.cancelled", extra={"order_id": order.order_id})

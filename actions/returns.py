@@ -30,11 +30,14 @@ async def handle_return(order: Order, turn: Turn) -> list[EventType]:
             created=turn.date(existing.created_at),
         )
         return []
-    if order.state is not OrderState.DELIVERED or order.delivered_at is None:
+    if order.state is not OrderState.DELIVERED:
         turn.say("utter_return_not_delivered", order_id=order.order_id)
         return []
-    deadline = order.delivered_at + timedelta(days=window)
-    if datetime.now() > deadline:
+    # Marketplaces do not tell sellers the delivery date; they check the window.
+    deadline = (
+        order.delivered_at + timedelta(days=window) if order.delivered_at else None
+    )
+    if deadline is not None and datetime.now() > deadline:
         turn.say(
             "utter_return_window_expired",
             order_id=order.order_id,
@@ -51,7 +54,7 @@ async def handle_return(order: Order, turn: Turn) -> list[EventType]:
         "utter_return_started",
         order_id=order.order_id,
         return_id=request.return_id,
-        deadline=turn.date(deadline),
+        deadline=turn.date(deadline or datetime.now() + timedelta(days=window)),
         amount=turn.money(order.total, order.currency),
     )
     return []

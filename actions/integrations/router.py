@@ -40,7 +40,12 @@ class RoutingOrderSource(OrderSource):
         parsed = normalize(order_id, allow_short=True)
         if parsed is None:
             return []
-        return [s for s in self.sources if parsed.kind.value in s.kinds]
+        kinds = {parsed.kind.value}
+        if order_id.isdigit() and len(order_id) <= 8:
+            # "#1234567" is stored as "1234567": short digits alone may be a
+            # shop's order number as well as a Wildberries one.
+            kinds |= {"shop", "wildberries"}
+        return [s for s in self.sources if kinds & s.kinds]
 
     async def get_order(self, order_id: str) -> Order | None:
         candidates = self.candidates(order_id)
