@@ -58,13 +58,17 @@ from actions.integrations.base import (
     Refund,
     ReturnRequest,
 )
+from actions.integrations.marketplace import (
+    parse_time,
+    rounded,
+    whole_units,
+)
 from actions.settings import SettingsError
 from bot.order_ids import OrderIdKind, normalize
 from connectors.http import BodyError, PlatformClient, PlatformError, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
-_FRACTION = re.compile(r"\.(\d+)")
 
 ENTITIES = ("order", "deal")
 DEAL_TYPE_ID = 2  # entityTypeId of deals in crm.item.*
@@ -253,9 +257,9 @@ class Bitrix24Source(OrderSource):
             order_id=number,
             channel=self.name,
             state=state,
-            created_at=_datetime(raw.get("dateInsert")) or datetime.now(),
+            created_at=parse_time(raw.get("dateInsert")) or datetime.now(),
             expected_delivery=None,
-            delivered_at=_datetime(raw.get("dateStatus"))
+            delivered_at=parse_time(raw.get("dateStatus"))
             if state is OrderState.DELIVERED
             else None,
             total=_amount(raw.get("price")),
@@ -315,9 +319,9 @@ class Bitrix24Source(OrderSource):
             order_id=number,
             channel=self.name,
             state=state,
-            created_at=_datetime(raw.get("createdTime")) or datetime.now(),
+            created_at=parse_time(raw.get("createdTime")) or datetime.now(),
             expected_delivery=None,
-            delivered_at=_datetime(raw.get("movedTime"))
+            delivered_at=parse_time(raw.get("movedTime"))
             if state is OrderState.DELIVERED
             else None,
             total=_amount(raw.get("opportunity")),
@@ -437,23 +441,4 @@ def _property(raw: dict[str, Any], code: str) -> str:
 
 
 def _amount(value: Any) -> int:
-    try:
-        return round(float(value or 0))
-    except (TypeError, ValueError):
-        return 0
-
-
-def _datetime(value: Any) -> datetime | None:
-    """Bitrix24's ISO 8601 time as naive local time, like the rest of the bot."""
-    if not value:
-        return None
-    text = str(value).strip().replace("Z", "+00:00")
-    # Python 3.10 reads 3 or 6 fraction digits only: pad or cut to 6.
-    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone().replace(tzinfo=None)
-    return parsed
+    return rounded(whole_units(value))

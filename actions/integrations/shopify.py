@@ -36,7 +36,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from actions.integrations.base import (
@@ -52,13 +52,18 @@ from actions.integrations.base import (
     RefundState,
     ReturnRequest,
 )
+from actions.integrations.marketplace import (
+    parse_date,
+    parse_time,
+    rounded,
+    whole_units,
+)
 from actions.settings import SettingsError
 from bot.order_ids import OrderIdKind, normalize
 from connectors.http import BodyError, PlatformClient, PlatformError, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
-_FRACTION = re.compile(r"\.(\d+)")
 
 DEFAULT_API_VERSION = "2025-01"
 STAFF_NOTE = "Cancelled by the customer through the Easy Flow assistant"
@@ -354,7 +359,7 @@ def _order(number: str, node: dict[str, Any]) -> Order:
             break
     latest = fulfilments[-1] if fulfilments else {}
     delivered_times = [
-        t for t in (_datetime(f.get("deliveredAt")) for f in fulfilments) if t
+        t for t in (parse_time(f.get("deliveredAt")) for f in fulfilments) if t
     ]
     money = (node.get("totalPriceSet") or {}).get("shopMoney") or {}
     address = node.get("shippingAddress") or {}
@@ -362,8 +367,8 @@ def _order(number: str, node: dict[str, Any]) -> Order:
         order_id=number,
         channel="shopify",
         state=state,
-        created_at=_datetime(node.get("createdAt")) or datetime.now(),
-        expected_delivery=_date(latest.get("estimatedDeliveryAt"))
+        created_at=parse_time(node.get("createdAt")) or datetime.now(),
+        expected_delivery=parse_date(latest.get("estimatedDeliveryAt"))
         if state in (OrderState.SHIPPED, OrderState.PROCESSING)
         else None,
         delivered_at=max(delivered_times)
@@ -410,9 +415,9 @@ def _refund(number: str, raw: dict[str, Any]) -> Refund:
         t.get("status") == "SUCCESS" for t in transactions
     )
     processed = [
-        t for t in (_datetime(t.get("processedAt")) for t in transactions) if t
+        t for t in (parse_time(t.get("processedAt")) for t in transactions) if t
     ]
-    created = _datetime(raw.get("createdAt")) or datetime.now()
+    created = parse_time(raw.get("createdAt")) or datetime.now()
     return Refund(
         refund_id=str(raw.get("id") or "").rsplit("/", 1)[-1],
         order_id=number,
@@ -468,28 +473,4 @@ def _error_codes(body: str) -> list[str] | str:
 
 
 def _amount(value: Any) -> int:
-    try:
-        return round(float(value or 0))
-    except (TypeError, ValueError):
-        return 0
-
-
-def _datetime(value: Any) -> datetime | None:
-    """Shopify's ISO 8601 UTC time as naive local time, like the rest of the bot."""
-    if not value:
-        return None
-    text = str(value).strip().replace("Z", "+00:00")
-    # Python 3.10 reads 3 or 6 fraction digits only: pad or cut to 6.
-    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone().replace(tzinfo=None)
-    return parsed
-
-
-def _date(value: Any) -> date | None:
-    parsed = _datetime(value)
-    return None if parsed is None else parsed.date()
+    return rounded(whole_units(value))
