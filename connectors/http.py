@@ -129,7 +129,9 @@ class PlatformClient:
                         retry_after = _retry_after(response, body)
                         retryable = response.status == 429 or response.status >= 500
                     if not retryable or attempt == self.retry.max_attempts:
-                        logger.error(
+                        # A 404 is an answer ("no such order"), not a failure.
+                        log = logger.info if response.status == 404 else logger.error
+                        log(
                             "%s.send.failed",
                             self.platform,
                             extra={"status": response.status, "body": body[:500]},
@@ -165,7 +167,10 @@ async def _parse(response: aiohttp.ClientResponse, body: str) -> Any:
 
 
 def _retry_after(response: aiohttp.ClientResponse, body: str) -> float | None:
-    header = response.headers.get("Retry-After")
+    # Retry-After (RFC 9110); Wildberries sends X-Ratelimit-Retry (seconds).
+    header = response.headers.get("Retry-After") or response.headers.get(
+        "X-Ratelimit-Retry"
+    )
     if header:
         try:
             return float(header)

@@ -25,6 +25,9 @@ class RasaNotifier:
         )
         self.token = token
 
+    async def close(self) -> None:
+        await self.client.close()
+
     async def payment_received(self, sender_id: str, order_id: str) -> bool:
         params = {"output_channel": "latest"}
         if self.token:

@@ -214,3 +214,12 @@ async def test_order_status_conversation(telegram: Emulator, agent: Agent) -> No
     assert "номер заказа" in sent_texts(telegram)[-1]
     await post(app, text_update("A-10234", chat=555000119))
     assert "Заказ A-10234 в пути" in sent_texts(telegram)[-1]
+
+
+async def test_wildberries_style_rate_limit_header_is_honoured(
+    telegram: Emulator,
+) -> None:
+    telegram.fail_next(429, {"title": "too many requests"}, {"X-Ratelimit-Retry": "0"})
+    client = PlatformClient("wb", telegram.url, retry=RetryPolicy(base_delay_s=5))
+    await client.get("/api/v3/orders")  # would wait 5 s without the header
+    assert len(telegram.calls) == 2
