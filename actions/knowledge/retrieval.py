@@ -14,8 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from actions.integrations.catalog import stems
+from actions.knowledge.semantic import embed
 
 # Words that carry no meaning for matching a question to a passage.
 _STOP = set(
@@ -44,12 +46,16 @@ class Passage:
 @dataclass(frozen=True)
 class Hit:
     passage: Passage
-    score: float
+    score: float  # BM25: how much of the question's wording the passage has
+    similarity: float = 0.0  # cosine of word vectors (Russian), 0 when unknown
 
 
 # Russian stems are cut to this many letters: "упаковываете" and "упаковка" stem
 # to "упаковыва" and "упаковк", which must meet.
 _RU_PREFIX = 5
+# Share of word-vector similarity in the Russian ranking (the rest is BM25). Chosen
+# with bench/fallback_retrieval.py on its question set (0.5-0.8 all help).
+SEMANTIC_WEIGHT = 0.7
 
 
 def _terms(text: str) -> list[str]:
@@ -115,6 +121,7 @@ class KnowledgeIndex:
         for doc, passage in zip(self._docs, passages, strict=False):
             self._df.setdefault(passage.language, Counter()).update(doc.keys())
         self._count = Counter(p.language for p in passages)
+        self._vectors: dict[str, Any] | None = None  # built on the first Russian query
 
     @classmethod
     def from_dir(cls, root: Path) -> KnowledgeIndex:
@@ -150,7 +157,34 @@ class KnowledgeIndex:
                     1 - self.b + self.b * length / self._avg[language]
                 )
                 score += idf * tf * (self.k1 + 1) / norm
-            if score > 0:
-                hits.append(Hit(passage, score))
-        hits.sort(key=lambda hit: -hit.score)
+            hits.append(Hit(passage, score))
+        if language == "ru":
+            hits = self._with_similarity(question, hits)
+        hits = [hit for hit in hits if hit.score > 0 or hit.similarity > 0]
+        best = max((hit.score for hit in hits), default=0.0) or 1.0
+        hits.sort(
+            key=lambda hit: -(
+                (1 - SEMANTIC_WEIGHT) * hit.score / best
+                + SEMANTIC_WEIGHT * hit.similarity
+            )
+            if language == "ru"
+            else -hit.score
+        )
         return hits[:limit]
+
+    def _with_similarity(self, question: str, hits: list[Hit]) -> list[Hit]:
+        query = embed(question)
+        if query is None:
+            return hits
+        if self._vectors is None:
+            self._vectors = {
+                p.source: embed(f"{p.title} {p.title} {p.text}")
+                for p in self.passages
+                if p.language == "ru"
+            }
+        result = []
+        for hit in hits:
+            vector = self._vectors.get(hit.passage.source)
+            similarity = float(vector @ query) if vector is not None else 0.0
+            result.append(Hit(hit.passage, hit.score, max(similarity, 0.0)))
+        return result

@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 # BM25 score below which no passage is relevant enough to answer from.
 MIN_SCORE = 3.0
+# Cosine of mean word vectors above which a Russian passage is a paraphrase of
+# the question (off-topic questions such as the weather score about 0.45).
+MIN_SIMILARITY = 0.6
 CHANNEL_BUDGETS_S = {"alice": 2.0}
 _MONEY = re.compile(
     r"(\d[\d\s ]*(?:[.,]\d+)?)\s*(?:₽|руб|rub|%|процент|percent|\$|€)", re.I
@@ -111,6 +114,13 @@ class RedisAnswerCache(AnswerCache):
         )
 
 
+def relevant(hits: list) -> bool:
+    """Enough shared wording, or (Russian) a close paraphrase."""
+    return any(
+        hit.score >= MIN_SCORE or hit.similarity >= MIN_SIMILARITY for hit in hits
+    )
+
+
 def normalise(question: str) -> str:
     return " ".join(re.findall(r"[\wё]+", question.lower().replace("ё", "е")))
 
@@ -152,7 +162,7 @@ class FallbackService:
         started = time.monotonic()
         budget = CHANNEL_BUDGETS_S.get(channel or "", self.budget_s)
         hits = self.index.search(question, language, limit=3)
-        if not hits or hits[0].score < MIN_SCORE:
+        if not hits or not relevant(hits):
             return Answer(None, "retrieval", ())
         assert self.cache is not None and self.breaker is not None
         key = ":".join(

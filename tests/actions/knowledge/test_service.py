@@ -197,3 +197,8 @@ async def test_nothing_relevant_means_no_answer_and_no_llm_call(
 ) -> None:
     answer = await service(chat).answer("какая завтра погода в антарктиде", "ru")
     assert answer.text is None and chat.prompts == []
+
+
+async def test_russian_paraphrase_without_shared_words_is_answered() -> None:
+    answer = await FallbackService(INDEX).answer("как до вас дозвониться", "ru")
+    assert answer.sources and answer.sources[0].startswith("ru/contacts.md#")
