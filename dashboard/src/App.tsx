@@ -1,0 +1,97 @@
+import { useEffect, useState } from "react";
+import { loadSession, saveSession, setUnauthorizedHandler, type Role, type Session } from "./api";
+import { useI18n, type Dict } from "./i18n";
+import { navigate, useRoute } from "./router";
+import { LoginPage } from "./pages/Login";
+import { OverviewPage } from "./pages/Overview";
+import { ConversationsPage } from "./pages/Conversations";
+import { ConversationPage } from "./pages/Conversation";
+import { InboxPage } from "./pages/Inbox";
+import { OperatorPage } from "./pages/Operator";
+import { SettingsPage } from "./pages/Settings";
+
+type Section = "overview" | "conversations" | "inbox" | "operator" | "settings";
+
+const SECTIONS: { id: Section; label: keyof Dict; roles: Role[] }[] = [
+  { id: "overview", label: "overview", roles: ["admin", "analyst"] },
+  { id: "conversations", label: "conversations", roles: ["admin", "analyst", "operator"] },
+  { id: "inbox", label: "inbox", roles: ["admin", "analyst"] },
+  { id: "operator", label: "operator", roles: ["admin", "operator"] },
+  { id: "settings", label: "settings", roles: ["admin"] },
+];
+
+export function App() {
+  const { t, lang, setLang } = useI18n();
+  const [session, setSession] = useState<Session | null>(loadSession);
+  const route = useRoute();
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => {
+      saveSession(null);
+      setSession(null);
+    });
+  }, []);
+
+  const langToggle = (
+    <button
+      type="button"
+      className="lang-toggle"
+      data-testid="lang-toggle"
+      onClick={() => setLang(lang === "ru" ? "en" : "ru")}
+    >
+      {lang === "ru" ? "EN" : "RU"}
+    </button>
+  );
+
+  if (!session) {
+    return <LoginPage onLogin={setSession} langToggle={langToggle} />;
+  }
+
+  const allowed = SECTIONS.filter((s) => s.roles.includes(session.role));
+  const current = (allowed.find((s) => s.id === route[0])?.id ?? allowed[0]?.id) as Section | undefined;
+  if (current && route[0] !== current) {
+    navigate(`/${current}`);
+  }
+
+  let page = null;
+  if (current === "overview") page = <OverviewPage />;
+  else if (current === "conversations")
+    page = route[1] ? <ConversationPage id={route[1]} canEdit={session.role !== "operator"} /> : <ConversationsPage />;
+  else if (current === "inbox") page = <InboxPage />;
+  else if (current === "operator") page = <OperatorPage />;
+  else if (current === "settings") page = <SettingsPage />;
+
+  return (
+    <div className="layout">
+      <aside className="sidebar">
+        <div className="brand">{t.appName}</div>
+        <nav>
+          {allowed.map((s) => (
+            <a key={s.id} href={`#/${s.id}`} className={s.id === current ? "active" : ""} data-nav={s.id}>
+              {t[s.label] as string}
+            </a>
+          ))}
+        </nav>
+        <div className="sidebar-foot">
+          <div className="who" data-testid="whoami">
+            {session.username} · {session.role}
+          </div>
+          <div className="row">
+            {langToggle}
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                saveSession(null);
+                setSession(null);
+              }}
+            >
+              {t.signOut}
+            </button>
+          </div>
+        </div>
+      </aside>
+      <main className="content">{page}</main>
+    </div>
+  );
+}

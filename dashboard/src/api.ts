@@ -1,0 +1,230 @@
+// Typed client of the api service (contract: "api HTTP routes").
+
+export type Role = "admin" | "analyst" | "operator";
+
+export interface Session {
+  token: string;
+  username: string;
+  role: Role;
+}
+
+export interface Overview {
+  conversations: number;
+  messages: number;
+  containment_rate: number;
+  fallback_rate: number;
+  handoff_rate: number;
+  avg_turns: number;
+  avg_first_reply_ms: number | null;
+  csat_avg: number | null;
+  csat_count: number;
+  payment_links: number;
+  payments_paid: number;
+  payment_conversion: number;
+}
+
+export interface DailyRow {
+  day: string;
+  channel: string;
+  conversations: number;
+}
+
+export interface IntentRow {
+  intent: string;
+  count: number;
+  avg_confidence: number;
+}
+
+export interface ConversationSummary {
+  id: number | string;
+  sender_id: string;
+  channel: string | null;
+  language: string | null;
+  started_at: string | number;
+  last_event_at: string | number;
+  turns: number;
+  fallbacks: number;
+  handoff: boolean;
+  csat: number | null;
+  reviewed: boolean;
+  tags: string[];
+}
+
+export interface TranscriptEvent {
+  timestamp: string | number;
+  actor: "user" | "bot" | "operator" | "action";
+  text: string | null;
+  intent: string | null;
+  confidence: number | null;
+  action: string | null;
+}
+
+export interface ConversationDetail extends ConversationSummary {
+  events: TranscriptEvent[];
+}
+
+export interface InboxItem {
+  id: number | string;
+  text: string;
+  predicted_intent: string | null;
+  confidence: number | null;
+  conversation_id: number | string | null;
+  language: string | null;
+  label: string | null;
+  status: "open" | "labelled" | "dismissed";
+  created_at: string | number;
+}
+
+export interface Handoff {
+  id: number | string;
+  conversation_id: number | string | null;
+  sender_id: string;
+  channel: string | null;
+  language: string | null;
+  status: "waiting" | "active" | "closed";
+  operator: string | null;
+  requested_at: string | number | null;
+  taken_at: string | number | null;
+  closed_at: string | number | null;
+  last_message: string | null;
+}
+
+export interface HandoffMessage {
+  timestamp: string | number;
+  actor: "user" | "bot" | "operator";
+  text: string;
+}
+
+export interface HandoffDetail extends Handoff {
+  messages: HandoffMessage[];
+}
+
+export interface Configured {
+  name: string;
+  configured: boolean;
+}
+
+export interface Settings {
+  channels: Configured[];
+  integrations: Configured[];
+  payments: Configured[];
+  llm: { answerer: string; configured: boolean };
+  secrets: Record<string, "present" | "absent">;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SESSION_KEY = "easyflow.dashboard.session";
+let onUnauthorized: () => void = () => undefined;
+
+export function loadSession(): Session | null {
+  try {
+    const raw = localStorage.getItem(SESSION_KEY);
+    return raw ? (JSON.parse(raw) as Session) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(session: Session | null): void {
+  if (session) localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  else localStorage.removeItem(SESSION_KEY);
+}
+
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+export type Query = Record<string, string | number | boolean | null | undefined>;
+
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+async function request(method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const session = loadSession();
+  if (session) headers.Authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401 && session) onUnauthorized();
+  if (!response.ok) {
+    let detail = response.statusText || `HTTP ${response.status}`;
+    try {
+      const data = (await response.json()) as { detail?: unknown };
+      if (typeof data.detail === "string") detail = data.detail;
+      else if (data.detail) detail = JSON.stringify(data.detail);
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(response.status, detail);
+  }
+  return response;
+}
+
+export async function get<T>(path: string, query?: Query): Promise<T> {
+  return (await (await request("GET", withQuery(path, query))).json()) as T;
+}
+
+export async function post<T>(path: string, body?: unknown): Promise<T> {
+  const response = await request("POST", path, body ?? {});
+  const text = await response.text();
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+export async function del(path: string): Promise<void> {
+  await request("DELETE", path);
+}
+
+/** Downloads an authenticated file (CSV, YAML) through a blob link. */
+export async function download(path: string, query: Query | undefined, filename: string): Promise<void> {
+  const response = await request("GET", withQuery(path, query));
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+export async function login(username: string, password: string): Promise<Session> {
+  const response = await fetch("/api/auth/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!response.ok) {
+    let detail = `HTTP ${response.status}`;
+    try {
+      const data = (await response.json()) as { detail?: unknown };
+      if (typeof data.detail === "string") detail = data.detail;
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(response.status, detail);
+  }
+  const data = (await response.json()) as { access_token: string; username: string; role: Role };
+  const session = { token: data.access_token, username: data.username, role: data.role };
+  saveSession(session);
+  return session;
+}

@@ -1,0 +1,112 @@
+// Small hand-written SVG charts: no chart library, readable by tests and screen readers.
+import { channelColor } from "../format";
+
+export interface DailyPoint {
+  day: string;
+  channel: string;
+  conversations: number;
+}
+
+export function StackedDailyChart({ rows, emptyText }: { rows: DailyPoint[]; emptyText: string }) {
+  if (!rows.length) return <div className="empty">{emptyText}</div>;
+  const days = [...new Set(rows.map((r) => r.day))].sort();
+  const channels = [...new Set(rows.map((r) => r.channel))].sort();
+  const byDay = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    const m = byDay.get(row.day) ?? new Map<string, number>();
+    m.set(row.channel, (m.get(row.channel) ?? 0) + row.conversations);
+    byDay.set(row.day, m);
+  }
+  const totals = days.map((d) => [...(byDay.get(d)?.values() ?? [])].reduce((a, b) => a + b, 0));
+  const max = Math.max(1, ...totals);
+  const width = 720;
+  const height = 240;
+  const padLeft = 36;
+  const padBottom = 28;
+  const plotW = width - padLeft - 8;
+  const plotH = height - padBottom - 10;
+  const slot = plotW / days.length;
+  const barW = Math.max(4, Math.min(36, slot * 0.7));
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(max * f));
+  const labelEvery = Math.ceil(days.length / 10);
+
+  return (
+    <div className="chart" data-testid="daily-chart" data-total={totals.reduce((a, b) => a + b, 0)}>
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" className="svg-chart">
+        {[...new Set(ticks)].map((tick) => {
+          const y = 10 + plotH - (tick / max) * plotH;
+          return (
+            <g key={tick}>
+              <line x1={padLeft} x2={width - 8} y1={y} y2={y} className="grid" />
+              <text x={padLeft - 6} y={y + 4} textAnchor="end" className="axis">
+                {tick}
+              </text>
+            </g>
+          );
+        })}
+        {days.map((day, i) => {
+          let y = 10 + plotH;
+          const x = padLeft + i * slot + (slot - barW) / 2;
+          return (
+            <g key={day} data-day={day} data-total={totals[i]}>
+              {channels.map((channel) => {
+                const value = byDay.get(day)?.get(channel) ?? 0;
+                if (!value) return null;
+                const h = (value / max) * plotH;
+                y -= h;
+                return (
+                  <rect key={channel} x={x} y={y} width={barW} height={h} fill={channelColor(channel)}>
+                    <title>{`${day} · ${channel}: ${value}`}</title>
+                  </rect>
+                );
+              })}
+              {i % labelEvery === 0 && (
+                <text x={x + barW / 2} y={height - 10} textAnchor="middle" className="axis">
+                  {day.slice(5)}
+                </text>
+              )}
+            </g>
+          );
+        })}
+      </svg>
+      <div className="legend">
+        {channels.map((c) => (
+          <span key={c} className="legend-item">
+            <i style={{ background: channelColor(c) }} />
+            {c}
+          </span>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+export interface BarItem {
+  label: string;
+  value: number;
+  display: string;
+  color?: string;
+  hint?: string;
+}
+
+/** Horizontal bars; `max` fixes the scale (1 for rates). */
+export function HBarChart({ items, max, testId, emptyText }: { items: BarItem[]; max?: number; testId: string; emptyText: string }) {
+  if (!items.length) return <div className="empty">{emptyText}</div>;
+  const top = max ?? Math.max(1, ...items.map((i) => i.value));
+  return (
+    <div className="hbars" data-testid={testId}>
+      {items.map((item) => (
+        <div className="hbar" key={item.label} data-label={item.label} title={item.hint}>
+          <div className="hbar-label">{item.label}</div>
+          <div className="hbar-track">
+            <div
+              className="hbar-fill"
+              style={{ width: `${Math.min(100, (item.value / top) * 100)}%`, background: item.color ?? "#2563eb" }}
+            />
+          </div>
+          <div className="hbar-value">{item.display}</div>
+        </div>
+      ))}
+    </div>
+  );
+}
