@@ -1,0 +1,216 @@
+// Starts what the browser tests need, on free loopback ports, in a temp dir:
+// - Rasa (socket.io channel, own tracker and SQL event broker files) and the
+//   action server, unless EASYFLOW_E2E_RASA=0. Rasa takes ~70 s to start; the
+//   tests that need it wait for it (helpers.waitForRasa), the others run meanwhile.
+// - the api with a fresh seeded SQLite database, ingesting Rasa's event file.
+// Tests find the addresses in EASYFLOW_E2E_* variables.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const DASHBOARD = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const REPO = resolve(DASHBOARD, "..");
+const API_PYTHON = join(REPO, "api", ".venv", "bin", "python");
+const RASA = join(REPO, ".venv", "bin", "rasa");
+const RASA_PYTHON = join(REPO, ".venv", "bin", "python");
+const MODEL = join(REPO, "models", "easyflow.tar.gz");
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+function tail(path: string, lines = 40): string {
+  if (!existsSync(path)) return "";
+  return readFileSync(path, "utf8").split("\n").slice(-lines).join("\n");
+}
+
+function start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, logDir: string): ChildProcess {
+  const log = join(logDir, `${name}.log`);
+  const fd = openSync(log, "w");
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", fd, fd], detached: true });
+  closeSync(fd);
+  child.on("exit", (code, signal) => {
+    if (!stopping) console.error(`[e2e] ${name} exited (${code ?? signal}); log: ${log}\n${tail(log, 20)}`);
+  });
+  return child;
+}
+
+async function waitHttp(url: string, child: ChildProcess, seconds: number, log: string): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`process for ${url} exited; log ${log}:\n${tail(log)}`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out waiting for ${url}; log ${log}:\n${tail(log)}`);
+}
+
+let stopping = false;
+
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  stopping = true;
+  for (const child of children) {
+    if (child.pid && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  const deadline = Date.now() + 20000;
+  for (const child of children) {
+    while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (child.pid && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  if (!existsSync(join(DASHBOARD, "dist", "index.html")) || !existsSync(join(DASHBOARD, "dist", "widget", "easyflow-widget.js"))) {
+    throw new Error("build the dashboard first: npm run build");
+  }
+  if (!existsSync(API_PYTHON)) throw new Error(`api environment missing: ${API_PYTHON}`);
+  const dir = mkdtempSync(join(tmpdir(), "easyflow-e2e-"));
+  const rasaDir = join(dir, "rasa");
+  const apiDir = join(dir, "api");
+  mkdirSync(rasaDir);
+  mkdirSync(apiDir);
+  const children: ChildProcess[] = [];
+  const withRasa = process.env.EASYFLOW_E2E_RASA !== "0";
+  const [apiPort, rasaPort, actionsPort] = [await freePort(), await freePort(), await freePort()];
+  const rasaUrl = `http://127.0.0.1:${rasaPort}`;
+  const actionsUrl = `http://127.0.0.1:${actionsPort}`;
+  const eventsDb = join(rasaDir, "events.db");
+
+  try {
+    if (withRasa) {
+      if (!existsSync(MODEL)) throw new Error(`trained model missing: ${MODEL} (make train)`);
+      const credentials = join(rasaDir, "credentials.yml");
+      writeFileSync(
+        credentials,
+        [
+          "rest:",
+          "socketio:",
+          "  user_message_evt: user_uttered",
+          "  bot_message_evt: bot_uttered",
+          "  session_persistence: true",
+          "",
+        ].join("\n"),
+      );
+      const endpoints = join(rasaDir, "endpoints.yml");
+      writeFileSync(
+        endpoints,
+        [
+          "action_endpoint:",
+          `  url: "${actionsUrl}/webhook"`,
+          "nlg:",
+          "  type: bot.nlg.LanguageAwareNLG",
+          "  default_language: ru",
+          "  action_timeout_s: 10",
+          "tracker_store:",
+          "  type: SQL",
+          "  dialect: sqlite",
+          `  db: ${join(rasaDir, "tracker.db")}`,
+          "lock_store:",
+          "  type: in_memory",
+          "event_broker:",
+          "  type: SQL",
+          "  dialect: sqlite",
+          `  db: ${eventsDb}`,
+          "",
+        ].join("\n"),
+      );
+      const rasaEnv = {
+        ...process.env,
+        EASYFLOW_DATA_DIR: rasaDir,
+        EASYFLOW_ACTIONS_PORT: String(actionsPort),
+        EASYFLOW_ACTIONS_HOST: "127.0.0.1",
+        EASYFLOW_PUBLIC_URL: actionsUrl,
+        EASYFLOW_RASA_URL: rasaUrl,
+      };
+      children.push(start("actions", RASA_PYTHON, ["-m", "actions.server"], rasaEnv, REPO, dir));
+      children.push(
+        start(
+          "rasa",
+          RASA,
+          ["run", "--enable-api", "-m", MODEL, "--credentials", credentials, "--endpoints", endpoints, "--interface", "127.0.0.1", "-p", String(rasaPort)],
+          rasaEnv,
+          REPO,
+          dir,
+        ),
+      );
+    }
+
+    const apiEnv = {
+      ...process.env,
+      EASYFLOW_ENV: "development",
+      EASYFLOW_DATA_DIR: apiDir,
+      EASYFLOW_API_DATABASE_URL: `sqlite:///${join(apiDir, "api.db")}`,
+      EASYFLOW_EVENTS_DATABASE_URL: `sqlite:///${eventsDb}`,
+      EASYFLOW_API_INGEST: "sql",
+      EASYFLOW_API_INGEST_INTERVAL_S: "0.5",
+      EASYFLOW_RASA_URL: rasaUrl,
+      EASYFLOW_ACTION_SERVER_URL: actionsUrl,
+      EASYFLOW_API_DASHBOARD_DIR: join(DASHBOARD, "dist"),
+      EASYFLOW_API_LOGIN_MAX_FAILURES: "50",
+    };
+    const seed = spawnSync(API_PYTHON, ["-m", "easyflow_api", "seed-demo"], {
+      cwd: join(REPO, "api"),
+      env: apiEnv,
+      encoding: "utf8",
+      timeout: 120000,
+    });
+    writeFileSync(join(dir, "seed.log"), `${seed.stdout ?? ""}\n${seed.stderr ?? ""}`);
+    if (seed.status !== 0) {
+      throw new Error(`seed-demo failed (${seed.status}):\n${seed.stdout}\n${seed.stderr}`);
+    }
+    const api = start(
+      "api",
+      join(REPO, "api", ".venv", "bin", "uvicorn"),
+      ["easyflow_api.main:app", "--host", "127.0.0.1", "--port", String(apiPort)],
+      apiEnv,
+      join(REPO, "api"),
+      dir,
+    );
+    children.push(api);
+    await waitHttp(`http://127.0.0.1:${apiPort}/health`, api, 60, join(dir, "api.log"));
+  } catch (error) {
+    await stopAll(children);
+    throw error;
+  }
+
+  process.env.EASYFLOW_E2E_API_URL = `http://127.0.0.1:${apiPort}`;
+  process.env.EASYFLOW_E2E_RASA_URL = withRasa ? rasaUrl : "";
+  process.env.EASYFLOW_E2E_DIR = dir;
+  console.log(`[e2e] api ${process.env.EASYFLOW_E2E_API_URL}, rasa ${withRasa ? rasaUrl : "off"}, logs in ${dir}`);
+  return async () => {
+    await stopAll(children);
+  };
+}
