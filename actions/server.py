@@ -3,22 +3,120 @@
 Run with ``python -m actions.server`` (what ``make run`` does). Settings are read
 and the demo store is checked before the port opens, so a bad variable or an
 unusable store stops start-up with a clear message.
+
+With ``EASYFLOW_ACTION_TOKEN`` set (required in production) ``/webhook`` and
+``/actions`` answer 401 unless the ``token`` query parameter, which Rasa sends from
+``action_endpoint.token``, matches (compared in constant time). ``/health``, the
+pay pages and the payment webhooks (verified by their providers) stay open.
+``GET /metrics`` serves Prometheus metrics (names are a contract with
+``deploy/monitoring``).
 """
 
 from __future__ import annotations
 
+import hmac
+import json
 import logging
 import sys
+import time
+import zlib
+from typing import Any
 
 from rasa_sdk.endpoint import create_app
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from actions.payments.demo import DemoPaymentProvider
 from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
 from actions.services import Services, configure
 from actions.settings import Settings, SettingsError
+from bot.prometheus import CONTENT_TYPE, Registry
 
 logger = logging.getLogger("actions.server")
+
+REGISTRY = Registry()
+ACTIONS = REGISTRY.counter("easyflow_actions_total", "Custom actions run.", ["action"])
+ACTION_LATENCY = REGISTRY.histogram(
+    "easyflow_action_latency_seconds", "Custom action run time, seconds.", ["action"]
+)
+ACTION_ERRORS = REGISTRY.counter(
+    "easyflow_action_errors_total", "Custom actions that raised (HTTP 500).", ["action"]
+)
+LLM_LATENCY = REGISTRY.histogram(
+    "easyflow_llm_latency_seconds",
+    "Time to produce a fallback answer (retrieval and answerer), seconds.",
+    ["answerer"],
+)
+FALLBACKS = REGISTRY.counter(
+    "easyflow_fallbacks_total", "Fallback answers by answerer.", ["answerer"]
+)
+PROTECTED_PATHS = frozenset({"/webhook", "/actions"})
+
+
+def _action_call(request: Request) -> dict[str, Any]:
+    try:
+        body = request.body
+        if request.headers.get("Content-Encoding") == "deflate":
+            body = zlib.decompress(body)
+        call = json.loads(body)
+    except (ValueError, zlib.error):
+        return {}
+    return call if isinstance(call, dict) else {}
+
+
+def _answerer(reply: HTTPResponse) -> str | None:
+    try:
+        result = json.loads(reply.body or b"{}")
+    except ValueError:
+        return None
+    for message in result.get("responses") or []:
+        if isinstance(message, dict) and message.get("fallback_answerer"):
+            return str(message["fallback_answerer"])
+    return None
+
+
+def install_guard_and_metrics(app: Sanic, token: str) -> None:
+    """The shared-token check and the action metrics, as app middleware."""
+    expected = token.encode()
+
+    @app.middleware("request")
+    async def check_token(request: Request) -> HTTPResponse | None:
+        request.ctx.easyflow_started = time.perf_counter()
+        if not expected or request.path not in PROTECTED_PATHS:
+            return None
+        given = str(request.args.get("token", "")).encode()
+        if hmac.compare_digest(given, expected):
+            return None
+        logger.warning(
+            "actions.server.token_rejected",
+            extra={"path": request.path, "remote": request.remote_addr or request.ip},
+        )
+        return response.json({"error": "unauthorized"}, status=401)
+
+    @app.middleware("response")
+    async def record(request: Request, reply: HTTPResponse) -> None:
+        if request.path != "/webhook" or request.method != "POST":
+            return
+        if reply.status in (401, 404):  # not ours to count: unknown caller or name
+            return
+        action = str(_action_call(request).get("next_action") or "")
+        if not action:
+            return
+        elapsed = time.perf_counter() - request.ctx.easyflow_started
+        ACTIONS.inc(action=action)
+        ACTION_LATENCY.observe(elapsed, action=action)
+        if reply.status >= 500:
+            ACTION_ERRORS.inc(action=action)
+        answerer = _answerer(reply) if reply.status == 200 else None
+        if answerer:
+            FALLBACKS.inc(answerer=answerer)
+            LLM_LATENCY.observe(elapsed, answerer=answerer)
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> HTTPResponse:
+        return response.text(REGISTRY.render(), content_type=CONTENT_TYPE)
 
 
 def main() -> int:
@@ -27,6 +125,7 @@ def main() -> int:
     )
     try:
         settings = Settings.from_env()
+        settings.require_action_token()
         services = Services.from_settings(settings)
     except SettingsError as error:
         print(f"Easy Flow actions: invalid setting: {error}", file=sys.stderr)
@@ -38,6 +137,7 @@ def main() -> int:
         return 2
     configure(services)
     app = create_app("actions")
+    install_guard_and_metrics(app, settings.action_token)
     if isinstance(services.payments, DemoPaymentProvider):
         app.blueprint(pay_blueprint(services.payments, services.settlement))
     app.blueprint(
@@ -45,7 +145,11 @@ def main() -> int:
             {services.payments.name: services.payments}, services.settlement
         )
     )
-    logger.info("actions.server.start port=%s", settings.actions_port)
+    logger.info(
+        "actions.server.start port=%s token_required=%s",
+        settings.actions_port,
+        bool(settings.action_token),
+    )
     app.run(settings.actions_host, settings.actions_port, workers=1, access_log=False)
     return 0
 

@@ -49,6 +49,7 @@ class Settings:
     order_privacy: str = "none"
     rasa_url: str = "http://localhost:5005"
     rasa_token: str = ""
+    action_token: str = ""
 
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -107,6 +108,7 @@ class Settings:
             redis_url=reader.text("EASYFLOW_REDIS_URL", ""),
             rasa_url=reader.url("EASYFLOW_RASA_URL", "http://localhost:5005"),
             rasa_token=reader.text("EASYFLOW_RASA_TOKEN", ""),
+            action_token=reader.text("EASYFLOW_ACTION_TOKEN", ""),
             order_privacy=reader.choice(
                 "EASYFLOW_ORDER_PRIVACY", ["none", "phone_last4"], "none"
             ),
@@ -140,6 +142,16 @@ class Settings:
                 f"can open, not {settings.public_url}"
             )
         return settings
+
+    def require_action_token(self) -> None:
+        """Production serves actions only to callers that send the shared token."""
+        if self.environment is Environment.PRODUCTION and (
+            not self.action_token or _placeholder(self.action_token)
+        ):
+            raise SettingsError(
+                "EASYFLOW_ACTION_TOKEN: production needs the shared secret Rasa sends "
+                "to the action server (endpoints action_endpoint.token)"
+            )
 
 
 def _placeholder(value: str) -> bool:

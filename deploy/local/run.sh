@@ -2,12 +2,20 @@
 # Runs the Rasa server and the action server together on embedded defaults.
 #   bash deploy/local/run.sh         # REST channel + HTTP API on :5005
 #   bash deploy/local/run.sh shell   # terminal chat
+#   EASYFLOW_PROFILE=production ...  # PostgreSQL, Redis, RabbitMQ, replicas behind
+#                                    # nginx: deploy/production/run.sh
 # Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 BIN=.venv/bin
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
+case "${EASYFLOW_PROFILE:-embedded}" in
+  embedded) ;;
+  production) exec bash deploy/production/run.sh "$@" ;;
+  *) echo "EASYFLOW_PROFILE: '$EASYFLOW_PROFILE' is not one of embedded, production" >&2
+     exit 2 ;;
+esac
 RASA_PORT=${EASYFLOW_RASA_PORT:-5005}
 ACTIONS_PORT=${EASYFLOW_ACTIONS_PORT:-5055}
 MODEL=${EASYFLOW_MODEL:-models/easyflow.tar.gz}
