@@ -1,0 +1,145 @@
+"""One typed settings object for the api process, read once from the environment.
+
+Relative paths are resolved against the repository root, so the service finds
+`var/` and `dashboard/dist` whether it is started from the root or from `api/`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
+DEFAULT_ADMIN_PASSWORDS = {"admin", "password", "change-me", "changeme"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message names the variable."""
+
+
+def _resolve(path: Path) -> Path:
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EASYFLOW_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    api_database_url: str | None = None
+    events_database_url: str | None = None
+    api_secret: str | None = None
+    api_token_ttl_minutes: int = Field(default=720, ge=1)
+    admin_user: str = "admin"
+    admin_password: str | None = None
+    api_metrics_token: str | None = None
+    api_ingest: Literal["sql", "rabbitmq", "none"] = "sql"
+    api_ingest_background: bool = True
+    api_ingest_interval_s: float = Field(default=2.0, gt=0)
+    api_ingest_batch: int = Field(default=500, ge=1)
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    rabbitmq_queue: str = "rasa_events"
+    rasa_url: str = "http://localhost:5005"
+    rasa_token: str | None = None
+    action_server_url: str = "http://localhost:5055"
+    api_http_timeout_s: float = Field(default=10.0, gt=0)
+    api_low_confidence: float = Field(default=0.6, ge=0, le=1)
+    api_login_max_failures: int = Field(default=5, ge=1)
+    api_login_window_s: float = Field(default=60.0, gt=0)
+    api_dashboard_dir: Path = Path("dashboard/dist")
+    api_widget_dir: Path | None = None
+    api_demo_page: Path | None = None
+    api_domain_path: Path = Path("domain.yml")
+    api_cors_origins: str = ""
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        secret = self.api_secret or ""
+        if secret.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ConfigError(
+                "EASYFLOW_API_SECRET is missing or a placeholder; production needs "
+                f"a random secret of at least {MIN_SECRET_LENGTH} characters"
+            )
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"EASYFLOW_API_SECRET is shorter than {MIN_SECRET_LENGTH} characters"
+            )
+        if (
+            self.admin_password is not None
+            and self.admin_password.strip().lower() in DEFAULT_ADMIN_PASSWORDS
+        ):
+            raise ConfigError(
+                "EASYFLOW_ADMIN_PASSWORD is a default password; set a strong one "
+                "or unset it and use `python -m easyflow_api create-user`"
+            )
+        return self
+
+    @property
+    def data_path(self) -> Path:
+        return _resolve(self.data_dir)
+
+    @property
+    def database_url(self) -> str:
+        if self.api_database_url:
+            return self.api_database_url
+        return f"sqlite:///{self.data_path / 'api.db'}"
+
+    @property
+    def events_url(self) -> str:
+        if self.events_database_url:
+            return self.events_database_url
+        return f"sqlite:///{self.data_path / 'events.db'}"
+
+    @property
+    def dashboard_path(self) -> Path:
+        return _resolve(self.api_dashboard_dir)
+
+    @property
+    def widget_path(self) -> Path:
+        if self.api_widget_dir is not None:
+            return _resolve(self.api_widget_dir)
+        return self.dashboard_path / "widget"
+
+    @property
+    def demo_page_path(self) -> Path:
+        if self.api_demo_page is not None:
+            return _resolve(self.api_demo_page)
+        return self.dashboard_path / "demo" / "index.html"
+
+    @property
+    def domain_path(self) -> Path:
+        return _resolve(self.api_domain_path)
+
+    @property
+    def bootstrap_admin_password(self) -> str | None:
+        """Password of the first admin: the variable, or admin in development."""
+        if self.admin_password:
+            return self.admin_password
+        return "admin" if self.env == "development" else None
+
+    def signing_secret(self) -> str:
+        """The JWT secret; in development a random one persisted under var/."""
+        if self.api_secret:
+            return self.api_secret
+        path = self.data_path / "api_secret"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value)
+        path.chmod(0o600)
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,59 @@
+"""Password hashing (argon2id), JWT access tokens and API-key hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ROLES = ("admin", "analyst", "operator")
+API_KEY_PREFIX = "efk_"
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# Spent on unknown usernames so a login takes as long whether the user exists or not.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def burn_password_check(password: str) -> None:
+    verify_password(_DUMMY_HASH, password)
+
+
+def create_access_token(username: str, role: str, secret: str, ttl_minutes: int) -> str:
+    now = int(time.time())
+    claims = {"sub": username, "role": role, "iat": now, "exp": now + ttl_minutes * 60}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode_access_token(token: str, secret: str) -> dict[str, object] | None:
+    """The token's claims, or None when it is forged, malformed or expired."""
+    try:
+        return jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+        )
+    except jwt.PyJWTError:
+        return None
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    """API keys carry 256 random bits, so a plain SHA-256 is a sound digest."""
+    return hashlib.sha256(key.encode()).hexdigest()

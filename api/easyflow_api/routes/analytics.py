@@ -1,0 +1,71 @@
+"""Analytics: overview, daily conversations, intents, low confidence, CSV."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import PlainTextResponse
+
+from easyflow_api.deps import AnalystDep, SessionDep, StateDep
+from easyflow_api.schemas import DailyRow, IntentRow, LowConfidenceRow, Overview
+from easyflow_api.services import analytics
+
+router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+
+
+def filters(
+    start: Annotated[
+        date | None, Query(description="first day, YYYY-MM-DD (UTC)")
+    ] = None,
+    end: Annotated[date | None, Query(description="last day, inclusive")] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+) -> analytics.Filters:
+    if start and end and start > end:
+        raise HTTPException(422, detail="start is after end")
+    return analytics.Filters(start=start, end=end, channel=channel or None)
+
+
+FiltersDep = Annotated[analytics.Filters, Depends(filters)]
+
+
+@router.get("/overview", response_model=Overview)
+def overview(_: AnalystDep, session: SessionDep, f: FiltersDep) -> dict[str, object]:
+    return analytics.overview(session, f)
+
+
+@router.get("/daily", response_model=list[DailyRow])
+def daily(_: AnalystDep, session: SessionDep, f: FiltersDep) -> list[dict[str, object]]:
+    return analytics.daily(session, f)
+
+
+@router.get("/intents", response_model=list[IntentRow])
+def intents(
+    _: AnalystDep,
+    session: SessionDep,
+    f: FiltersDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+) -> list[dict[str, object]]:
+    return analytics.intents(session, f, limit)
+
+
+@router.get("/low-confidence", response_model=list[LowConfidenceRow])
+def low_confidence(
+    _: AnalystDep,
+    state: StateDep,
+    session: SessionDep,
+    f: FiltersDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, object]]:
+    threshold = state.settings.api_low_confidence
+    return analytics.low_confidence(session, f, threshold, limit)
+
+
+@router.get("/export.csv", response_class=PlainTextResponse)
+def export_csv(_: AnalystDep, session: SessionDep, f: FiltersDep) -> PlainTextResponse:
+    return PlainTextResponse(
+        analytics.export_csv(session, f),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="easyflow-daily.csv"'},
+    )

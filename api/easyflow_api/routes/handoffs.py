@@ -1,0 +1,139 @@
+"""Operator console: the handoff queue and take / reply / release."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query
+
+from easyflow_api.core.times import iso_required
+from easyflow_api.deps import OperatorDep, SessionDep, StateDep
+from easyflow_api.models import Handoff
+from easyflow_api.schemas import (
+    HandoffDetail,
+    HandoffMessage,
+    HandoffPublic,
+    OperatorMessage,
+)
+from easyflow_api.services import audit
+from easyflow_api.services import handoffs as service
+from easyflow_api.services.rasa_client import RasaError
+
+router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
+HandoffId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _get(session: SessionDep, handoff_id: int) -> Handoff:
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise HTTPException(404, detail="handoff not found")
+    return handoff
+
+
+def _detail(session: SessionDep, handoff: Handoff) -> dict[str, object]:
+    body = service.public(session, handoff)
+    body["messages"] = service.messages(session, handoff)
+    return body
+
+
+@router.get("", response_model=list[HandoffPublic])
+def list_handoffs(
+    _: OperatorDep,
+    session: SessionDep,
+    status: Literal["waiting", "active", "closed"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, object]]:
+    return [
+        service.public(session, h)
+        for h in service.list_handoffs(session, status, limit)
+    ]
+
+
+@router.get("/{handoff_id}", response_model=HandoffDetail)
+def get_handoff(
+    _: OperatorDep, session: SessionDep, handoff_id: HandoffId
+) -> dict[str, object]:
+    return _detail(session, _get(session, handoff_id))
+
+
+@router.post(
+    "/{handoff_id}/take",
+    response_model=HandoffDetail,
+    responses={
+        409: {"description": "not waiting"},
+        502: {"description": "Rasa failed"},
+    },
+)
+async def take(
+    principal: OperatorDep, state: StateDep, session: SessionDep, handoff_id: HandoffId
+) -> dict[str, object]:
+    handoff = _get(session, handoff_id)
+    try:
+        await service.take(session, state.rasa, handoff, principal.display_name)
+    except service.HandoffStateError as exc:
+        raise HTTPException(409, detail=str(exc)) from exc
+    except RasaError as exc:
+        raise HTTPException(502, detail=str(exc)) from exc
+    audit.record(session, principal.username, "handoff.take", str(handoff.id))
+    session.commit()
+    return _detail(session, handoff)
+
+
+@router.post(
+    "/{handoff_id}/messages",
+    response_model=HandoffMessage,
+    status_code=201,
+    responses={409: {"description": "not active"}, 502: {"description": "Rasa failed"}},
+)
+async def send_message(
+    principal: OperatorDep,
+    state: StateDep,
+    session: SessionDep,
+    handoff_id: HandoffId,
+    body: OperatorMessage,
+) -> dict[str, object]:
+    handoff = _get(session, handoff_id)
+    try:
+        event = await service.reply(
+            session, state.rasa, handoff, principal.display_name, body.text
+        )
+    except service.HandoffStateError as exc:
+        raise HTTPException(409, detail=str(exc)) from exc
+    except RasaError as exc:
+        raise HTTPException(502, detail=str(exc)) from exc
+    audit.record(
+        session,
+        principal.username,
+        "handoff.message",
+        str(handoff.id),
+        {"chars": len(body.text)},
+    )
+    session.commit()
+    return {
+        "timestamp": iso_required(event.timestamp),
+        "actor": "operator",
+        "text": body.text,
+    }
+
+
+@router.post(
+    "/{handoff_id}/release",
+    response_model=HandoffDetail,
+    responses={
+        409: {"description": "already closed"},
+        502: {"description": "Rasa failed"},
+    },
+)
+async def release(
+    principal: OperatorDep, state: StateDep, session: SessionDep, handoff_id: HandoffId
+) -> dict[str, object]:
+    handoff = _get(session, handoff_id)
+    try:
+        await service.release(session, state.rasa, handoff)
+    except service.HandoffStateError as exc:
+        raise HTTPException(409, detail=str(exc)) from exc
+    except RasaError as exc:
+        raise HTTPException(502, detail=str(exc)) from exc
+    audit.record(session, principal.username, "handoff.release", str(handoff.id))
+    session.commit()
+    return _detail(session, handoff)

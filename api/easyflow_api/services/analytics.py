@@ -1,0 +1,228 @@
+"""Analytics over the projected conversations (definitions in api/README.md).
+
+Every figure is computed over *counted conversations*: Rasa sessions with at
+least one shopper message, whose start day (UTC) lies in [start, end], optionally
+of one channel. Rates are exact ratios (not rounded); a rate whose denominator is
+zero is null.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from easyflow_api.core.times import iso_required
+from easyflow_api.models import Conversation, Event, Payment
+
+UNKNOWN_CHANNEL = "unknown"
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date | None = None
+    end: date | None = None
+    channel: str | None = None
+
+
+def conversation_conditions(filters: Filters) -> list:  # type: ignore[type-arg]
+    conditions = [Conversation.turns > 0]
+    if filters.start:
+        conditions.append(Conversation.day >= filters.start.isoformat())
+    if filters.end:
+        conditions.append(Conversation.day <= filters.end.isoformat())
+    if filters.channel:
+        if filters.channel == UNKNOWN_CHANNEL:
+            conditions.append(Conversation.channel.is_(None))
+        else:
+            conditions.append(Conversation.channel == filters.channel)
+    return conditions
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def overview(session: Session, filters: Filters) -> dict[str, object]:
+    where = and_(*conversation_conditions(filters))
+    row = session.execute(
+        select(
+            func.count(Conversation.id),
+            func.coalesce(func.sum(Conversation.turns), 0),
+            func.coalesce(func.sum(Conversation.fallbacks), 0),
+            func.coalesce(func.sum(case((Conversation.handoff, 1), else_=0)), 0),
+            func.avg(Conversation.first_reply_ms),
+            func.avg(Conversation.csat),
+            func.count(Conversation.csat),
+        ).where(where)
+    ).one()
+    conversations, turns, fallbacks, handoffs, reply_ms, csat_avg, csat_count = row
+    conversations, turns = int(conversations), int(turns)
+    links, paid = session.execute(
+        select(func.count(Payment.id), func.count(Payment.paid_at))
+        .join(Conversation, Conversation.id == Payment.conversation_id)
+        .where(where)
+    ).one()
+    return {
+        "conversations": conversations,
+        "messages": turns,
+        "containment_rate": _ratio(conversations - int(handoffs), conversations),
+        "fallback_rate": _ratio(int(fallbacks), turns),
+        "handoff_rate": _ratio(int(handoffs), conversations),
+        "avg_turns": _ratio(turns, conversations),
+        "avg_first_reply_ms": _float(reply_ms),
+        "csat_avg": _float(csat_avg),
+        "csat_count": int(csat_count),
+        "payment_links": int(links),
+        "payments_paid": int(paid),
+        "payment_conversion": _ratio(int(paid), int(links)),
+    }
+
+
+def daily(session: Session, filters: Filters) -> list[dict[str, object]]:
+    channel = func.coalesce(Conversation.channel, UNKNOWN_CHANNEL)
+    rows = session.execute(
+        select(Conversation.day, channel, func.count(Conversation.id))
+        .where(*conversation_conditions(filters))
+        .group_by(Conversation.day, channel)
+        .order_by(Conversation.day, channel)
+    ).all()
+    return [{"day": d, "channel": c, "conversations": int(n)} for d, c, n in rows]
+
+
+def _turns(filters: Filters) -> Select:  # type: ignore[type-arg]
+    return (
+        select(Event)
+        .join(Conversation, Conversation.id == Event.conversation_id)
+        .where(Event.actor == "user", *conversation_conditions(filters))
+    )
+
+
+def intents(session: Session, filters: Filters, limit: int) -> list[dict[str, object]]:
+    count = func.count(Event.id)
+    rows = session.execute(
+        select(Event.intent, count, func.avg(Event.confidence))
+        .join(Conversation, Conversation.id == Event.conversation_id)
+        .where(
+            Event.actor == "user",
+            Event.intent.is_not(None),
+            *conversation_conditions(filters),
+        )
+        .group_by(Event.intent)
+        .order_by(count.desc(), Event.intent)
+        .limit(limit)
+    ).all()
+    return [
+        {"intent": name, "count": int(n), "avg_confidence": _float(avg)}
+        for name, n, avg in rows
+    ]
+
+
+def low_confidence(
+    session: Session, filters: Filters, threshold: float, limit: int
+) -> list[dict[str, object]]:
+    rows = session.scalars(
+        _turns(filters)
+        .where(or_(Event.fallback.is_(True), Event.confidence < threshold))
+        .order_by(Event.timestamp.desc(), Event.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "conversation_id": e.conversation_id,
+            "text": e.text,
+            "intent": e.intent,
+            "confidence": e.confidence,
+            "timestamp": iso_required(e.timestamp),
+            "fallback": e.fallback,
+        }
+        for e in rows
+    ]
+
+
+CSV_COLUMNS = (
+    "day",
+    "channel",
+    "conversations",
+    "messages",
+    "fallback_turns",
+    "handoffs",
+    "containment_rate",
+    "fallback_rate",
+    "csat_avg",
+    "csat_count",
+    "payment_links",
+    "payments_paid",
+)
+
+
+def export_csv(session: Session, filters: Filters) -> str:
+    channel = func.coalesce(Conversation.channel, UNKNOWN_CHANNEL)
+    conditions = conversation_conditions(filters)
+    rows = session.execute(
+        select(
+            Conversation.day,
+            channel,
+            func.count(Conversation.id),
+            func.sum(Conversation.turns),
+            func.sum(Conversation.fallbacks),
+            func.sum(case((Conversation.handoff, 1), else_=0)),
+            func.avg(Conversation.csat),
+            func.count(Conversation.csat),
+        )
+        .where(*conditions)
+        .group_by(Conversation.day, channel)
+        .order_by(Conversation.day, channel)
+    ).all()
+    payments = {
+        (d, c): (int(links), int(paid))
+        for d, c, links, paid in session.execute(
+            select(
+                Conversation.day,
+                channel,
+                func.count(Payment.id),
+                func.count(Payment.paid_at),
+            )
+            .join(Conversation, Conversation.id == Payment.conversation_id)
+            .where(*conditions)
+            .group_by(Conversation.day, channel)
+        ).all()
+    }
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for day, chan, convs, turns, fallbacks, handoffs, csat_avg, csat_n in rows:
+        convs, turns, fallbacks, handoffs = (
+            int(convs),
+            int(turns),
+            int(fallbacks),
+            int(handoffs),
+        )
+        links, paid = payments.get((day, chan), (0, 0))
+        containment = _ratio(convs - handoffs, convs)
+        fallback_rate = _ratio(fallbacks, turns)
+        writer.writerow(
+            [
+                day,
+                chan,
+                convs,
+                turns,
+                fallbacks,
+                handoffs,
+                "" if containment is None else f"{containment:.4f}",
+                "" if fallback_rate is None else f"{fallback_rate:.4f}",
+                "" if csat_avg is None else f"{float(csat_avg):.2f}",
+                int(csat_n),
+                links,
+                paid,
+            ]
+        )
+    return out.getvalue()
