@@ -46,5 +46,5 @@ USER 10001:10001
 VOLUME ["/app/var"]
 EXPOSE 5055
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=4 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('EASYFLOW_ACTIONS_PORT', '5055'), timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5055/health', timeout=4)"]
 CMD ["python", "-m", "actions.server"]

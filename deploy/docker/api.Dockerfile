@@ -1,6 +1,7 @@
 # Admin and analytics API (Python 3.12, FastAPI) serving the built dashboard.
 #   docker build -f deploy/docker/api.Dockerfile -t easyflow/api:0.1.0 .
-# The same image runs the database migration: `alembic ... upgrade head`
+# The same image runs the database migration, Alembic `upgrade head`:
+# `python -m easyflow_api migrate`
 # (compose service api-migrate, Kubernetes Job easyflow-api-migrate).
 # Base images are pinned by tag and digest; refresh both together (deploy/README.md).
 ARG NODE_IMAGE=node:22.23.3-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
@@ -57,4 +58,4 @@ VOLUME ["/app/var"]
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=4 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)"]
-CMD ["uvicorn", "easyflow_api.main:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*"]
+CMD ["python", "-m", "easyflow_api", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,10 +1,13 @@
 #!/bin/sh
-# Starts the Rasa server inside the container (deploy/docker/rasa.Dockerfile).
+# Starts the Rasa server inside the container (deploy/docker/rasa.Dockerfile),
+# the way deploy/production/run.sh starts each replica on a host.
 #   EASYFLOW_RASA_TOKEN    required: token of Rasa's HTTP API (--auth-token)
-#   EASYFLOW_PROFILE       development (endpoints.yml) | production
-#                          (endpoints.production.yml: PostgreSQL, Redis, RabbitMQ)
+#   EASYFLOW_PROFILE       development (endpoints.yml, embedded stores) |
+#                          production (endpoints.production.yml; also requires
+#                          EASYFLOW_ACTION_TOKEN, EASYFLOW_DATABASE_URL,
+#                          EASYFLOW_REDIS_URL, EASYFLOW_ACTIONS_URL)
 #   EASYFLOW_ENDPOINTS, EASYFLOW_CREDENTIALS, EASYFLOW_MODEL, EASYFLOW_RASA_PORT,
-#   EASYFLOW_RASA_CORS     optional overrides
+#   EASYFLOW_RASA_CORS, EASYFLOW_APP_DIR (/app), EASYFLOW_RUN_DIR (var)  optional
 # Extra arguments are passed to `rasa run`.
 set -eu
 
@@ -13,21 +16,36 @@ fail() {
     exit 2
 }
 
+cd "${EASYFLOW_APP_DIR:-/app}"
 [ -n "${EASYFLOW_RASA_TOKEN:-}" ] ||
     fail "EASYFLOW_RASA_TOKEN is not set: the HTTP API is enabled only with a token"
 
-case "${EASYFLOW_PROFILE:-development}" in
-    production) endpoints=endpoints.production.yml ;;
-    development) endpoints=endpoints.yml ;;
-    *) fail "EASYFLOW_PROFILE must be development or production, not '${EASYFLOW_PROFILE}'" ;;
-esac
-endpoints=${EASYFLOW_ENDPOINTS:-$endpoints}
+profile=${EASYFLOW_PROFILE:-development}
 credentials=${EASYFLOW_CREDENTIALS:-credentials.yml}
 model=${EASYFLOW_MODEL:-models/easyflow.tar.gz}
-
+case "$profile" in
+    production) endpoints=${EASYFLOW_ENDPOINTS:-endpoints.production.yml} ;;
+    development) endpoints=${EASYFLOW_ENDPOINTS:-endpoints.yml} ;;
+    *) fail "EASYFLOW_PROFILE must be development or production, not '$profile'" ;;
+esac
 for file in "$endpoints" "$credentials" "$model"; do
     [ -f "$file" ] || fail "$file not found"
 done
+
+if [ "$profile" = production ]; then
+    for name in EASYFLOW_ACTION_TOKEN EASYFLOW_DATABASE_URL EASYFLOW_REDIS_URL \
+        EASYFLOW_ACTIONS_URL; do
+        eval "value=\${$name:-}"
+        [ -n "$value" ] || fail "$name is required by the production profile"
+    done
+    export EASYFLOW_LOCK_KEY_PREFIX="${EASYFLOW_LOCK_KEY_PREFIX:-easyflow}"
+    # credentials.yml plus the strict REST channel and GET /metrics.
+    run_dir=${EASYFLOW_RUN_DIR:-var}
+    mkdir -p "$run_dir"
+    python deploy/production/credentials.py "$credentials" "$run_dir/credentials.yml" ||
+        fail "could not write $run_dir/credentials.yml"
+    credentials=$run_dir/credentials.yml
+fi
 
 set -- --enable-api --auth-token "$EASYFLOW_RASA_TOKEN" \
     --interface 0.0.0.0 --port "${EASYFLOW_RASA_PORT:-5005}" \
@@ -35,5 +53,5 @@ set -- --enable-api --auth-token "$EASYFLOW_RASA_TOKEN" \
 if [ -n "${EASYFLOW_RASA_CORS:-}" ]; then
     set -- --cors "$EASYFLOW_RASA_CORS" "$@"
 fi
-echo "easyflow-rasa: starting, profile ${EASYFLOW_PROFILE:-development}, endpoints $endpoints" >&2
+echo "easyflow-rasa: starting, profile $profile, endpoints $endpoints" >&2
 exec rasa run "$@"

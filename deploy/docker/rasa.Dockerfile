@@ -1,4 +1,5 @@
 # Rasa server (Python 3.10): connectors/, bot/ components, the trained model.
+# The same image runs the outbox relay (`python -m bot.outbox`, production profile).
 #   docker build -f deploy/docker/rasa.Dockerfile -t easyflow/rasa:0.1.0 .
 #   docker build ... --build-arg MODEL_SOURCE=copy   # reuse models/easyflow.tar.gz
 # Base images are pinned by tag and digest; refresh both together (deploy/README.md).
@@ -62,7 +63,7 @@ ENV PATH=/app/.venv/bin:$PATH \
 COPY --from=deps /app/.venv /app/.venv
 COPY bot/ bot/
 COPY connectors/ connectors/
-COPY deploy/production/ deploy/production/
+COPY deploy/production/credentials.py deploy/production/credentials.py
 COPY config.yml domain.yml endpoints.yml endpoints.production.yml credentials.yml ./
 COPY --from=model /app/models/easyflow.tar.gz models/easyflow.tar.gz
 COPY deploy/docker/rasa-entrypoint.sh /usr/local/bin/easyflow-rasa

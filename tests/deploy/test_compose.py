@@ -1,0 +1,335 @@
+"""The compose stack, checked as `docker compose config` would see it (no Docker
+engine here): services, builds, pinned images, health checks and start order,
+secrets only from .env, and settings the services really read."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from actions.settings import Settings
+from bot.outbox import RelayConfig
+from tests.deploy.compose import (
+    MissingVariables,
+    env_file,
+    interpolate,
+    load,
+    variables,
+)
+from tests.deploy.dockerfile import parse
+from tests.deploy.tools import COMPOSE_FILE, DOCKER, PROMETHEUS, ROOT
+
+COMPOSE_DIR = COMPOSE_FILE.parent
+EXAMPLE = COMPOSE_DIR / "stack.env.example"
+PINNED = re.compile(r"^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$")
+SERVICES = {
+    "postgres",
+    "redis",
+    "rabbitmq",
+    "rasa",
+    "outbox",
+    "actions",
+    "api-migrate",
+    "api",
+    "gateway",
+    "prometheus",
+    "grafana",
+}
+REQUIRED = {
+    "POSTGRES_PASSWORD",
+    "REDIS_PASSWORD",
+    "RABBITMQ_PASSWORD",
+    "EASYFLOW_RASA_TOKEN",
+    "EASYFLOW_ACTION_TOKEN",
+    "EASYFLOW_API_SECRET",
+    "GRAFANA_ADMIN_PASSWORD",
+    "EASYFLOW_PUBLIC_URL",
+}
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$|AUTH")
+BUILT = {"rasa": "rasa", "actions": "actions", "api": "api", "api-migrate": "api"}
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, Any]:
+    return load(COMPOSE_FILE)
+
+
+@pytest.fixture(scope="module")
+def example_env() -> dict[str, str]:
+    """stack.env.example with a made-up value for every empty secret."""
+    values = env_file(EXAMPLE)
+    return {k: v or f"{k.lower()}-0123456789abcdef" for k, v in values.items()}
+
+
+@pytest.fixture(scope="module")
+def config(raw: dict[str, Any], example_env: dict[str, str]) -> dict[str, Any]:
+    return interpolate(raw, example_env)
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    assert isinstance(env, dict), "environment is written as a mapping"
+    return {k: str(v) for k, v in env.items()}
+
+
+def test_the_stack_has_every_service(raw: dict[str, Any]) -> None:
+    assert set(raw["services"]) == SERVICES
+
+
+def test_compose_stops_on_each_missing_secret(raw: dict[str, Any]) -> None:
+    with pytest.raises(MissingVariables) as error:
+        interpolate(raw, {})
+    assert error.value.names == REQUIRED
+
+
+def test_every_variable_is_documented_and_no_secret_is_filled_in(
+    raw: dict[str, Any],
+) -> None:
+    documented = env_file(EXAMPLE, commented=True)
+    assert variables(raw) <= set(documented), variables(raw) - set(documented)
+    active = env_file(EXAMPLE)
+    for name in REQUIRED - {"EASYFLOW_PUBLIC_URL"}:
+        assert active[name] == "", f"{name} has a value in {EXAMPLE.name}"
+
+
+def test_no_secret_is_hard_coded(raw: dict[str, Any]) -> None:
+    for name, service in raw["services"].items():
+        for key, value in _environment(service).items():
+            if SECRET_NAME.search(key):
+                assert value.startswith("${") and ":?" in value, f"{name}.{key}"
+            for user_info in re.findall(r"://([^@/]*)@", value):
+                password = user_info.partition(":")[2]
+                assert password.startswith("${") and password.endswith(
+                    "}"
+                ), f"{name}.{key}: password in a URL must come from .env"
+        command = service.get("command") or []
+        for flag, value in zip(command, command[1:], strict=False):
+            if flag == "--requirepass":
+                assert value.startswith("${"), f"{name}: redis password"
+
+
+def test_images_are_built_here_or_pinned(config: dict[str, Any]) -> None:
+    services = config["services"]
+    built_images = {services[s]["image"] for s in BUILT}
+    assert built_images == {
+        "easyflow/rasa:0.1.0",
+        "easyflow/actions:0.1.0",
+        "easyflow/api:0.1.0",
+    }
+    for name, service in services.items():
+        if name in BUILT:
+            build = service["build"]
+            assert (COMPOSE_DIR / build["context"]).resolve() == ROOT
+            dockerfile = ROOT / build["dockerfile"]
+            assert dockerfile == DOCKER / f"{BUILT[name]}.Dockerfile"
+            assert service["image"] == f"easyflow/{BUILT[name]}:0.1.0"
+        elif service["image"].startswith("easyflow/"):
+            assert service["image"] in built_images, name
+        else:
+            assert PINNED.match(service["image"]), f"{name}: {service['image']}"
+    assert services["outbox"]["image"] == services["rasa"]["image"]
+    assert services["outbox"]["entrypoint"] == ["python", "-m", "bot.outbox"]
+
+
+def test_rasa_runs_two_replicas_by_default(config: dict[str, Any]) -> None:
+    assert int(config["services"]["rasa"]["deploy"]["replicas"]) == 2
+    assert "container_name" not in config["services"]["rasa"]
+    scaled = interpolate(
+        load(COMPOSE_FILE),
+        {**{k: "x" for k in REQUIRED}, "EASYFLOW_RASA_REPLICAS": "4"},
+    )
+    assert int(scaled["services"]["rasa"]["deploy"]["replicas"]) == 4
+
+
+def test_every_long_running_service_has_a_health_check(raw: dict[str, Any]) -> None:
+    for name, service in raw["services"].items():
+        check = service.get("healthcheck", {})
+        if name == "api-migrate":
+            assert service["restart"] == "no" and check.get("disable") is True
+            continue
+        assert check.get("test") and not check.get("disable"), name
+        assert {"interval", "timeout", "retries"} <= set(check), name
+
+
+@pytest.mark.parametrize(
+    ("service", "image"), [("rasa", "rasa"), ("actions", "actions"), ("api", "api")]
+)
+def test_health_checks_match_the_images(
+    raw: dict[str, Any], service: str, image: str
+) -> None:
+    dockerfile = parse(DOCKER / f"{image}.Dockerfile").final
+    (port,) = dockerfile.all("EXPOSE")
+    (healthcheck,) = dockerfile.all("HEALTHCHECK")
+    test = " ".join(raw["services"][service]["healthcheck"]["test"])
+    assert f"127.0.0.1:{port}/" in test
+    path = re.search(rf"127\.0\.0\.1:{port}(/[\w/]*)", test).group(1)
+    assert f"'http://127.0.0.1:{port}{path}'" in healthcheck
+
+
+def test_start_order_waits_for_health(raw: dict[str, Any]) -> None:
+    services = raw["services"]
+    for name, service in services.items():
+        for target, spec in (service.get("depends_on") or {}).items():
+            assert target in services, f"{name} depends on unknown {target}"
+            condition = spec["condition"]
+            if condition == "service_healthy":
+                assert services[target].get("healthcheck", {}).get("test"), target
+            elif condition == "service_completed_successfully":
+                assert services[target]["restart"] == "no", target
+            else:
+                assert condition == "service_started" and name == "prometheus"
+    depends = {n: set(s.get("depends_on") or {}) for n, s in services.items()}
+    assert depends["api"] >= {"api-migrate", "postgres", "rabbitmq"}
+    assert services["api"]["depends_on"]["api-migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+    assert depends["rasa"] >= {"postgres", "redis", "actions"}
+    assert depends["outbox"] >= {"postgres", "rabbitmq"}
+    assert depends["gateway"] >= {"rasa", "actions", "api"}
+    order: list[str] = []
+    while len(order) < len(depends):  # no cycles: a start order exists
+        ready = [n for n in depends if n not in order and depends[n] <= set(order)]
+        assert ready, f"dependency cycle among {set(depends) - set(order)}"
+        order.extend(sorted(ready))
+
+
+def test_only_the_gateway_is_published(config: dict[str, Any]) -> None:
+    for name, service in config["services"].items():
+        ports = service.get("ports", [])
+        if name == "gateway":
+            assert ports == ["0.0.0.0:8080:8080"]
+        elif name in ("prometheus", "grafana"):
+            assert len(ports) == 1 and ports[0].startswith("127.0.0.1:"), name
+        else:
+            assert not ports, f"{name} publishes {ports}"
+
+
+def test_volumes_and_mounted_files_exist(config: dict[str, Any]) -> None:
+    declared = set(config["volumes"])
+    used: set[str] = set()
+    for name, service in config["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (COMPOSE_DIR / source).exists(), f"{name}: {source}"
+            else:
+                assert source in declared, f"{name}: volume {source} not declared"
+                used.add(source)
+    assert used == declared
+    for service in ("postgres", "redis", "rabbitmq", "prometheus", "grafana"):
+        assert any(
+            not v.startswith(".") for v in config["services"][service]["volumes"]
+        ), f"{service} keeps its data in a named volume"
+
+
+def test_bot_services_read_the_root_env_file(raw: dict[str, Any]) -> None:
+    for name in ("rasa", "outbox", "actions", "api", "api-migrate"):
+        assert (COMPOSE_DIR / raw["services"][name]["env_file"]).resolve() == (
+            ROOT / ".env"
+        )
+
+
+def test_rasa_gets_every_variable_of_the_production_endpoints(
+    config: dict[str, Any],
+) -> None:
+    lines = [
+        line
+        for line in (ROOT / "endpoints.production.yml").read_text().splitlines()
+        if not line.lstrip().startswith("#")
+    ]
+    needed = set(re.findall(r"\$\{(\w+)\}", "\n".join(lines)))
+    assert needed, "endpoints.production.yml names its variables"
+    env = _environment(config["services"]["rasa"])
+    assert needed <= set(env), needed - set(env)
+    assert env["EASYFLOW_PROFILE"] == "production"
+    assert env["EASYFLOW_ACTIONS_URL"] == "http://actions:5055/webhook"
+
+
+def test_action_server_settings_accept_the_stack(
+    config: dict[str, Any], tmp_path: Path
+) -> None:
+    env = _environment(config["services"]["actions"])
+    env["EASYFLOW_DATA_DIR"] = str(tmp_path)  # /app/var in the image
+    env["EASYFLOW_KNOWLEDGE_DIR"] = str(ROOT / "data" / "knowledge")
+    settings = Settings.from_env(env)
+    settings.require_action_token()
+    assert settings.environment.value == "production"
+    assert settings.rasa_url == "http://rasa:5005"
+    rasa = _environment(config["services"]["rasa"])
+    assert rasa["EASYFLOW_ACTION_TOKEN"] == env["EASYFLOW_ACTION_TOKEN"]
+
+
+def test_outbox_relay_and_api_meet_on_one_queue(config: dict[str, Any]) -> None:
+    services = config["services"]
+    relay = RelayConfig.from_env(_environment(services["outbox"]))
+    api = _environment(services["api"])
+    assert api["EASYFLOW_API_INGEST"] == "rabbitmq"
+    assert relay.queue == api["EASYFLOW_RABBITMQ_QUEUE"] == "rasa_events"
+    assert "@rabbitmq:5672" in relay.rabbitmq_url
+    assert "@rabbitmq:5672" in api["EASYFLOW_RABBITMQ_URL"]
+    assert relay.database_url.endswith("@postgres:5432/easyflow")
+    assert api["EASYFLOW_API_DATABASE_URL"].endswith("@postgres:5432/easyflow_api")
+    init = (COMPOSE_DIR / "postgres" / "init.sql").read_text()
+    assert "CREATE DATABASE easyflow_api;" in init
+
+
+def test_api_variables_are_settings_the_api_reads(raw: dict[str, Any]) -> None:
+    source = (ROOT / "api" / "easyflow_api" / "core" / "config.py").read_text()
+    fields = set(re.findall(r"^    (\w+): .*=", source, flags=re.MULTILINE))
+    known = {f"EASYFLOW_{f.upper()}" for f in fields} | {"EASYFLOW_PROFILE"}
+    for name in ("api", "api-migrate"):
+        env = _environment(raw["services"][name])
+        assert set(env) <= known, set(env) - known
+    assert raw["services"]["api-migrate"]["command"] == [
+        "python",
+        "-m",
+        "easyflow_api",
+        "migrate",
+    ]
+
+
+def _nginx_locations(text: str) -> dict[str, str]:
+    routes: dict[str, str] = {}
+    for match in re.finditer(r"location\s+(=\s+)?(\S+)\s*\{([^}]*)\}", text):
+        body = match.group(3)
+        target = re.search(r"proxy_pass\s+http://(\w+)", body)
+        routes[match.group(2)] = target.group(1) if target else body.strip()
+    return routes
+
+
+def test_gateway_routes(raw: dict[str, Any]) -> None:
+    text = (COMPOSE_DIR / "nginx.conf").read_text()
+    upstreams = dict(
+        re.findall(r"upstream\s+(\w+)\s*\{[^}]*?server\s+([\w.-]+:\d+)", text)
+    )
+    assert upstreams == {
+        "rasa": "rasa:5005",
+        "actions": "actions:5055",
+        "api": "api:8000",
+    }
+    routes = _nginx_locations(text)
+    assert routes["/webhooks/"] == "rasa"
+    assert routes["/socket.io/"] == "rasa"
+    assert routes["/pay/"] == routes["/payments/"] == "actions"
+    assert routes["/api/"] == routes["/"] == "api"
+    assert routes["/metrics"].startswith("return 404")
+    assert "hash $remote_addr" in text  # socket.io sessions stay on one replica
+    check = " ".join(raw["services"]["gateway"]["healthcheck"]["test"])
+    assert "/gateway-health" in check and "/gateway-health" in routes
+    assert "listen 8080;" in text
+
+
+def test_prometheus_scrapes_the_compose_services(raw: dict[str, Any]) -> None:
+    prometheus = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
+    rasa = jobs["rasa"]["dns_sd_configs"][0]
+    assert rasa["names"] == ["rasa"] and rasa["port"] == 5005
+    assert jobs["actions"]["static_configs"][0]["targets"] == ["actions:5055"]
+    assert jobs["api"]["static_configs"][0]["targets"] == ["api:8000"]
+    mounts = raw["services"]["prometheus"]["volumes"]
+    assert "../monitoring/prometheus/rules:/etc/prometheus/rules:ro" in mounts
+    assert prometheus["rule_files"] == ["rules/*.yml"]

@@ -1,0 +1,135 @@
+"""The Rasa image's entrypoint: token required, profile picks the endpoints, and
+production runs with the credentials deploy/production/credentials.py writes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.deploy.tools import DOCKER, ROOT
+
+ENTRYPOINT = DOCKER / "rasa-entrypoint.sh"
+PRODUCTION_ENV = {
+    "EASYFLOW_RASA_TOKEN": "rasa-token-123",
+    "EASYFLOW_PROFILE": "production",
+    "EASYFLOW_ACTION_TOKEN": "action-token-456",
+    "EASYFLOW_DATABASE_URL": "postgresql://easyflow:pw@postgres:5432/easyflow",
+    "EASYFLOW_REDIS_URL": "redis://:pw@redis:6379/0",
+    "EASYFLOW_ACTIONS_URL": "http://actions:5055/webhook",
+}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    """An /app laid out as the image lays it out, with a `rasa` that records."""
+    app = tmp_path / "app"
+    (app / "models").mkdir(parents=True)
+    (app / "models" / "easyflow.tar.gz").write_bytes(b"model")
+    for name in ("endpoints.yml", "endpoints.production.yml", "credentials.yml"):
+        shutil.copy(ROOT / name, app / name)
+    (app / "deploy" / "production").mkdir(parents=True)
+    shutil.copy(
+        ROOT / "deploy" / "production" / "credentials.py",
+        app / "deploy" / "production" / "credentials.py",
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    rasa = bin_dir / "rasa"
+    rasa.write_text(
+        '#!/bin/sh\nprintf "%s\\n" "$@" > "$EASYFLOW_TEST_ARGS"\n'
+        'env > "$EASYFLOW_TEST_ARGS.env"\n'
+    )
+    rasa.chmod(0o755)
+    python = bin_dir / "python"  # the root venv's, which has PyYAML like the image's
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    return app
+
+
+def _run(app: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    full = {
+        "PATH": f"{app.parent / 'bin'}:/usr/bin:/bin",
+        "EASYFLOW_APP_DIR": str(app),
+        "EASYFLOW_TEST_ARGS": str(app.parent / "args"),
+        **env,
+    }
+    return subprocess.run(
+        ["sh", str(ENTRYPOINT), *args],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _rasa_args(app: Path) -> list[str]:
+    return (app.parent / "args").read_text().splitlines()
+
+
+def test_refuses_to_start_without_a_token(app: Path) -> None:
+    result = _run(app, {"EASYFLOW_PROFILE": "production"})
+    assert result.returncode == 2
+    assert "EASYFLOW_RASA_TOKEN" in result.stderr
+    assert not (app.parent / "args").exists()
+
+
+def test_development_profile_uses_the_embedded_endpoints(app: Path) -> None:
+    result = _run(app, {"EASYFLOW_RASA_TOKEN": "t0k3n"}, "--debug")
+    assert result.returncode == 0, result.stderr
+    args = _rasa_args(app)
+    assert args[0] == "run" and "--enable-api" in args
+    assert args[args.index("--auth-token") + 1] == "t0k3n"
+    assert args[args.index("--endpoints") + 1] == "endpoints.yml"
+    assert args[args.index("--credentials") + 1] == "credentials.yml"
+    assert args[args.index("--interface") + 1] == "0.0.0.0"
+    assert args[args.index("--port") + 1] == "5005"
+    assert args[-1] == "--debug"
+
+
+def test_production_profile_runs_the_production_endpoints_and_credentials(
+    app: Path,
+) -> None:
+    result = _run(app, PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    args = _rasa_args(app)
+    assert "--enable-api" in args
+    assert args[args.index("--auth-token") + 1] == "rasa-token-123"
+    assert args[args.index("--endpoints") + 1] == "endpoints.production.yml"
+    credentials = app / args[args.index("--credentials") + 1]
+    assert credentials == app / "var" / "credentials.yml"
+    channels = yaml.safe_load(credentials.read_text())
+    assert "bot.metrics.MetricsChannel" in channels
+    assert "bot.rest.StrictRestInput" in channels
+    env = (app.parent / "args.env").read_text().splitlines()
+    assert "EASYFLOW_LOCK_KEY_PREFIX=easyflow" in env
+
+
+@pytest.mark.parametrize("missing", sorted(set(PRODUCTION_ENV) - {"EASYFLOW_PROFILE"}))
+def test_production_profile_names_a_missing_variable(app: Path, missing: str) -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = _run(app, env)
+    assert result.returncode == 2
+    assert missing in result.stderr
+
+
+def test_unknown_profile_and_missing_files_stop_start_up(app: Path) -> None:
+    result = _run(app, {**PRODUCTION_ENV, "EASYFLOW_PROFILE": "staging"})
+    assert result.returncode == 2 and "staging" in result.stderr
+    (app / "models" / "easyflow.tar.gz").unlink()
+    result = _run(app, PRODUCTION_ENV)
+    assert result.returncode == 2 and "models/easyflow.tar.gz" in result.stderr
+
+
+def test_entrypoint_is_executable_posix_sh() -> None:
+    assert os.access(ENTRYPOINT, os.X_OK)
+    result = subprocess.run(
+        ["sh", "-n", str(ENTRYPOINT)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
