@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 
 from actions.context import Turn
 from actions.integrations.base import Order, OrderState
 from actions.payments.base import PaymentError
 
 logger = logging.getLogger(__name__)
+
+PAYMENT_LINK_SLOT = "payment_link"
 
 
 async def handle_pay(order: Order, turn: Turn) -> list[EventType]:
@@ -46,4 +48,6 @@ async def handle_pay(order: Order, turn: Turn) -> list[EventType]:
         amount=turn.money(payment.amount, payment.currency),
         url=payment.url,
     )
-    return []
+    # api/ counts payment conversion from this slot (link sent) and the
+    # EXTERNAL_payment_received intent (paid).
+    return [SlotSet(PAYMENT_LINK_SLOT, order.order_id)]

@@ -16,6 +16,11 @@ from bot.order_ids import normalize
 
 logger = logging.getLogger(__name__)
 
+# The operator queue in api/ follows this slot: requested -> active -> None.
+HANDOFF_SLOT = "handoff"
+HANDOFF_REQUESTED = "requested"
+HANDOFF_ACTIVE = "active"
+
 
 async def start_handoff(turn: Turn, reason: str) -> list[EventType]:
     ticket = await turn.services.support.request_handoff(
@@ -29,7 +34,7 @@ async def start_handoff(turn: Turn, reason: str) -> list[EventType]:
         extra={"sender_id": turn.tracker.sender_id, "ticket": ticket.ticket_id},
     )
     turn.say("utter_handoff", ticket=ticket.ticket_id)
-    return [SlotSet("pending", None)]
+    return [SlotSet("pending", None), SlotSet(HANDOFF_SLOT, HANDOFF_REQUESTED)]
 
 
 class ActionHandoff(Action):
