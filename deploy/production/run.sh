@@ -148,7 +148,9 @@ stop() {
   rm -f "$RUN_DIR"/pids/*.pid
   echo "Easy Flow (production) stopped."
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
 
 declare -A commands=()
 start() {  # name, command...
@@ -212,6 +214,7 @@ MSG
 while true; do
   sleep 2
   for file in "$RUN_DIR"/pids/*.pid; do
+    [ -f "$file" ] || continue
     name=$(basename "$file" .pid)
     pid=$(cat "$file")
     kill -0 "$pid" 2>/dev/null && continue

@@ -1,0 +1,370 @@
+"""The production profile for real: 2 Rasa replicas and 2 action servers behind nginx,
+sharing PostgreSQL and Redis, events to RabbitMQ through the outbox relay.
+
+The profile is started once for the module by ``deploy/production/run.sh``, on
+private PostgreSQL, Redis and RabbitMQ instances (so the fault tests can stop them)
+and with the model pulled from a loopback model server. Tests run in file order;
+killing a replica comes last.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.production.services import (
+    ROOT,
+    Cluster,
+    ModelServer,
+    PrivatePostgres,
+    PrivateRabbitMQ,
+    PrivateRedis,
+    QueueReader,
+    Reply,
+    get_text,
+    metric,
+    post_json,
+    production_cluster,
+)
+
+MODEL = ROOT / "models" / "easyflow.tar.gz"
+RASA_TOKEN = "rasa-" + uuid.uuid4().hex
+ACTION_TOKEN = "action-" + uuid.uuid4().hex
+QUEUE = "rasa_events_test"
+
+# Ten messages that each get an answer from a flow, an action or the knowledge
+# base; every conversation sends them in its own rotation.
+MESSAGES = [
+    "привет",
+    "где мой заказ A-10234",
+    "какие способы оплаты",
+    "сколько стоит доставка",
+    "where is A-10236",
+    "вы упаковываете подарки?",
+    "what payment methods do you accept",
+    "промокод не работает",
+    "где мой возврат денег по заказу A-10235",
+    "спасибо",
+]
+
+
+@pytest.fixture(scope="module")
+def base_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="easyflow-production-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres(base_dir: Path) -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres(base_dir / "postgres")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def redis(base_dir: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(base_dir / "redis")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def rabbitmq(base_dir: Path) -> Iterator[PrivateRabbitMQ]:
+    server = PrivateRabbitMQ(base_dir / "rabbitmq")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def model_server(base_dir: Path) -> Iterator[ModelServer]:
+    assert MODEL.exists(), "train the model first: make train"
+    copy = base_dir / "easyflow.tar.gz"
+    shutil.copy(MODEL, copy)
+    server = ModelServer(copy)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    base_dir: Path,
+    postgres: PrivatePostgres,
+    redis: PrivateRedis,
+    rabbitmq: PrivateRabbitMQ,
+    model_server: ModelServer,
+) -> Iterator[Cluster]:
+    env = {
+        "EASYFLOW_PROFILE": "production",
+        "EASYFLOW_RASA_TOKEN": RASA_TOKEN,
+        "EASYFLOW_ACTION_TOKEN": ACTION_TOKEN,
+        "EASYFLOW_DATABASE_URL": postgres.url,
+        "EASYFLOW_REDIS_URL": redis.url,
+        "EASYFLOW_RABBITMQ_URL": rabbitmq.url,
+        "EASYFLOW_RABBITMQ_QUEUE": QUEUE,
+        "EASYFLOW_PUBLIC_URL": "https://shop.example.test",
+        "EASYFLOW_DATA_DIR": str(base_dir / "data"),
+        "EASYFLOW_MODEL_SERVER_URL": model_server.url,
+    }
+    with production_cluster(base_dir / "run", env) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def queue(rabbitmq: PrivateRabbitMQ) -> QueueReader:
+    return QueueReader(rabbitmq.url, QUEUE)
+
+
+def stored_events(postgres: PrivatePostgres) -> list[tuple[int, str, str]]:
+    """(row id, sender, type) of every event in the tracker store, in id order."""
+    return [
+        (int(i), s, t)
+        for i, s, t in postgres.query(
+            "SELECT id, sender_id, type_name FROM events ORDER BY id"
+        )
+    ]
+
+
+def user_texts(cluster: Cluster, sender: str) -> list[str]:
+    return [
+        e["text"] for e in cluster.tracker(sender)["events"] if e["event"] == "user"
+    ]
+
+
+def wait_for_relay(postgres: PrivatePostgres, seconds: float = 60) -> int:
+    """Waits until the outbox relay has published every stored event."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        last = postgres.query("SELECT coalesce(max(id), 0) FROM events")[0][0]
+        done = postgres.query("SELECT last_id FROM easyflow_outbox")
+        if done and done[0][0] >= last:
+            return int(last)
+        time.sleep(0.3)
+    raise AssertionError("the outbox relay did not catch up")
+
+
+def assert_queue_matches_store(
+    postgres: PrivatePostgres, queue: QueueReader, allow_redelivery: bool
+) -> None:
+    wait_for_relay(postgres)
+    queue.drain()
+    stored = {row_id: (sender, kind) for row_id, sender, kind in stored_events(postgres)}
+    ids = [message_id for message_id, _ in queue.received]
+    counts = Counter(ids)
+    assert set(counts) == set(stored), "every stored event reached RabbitMQ, no other"
+    if not allow_redelivery:
+        assert all(n == 1 for n in counts.values()), "no event published twice"
+    for message_id, body in queue.received:
+        assert (body["sender_id"], body["event"]) == (
+            stored[message_id][0],
+            stored[message_id][1],
+        )
+
+
+def with_retry(cluster: Cluster, sender: str, text: str, seconds: float = 60) -> Reply:
+    """Sends until the message is processed (503 means: not stored, send again)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        reply = cluster.say(sender, text)
+        if reply.status != 503 or time.monotonic() > deadline:
+            return reply
+        time.sleep(0.5)
+
+
+def test_tokens_guard_the_http_api_and_the_action_server(cluster: Cluster) -> None:
+    status, _ = get_text(f"{cluster.url}/status")
+    assert status == 401
+    status, _ = get_text(f"{cluster.url}/status?token={RASA_TOKEN}")
+    assert status == 200
+    webhook = f"http://127.0.0.1:{cluster.action_ports[0]}/webhook"
+    call = {"next_action": "action_listen", "tracker": {}, "domain": {}}
+    assert post_json(webhook, call).status == 401
+    assert post_json(webhook + "?token=wrong", call).status == 401
+    assert post_json(webhook + f"?token={ACTION_TOKEN}", call).status == 404
+    # Rasa itself sends the token: an order lookup needs the action server.
+    reply = cluster.say("token-check", "где мой заказ A-10234")
+    assert reply.status == 200
+    assert "A-10234" in reply.messages[0]["text"]
+
+
+def test_500_messages_over_50_conversations_through_the_balancer(
+    cluster: Cluster, postgres: PrivatePostgres, queue: QueueReader
+) -> None:
+    def scrape(ports: list[int]) -> list[str]:
+        return [get_text(f"http://127.0.0.1:{port}/metrics")[1] for port in ports]
+
+    before = scrape(cluster.rasa_ports)
+    run = uuid.uuid4().hex[:8]
+    conversations = {
+        f"load-{run}-{n}": MESSAGES[n % 10 :] + MESSAGES[: n % 10] for n in range(50)
+    }
+
+    def talk(sender: str) -> list[Reply]:
+        return [cluster.say(sender, text) for text in conversations[sender]]
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        replies = dict(zip(conversations, pool.map(talk, conversations), strict=True))
+    elapsed = time.monotonic() - started
+
+    all_replies = [r for rs in replies.values() for r in rs]
+    assert len(all_replies) == 500
+    assert all(r.status == 200 and r.messages for r in all_replies), [
+        r for r in all_replies if r.status != 200 or not r.messages
+    ][:3]
+    by_replica = Counter(r.upstream for r in all_replies)
+    assert len(by_replica) == 2 and min(by_replica.values()) >= 100, by_replica
+    for sender, texts in conversations.items():
+        assert user_texts(cluster, sender) == texts, sender
+
+    after = scrape(cluster.rasa_ports)
+    handled = [
+        metric(a, "easyflow_messages_total", channel="rest")
+        - metric(b, "easyflow_messages_total", channel="rest")
+        for a, b in zip(after, before, strict=True)
+    ]
+    assert sum(handled) == 500 and min(handled) > 0, handled
+    timed = sum(
+        metric(a, "easyflow_message_latency_seconds_count", channel="rest")
+        - metric(b, "easyflow_message_latency_seconds_count", channel="rest")
+        for a, b in zip(after, before, strict=True)
+    )
+    assert timed == 500
+    fallbacks = sum(
+        metric(a, "easyflow_fallbacks_total") - metric(b, "easyflow_fallbacks_total")
+        for a, b in zip(after, before, strict=True)
+    )
+    assert fallbacks >= 50  # "вы упаковываете подарки?" in every conversation
+    actions = scrape(cluster.action_ports)
+    assert all(
+        metric(page, "easyflow_actions_total", action="action_handle_order_request") > 0
+        for page in actions
+    ), "both action servers ran actions"
+    assert sum(
+        metric(page, "easyflow_fallbacks_total", answerer="extractive")
+        for page in actions
+    ) >= 50
+
+    assert_queue_matches_store(postgres, queue, allow_redelivery=False)
+    print(f"\n500 messages in {elapsed:.1f} s; replicas {dict(by_replica)}")
+
+
+def test_redis_down_refuses_turns_then_recovers(
+    cluster: Cluster, redis: PrivateRedis, postgres: PrivatePostgres
+) -> None:
+    sender = f"redis-{uuid.uuid4().hex[:8]}"
+    assert cluster.say(sender, "привет").status == 200
+    stored_before = len(stored_events(postgres))
+    redis.stop()
+    try:
+        refused = [cluster.say(sender, "где мой заказ A-10234") for _ in range(4)]
+        assert [r.status for r in refused] == [503] * 4
+        assert {r.upstream for r in refused} == {
+            f"127.0.0.1:{p}" for p in cluster.rasa_ports
+        }, "both replicas refuse"
+        assert len(stored_events(postgres)) == stored_before, "nothing stored"
+        assert user_texts(cluster, sender) == ["привет"]
+    finally:
+        redis.start()
+    reply = with_retry(cluster, sender, "где мой заказ A-10234")
+    assert reply.status == 200 and "A-10234" in reply.messages[0]["text"]
+    assert user_texts(cluster, sender) == ["привет", "где мой заказ A-10234"]
+
+
+def test_postgres_restart_loses_no_acknowledged_message(
+    cluster: Cluster, postgres: PrivatePostgres, queue: QueueReader
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    senders = [f"pg-{run}-{n}" for n in range(10)]
+    acknowledged: dict[str, list[str]] = {s: [] for s in senders}
+    refused = Counter()
+
+    def talk(sender: str) -> None:
+        for text in MESSAGES[:8]:
+            deadline = time.monotonic() + 60
+            while True:
+                reply = cluster.say(sender, text)
+                if reply.status == 200:
+                    assert reply.messages, (sender, text)
+                    acknowledged[sender].append(text)
+                    break
+                assert reply.status == 503, reply
+                refused[sender] += 1
+                assert time.monotonic() < deadline, "PostgreSQL did not come back"
+                time.sleep(0.3)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        futures = [pool.submit(talk, s) for s in senders]
+        time.sleep(3)
+        postgres.restart()
+        for future in futures:
+            future.result()
+
+    for sender in senders:
+        assert acknowledged[sender] == MESSAGES[:8]
+        assert user_texts(cluster, sender) == MESSAGES[:8], sender
+    assert_queue_matches_store(postgres, queue, allow_redelivery=False)
+    print(f"\nrefused during the restart, then retried: {sum(refused.values())}")
+
+
+def test_rabbitmq_down_delays_events_and_loses_none(
+    cluster: Cluster,
+    rabbitmq: PrivateRabbitMQ,
+    postgres: PrivatePostgres,
+    queue: QueueReader,
+) -> None:
+    wait_for_relay(postgres)
+    queue.drain()
+    rabbitmq.stop()
+    try:
+        run = uuid.uuid4().hex[:8]
+        for n in range(5):
+            for text in MESSAGES[:4]:
+                reply = cluster.say(f"mq-{run}-{n}", text)
+                assert reply.status == 200 and reply.messages
+        last = postgres.query("SELECT max(id) FROM events")[0][0]
+        time.sleep(2)
+        published = postgres.query("SELECT last_id FROM easyflow_outbox")[0][0]
+        assert published < last, "events wait in the tracker store"
+    finally:
+        rabbitmq.start()
+    assert_queue_matches_store(postgres, queue, allow_redelivery=True)
+    redelivered = len(queue.received) - len({i for i, _ in queue.received})
+    print(f"\nredelivered after the broker came back: {redelivered}")
+
+
+def test_killed_replica_conversation_continues_on_the_other(
+    cluster: Cluster, postgres: PrivatePostgres, queue: QueueReader
+) -> None:
+    sender = f"kill-{uuid.uuid4().hex[:8]}"
+    first = cluster.say(sender, "хочу отменить заказ")
+    assert first.status == 200
+    victim = first.upstream
+    index = [f"127.0.0.1:{p}" for p in cluster.rasa_ports].index(victim)
+    os.kill(cluster.pid(f"rasa-{index + 1}"), signal.SIGKILL)
+
+    second = cluster.say(sender, "3728419056")
+    assert second.status == 200, second
+    assert second.upstream != victim
+    assert "3728419056" in second.messages[0]["text"]
+    third = cluster.say(sender, "да")
+    assert third.status == 200 and third.upstream != victim
+    tracker = cluster.tracker(sender)
+    texts = [e["text"] for e in tracker["events"] if e["event"] == "user"]
+    assert texts == ["хочу отменить заказ", "3728419056", "да"]
+    assert tracker["slots"].get("order_id") == "3728419056"
+
+    others = [cluster.say(f"{sender}-{n}", "привет") for n in range(6)]
+    assert all(r.status == 200 and r.upstream != victim for r in others)
+    assert_queue_matches_store(postgres, queue, allow_redelivery=True)
