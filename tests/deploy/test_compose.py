@@ -4,6 +4,7 @@ secrets only from .env, and settings the services really read."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ def test_no_secret_is_hard_coded(raw: dict[str, Any]) -> None:
                     "}"
                 ), f"{name}.{key}: password in a URL must come from .env"
         command = service.get("command") or []
-        for flag, value in zip(command, command[1:], strict=False):
+        for flag, value in itertools.pairwise(command):
             if flag == "--requirepass":
                 assert value.startswith("${"), f"{name}: redis password"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.dockerfile import DockerIgnore, Dockerfile, copy_sources, parse
+from tests.deploy.dockerfile import Dockerfile, DockerIgnore, copy_sources, parse
 from tests.deploy.tools import DOCKER, ROOT
 
 PINNED = re.compile(r"^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$")
