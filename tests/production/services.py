@@ -65,7 +65,9 @@ def wait_for_port(port: int, seconds: float) -> None:
 
 
 def _as_postgres(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+    return (
+        ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+    )
 
 
 class PrivatePostgres:
@@ -80,8 +82,16 @@ class PrivatePostgres:
             shutil.chown(directory, "postgres", "postgres")
         subprocess.run(
             _as_postgres(
-                [str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust"]
-                + ["-U", "postgres", "--no-sync"]
+                [
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                ]
             ),
             check=True,
             capture_output=True,
@@ -99,8 +109,19 @@ class PrivatePostgres:
         )
         subprocess.run(
             _as_postgres(
-                [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60"]
-                + ["-o", options, "-l", str(self.dir / "postgres.log"), *args]
+                [
+                    str(PG_BIN / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    options,
+                    "-l",
+                    str(self.dir / "postgres.log"),
+                    *args,
+                ]
             ),
             check=True,
             capture_output=True,
@@ -116,10 +137,13 @@ class PrivatePostgres:
         self._ctl("restart", "-m", "fast")
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with psycopg2.connect(self.url, connect_timeout=5) as connection:
-            with connection.cursor() as cursor:
+        connection = psycopg2.connect(self.url, connect_timeout=5)
+        try:
+            with connection, connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchall() if cursor.description else []
+        finally:
+            connection.close()
 
 
 class PrivateRedis:
@@ -136,8 +160,19 @@ class PrivateRedis:
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -205,7 +240,9 @@ class PrivateRabbitMQ:
             time.sleep(0.2)
 
 
-async def _drain(url: str, queue_name: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
+async def _drain(
+    url: str, queue_name: str
+) -> list[aio_pika.abc.AbstractIncomingMessage]:
     connection = await aio_pika.connect(url, timeout=10)
     async with connection:
         channel = await connection.channel()

@@ -159,7 +159,9 @@ def assert_queue_matches_store(
 ) -> None:
     wait_for_relay(postgres)
     queue.drain()
-    stored = {row_id: (sender, kind) for row_id, sender, kind in stored_events(postgres)}
+    stored = {
+        row_id: (sender, kind) for row_id, sender, kind in stored_events(postgres)
+    }
     ids = [message_id for message_id, _ in queue.received]
     counts = Counter(ids)
     assert set(counts) == set(stored), "every stored event reached RabbitMQ, no other"
@@ -251,10 +253,13 @@ def test_500_messages_over_50_conversations_through_the_balancer(
         metric(page, "easyflow_actions_total", action="action_handle_order_request") > 0
         for page in actions
     ), "both action servers ran actions"
-    assert sum(
-        metric(page, "easyflow_fallbacks_total", answerer="extractive")
-        for page in actions
-    ) >= 50
+    assert (
+        sum(
+            metric(page, "easyflow_fallbacks_total", answerer="extractive")
+            for page in actions
+        )
+        >= 50
+    )
 
     assert_queue_matches_store(postgres, queue, allow_redelivery=False)
     print(f"\n500 messages in {elapsed:.1f} s; replicas {dict(by_replica)}")
