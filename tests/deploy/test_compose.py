@@ -268,11 +268,12 @@ def test_bot_services_may_read_the_root_env_file(raw: dict[str, Any]) -> None:
 
 
 def test_the_root_env_file_reaches_the_bot_but_the_stack_wins(
-    project: ComposeProject, stack_env: dict[str, str]
+    project: ComposeProject, stack_env: dict[str, str], tmp_path: Path
 ) -> None:
-    (project.root / ".env").write_text(
-        "EASYFLOW_ORDER_SOURCES=demo,ozon\nEASYFLOW_RASA_URL=http://localhost:5005\n"
-    )
+    """A root .env made from .env.example (local addresses, development mode)
+    does not undo the stack's wiring, and the action server still starts."""
+    example = (ROOT / ".env.example").read_text()
+    (project.root / ".env").write_text(example + "\nEASYFLOW_ORDER_SOURCES=demo,ozon\n")
     try:
         code, stderr, resolved = project.config(stack_env)
     finally:
@@ -281,6 +282,11 @@ def test_the_root_env_file_reaches_the_bot_but_the_stack_wins(
     actions = _environment(resolved["services"]["actions"])
     assert actions["EASYFLOW_ORDER_SOURCES"] == "demo,ozon"
     assert actions["EASYFLOW_RASA_URL"] == "http://rasa:5005"
+    assert actions["EASYFLOW_ENV"] == "production"
+    assert actions["EASYFLOW_PUBLIC_URL"] == "https://bot.example.com"
+    actions["EASYFLOW_DATA_DIR"] = str(tmp_path)
+    actions["EASYFLOW_KNOWLEDGE_DIR"] = str(ROOT / "data" / "knowledge")
+    Settings.from_env(actions).require_action_token()
     assert "EASYFLOW_ORDER_SOURCES" not in _environment(
         resolved["services"]["postgres"]
     )
