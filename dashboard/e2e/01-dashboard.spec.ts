@@ -5,14 +5,14 @@ import { apiGet, expect, login, shot, test, token } from "./helpers";
 interface Overview {
   conversations: number;
   messages: number;
-  containment_rate: number;
-  fallback_rate: number;
-  handoff_rate: number;
+  containment_rate: number | null;
+  fallback_rate: number | null;
+  handoff_rate: number | null;
   csat_avg: number | null;
   csat_count: number;
   payment_links: number;
   payments_paid: number;
-  payment_conversion: number;
+  payment_conversion: number | null;
 }
 interface Daily {
   day: string;
@@ -29,7 +29,7 @@ function defaultRange(): { start: string; end: string } {
   start.setDate(start.getDate() - 29);
   return { start: isoDay(start), end: isoDay(new Date()) };
 }
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+const pct = (v: number | null) => (v === null ? "—" : `${(v * 100).toFixed(1)}%`);
 
 test("login: a wrong password is refused, admin/admin signs in", async ({ page }) => {
   await page.goto("/");
@@ -47,7 +47,9 @@ test("overview shows the seeded numbers, filters by channel and exports CSV", as
   const { start, end } = defaultRange();
   const overview = await apiGet<Overview>(`/api/analytics/overview?start=${start}&end=${end}`, bearer);
   const daily = await apiGet<Daily[]>(`/api/analytics/daily?start=${start}&end=${end}`, bearer);
-  expect(overview.conversations, "the seed has conversations in the last 30 days").toBeGreaterThan(0);
+  // The seed's documented figures (api/easyflow_api/seed.py).
+  expect(overview).toMatchObject({ conversations: 10, csat_count: 5, payment_links: 2, payments_paid: 1 });
+  expect(overview.csat_avg).toBeCloseTo(3.8);
 
   await login(page);
   const kpi = (id: string) => page.locator(`[data-kpi="${id}"] .kpi-value`);
@@ -55,18 +57,21 @@ test("overview shows the seeded numbers, filters by channel and exports CSV", as
   await expect(kpi("containment")).toHaveText(pct(overview.containment_rate));
   await expect(kpi("fallback")).toHaveText(pct(overview.fallback_rate));
   await expect(kpi("handoff")).toHaveText(pct(overview.handoff_rate));
-  await expect(kpi("payment")).toHaveText(pct(overview.payment_conversion));
+  await expect(kpi("payment")).toHaveText("50.0%");
   await expect(page.locator('[data-kpi="payment"] .kpi-sub')).toHaveText(
     `${overview.payments_paid} оплачено из ${overview.payment_links} ссылок`,
   );
-  await expect(kpi("csat")).toHaveText(overview.csat_avg === null ? "—" : overview.csat_avg.toFixed(2));
+  await expect(kpi("csat")).toHaveText("3.80");
+  await expect(page.locator('[data-kpi="csat"] .kpi-sub')).toHaveText("5 оценок");
+  await expect(page.locator('[data-kpi="conversations"] .kpi-sub')).toHaveText(`Сообщений: ${overview.messages}`);
 
   // The stacked chart draws one bar per day with the api's per-day totals.
   const chart = page.getByTestId("daily-chart");
   const total = daily.reduce((sum, row) => sum + row.conversations, 0);
   await expect(chart).toHaveAttribute("data-total", String(total));
   const days = [...new Set(daily.map((r) => r.day))];
-  await expect(chart.locator("g[data-day]")).toHaveCount(days.length);
+  await expect(chart.locator("g[data-day]")).toHaveCount(30);
+  await expect(chart.locator('g[data-day]:not([data-total="0"])')).toHaveCount(days.length);
   for (const day of days.slice(0, 3)) {
     const dayTotal = daily.filter((r) => r.day === day).reduce((s, r) => s + r.conversations, 0);
     await expect(chart.locator(`g[data-day="${day}"]`)).toHaveAttribute("data-total", String(dayTotal));
@@ -198,4 +203,29 @@ test("settings show what is configured and only whether secrets are present", as
   await page.getByTestId("lang-toggle").click();
   await expect(page.locator("h1")).toHaveText("Settings");
   await shot(page, "07-settings-en");
+});
+
+test("operator console lists the seeded waiting and active handoffs with their messages", async ({ page }) => {
+  const bearer = await token();
+  const waiting = await apiGet<{ id: number; sender_id: string }[]>("/api/handoffs?status=waiting", bearer);
+  const active = await apiGet<{ id: number; sender_id: string }[]>("/api/handoffs?status=active", bearer);
+  expect(waiting.length).toBeGreaterThan(0);
+  expect(active.length).toBeGreaterThan(0);
+  const detail = await apiGet<{ messages: { actor: string; text: string }[] }>(`/api/handoffs/${waiting[0].id}`, bearer);
+
+  await login(page);
+  await page.locator('[data-nav="operator"]').click();
+  await expect(page.getByTestId("handoffs-waiting").locator("[data-handoff]")).toHaveCount(waiting.length);
+  await expect(page.getByTestId("handoffs-active").locator("[data-handoff]")).toHaveCount(active.length);
+  await page.getByTestId("handoffs-waiting").locator(`[data-handoff="${waiting[0].id}"]`).click();
+  const messages = page.getByTestId("handoff-messages");
+  await expect(messages.locator(".bubble")).toHaveCount(detail.messages.length);
+  await expect(messages.locator(".bubble").last()).toContainText(detail.messages[detail.messages.length - 1].text);
+  await expect(page.getByTestId("handoff-detail").getByRole("button", { name: "Взять" })).toBeVisible();
+  await shot(page, "08-operator-console");
+
+  await page.getByTestId("handoffs-active").locator(`[data-handoff="${active[0].id}"]`).click();
+  await expect(page.getByTestId("handoff-status")).toHaveText("active");
+  await expect(page.locator('textarea[name="reply"]')).toBeVisible();
+  await expect(page.getByTestId("handoff-detail").getByRole("button", { name: "Вернуть боту" })).toBeVisible();
 });

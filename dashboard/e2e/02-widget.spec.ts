@@ -32,7 +32,7 @@ test("demo page: widget answers, renders buttons as chips, keeps the session", a
   await send.click();
   const chips = page.locator(".ef-chip");
   await expect(chips).toHaveText(["Да", "Нет"], { timeout: 60_000 });
-  await shot(page, "10-widget-chips");
+  await shot(page, "10-widget-chips", false);
   const botCount = await page.locator(".ef-msg.ef-bot").count();
   await chips.filter({ hasText: "Нет" }).click();
   await expect(chips).toHaveCount(0);
@@ -53,7 +53,7 @@ test("demo page: widget answers, renders buttons as chips, keeps the session", a
   const tracker = await fetch(`${rasa}/conversations/${sessionId}/tracker`).then((r) => r.json());
   const texts = (tracker.events as { event: string; text?: string }[]).filter((e) => e.event === "user").map((e) => e.text);
   expect(texts).toContain("где мой заказ A-10234");
-  await shot(page, "11-widget-reloaded");
+  await shot(page, "11-widget-reloaded", false);
 });
 
 test("widget is full-screen on a phone and speaks English to English browsers", async ({ browser }) => {
@@ -89,7 +89,7 @@ test("widget is full-screen on a phone and speaks English to English browsers", 
   await expect(page.locator(".ef-msg.ef-bot").last()).toContainText("Order A-10234 is on its way", { timeout: 60_000 });
   await expect(page.locator(".ef-typing")).toBeHidden();
   expect(await page.evaluate(() => (window as unknown as { typingSeen: boolean }).typingSeen)).toBe(true);
-  await shot(page, "12-widget-phone");
+  await shot(page, "12-widget-phone", false);
   await page.locator(".ef-close").click();
   await expect(page.locator(".ef-panel")).toBeHidden();
   await expect(page.locator(".ef-launcher")).toBeVisible();

@@ -22,7 +22,7 @@ test("operator takes a handoff, replies, and the reply appears in the widget", a
   await shopper.locator(".ef-input").fill("позовите оператора");
   await shopper.locator(".ef-send").click();
   await expect(shopper.locator(".ef-msg.ef-bot").last()).toContainText("оператор", { timeout: 60_000 });
-  await shot(shopper, "20-handoff-requested");
+  await shot(shopper, "20-handoff-requested", false);
 
   // Operator console: the conversation shows up as waiting (polling every 2 s).
   const operatorContext = await browser.newContext({ baseURL, locale: "ru-RU" });
@@ -34,7 +34,7 @@ test("operator takes a handoff, replies, and the reply appears in the widget", a
   await waiting.click();
   const detail = operator.getByTestId("handoff-detail");
   await expect(detail.getByTestId("handoff-messages")).toContainText("позовите оператора");
-  await shot(operator, "21-operator-waiting");
+  await shot(operator, "21-operator-waiting", false);
   await detail.getByRole("button", { name: "Взять" }).click();
   await expect(detail.getByTestId("handoff-status")).toHaveText("active", { timeout: 15_000 });
   await expect(operator.getByTestId("handoffs-active").locator(`[data-sender="${sessionId}"]`)).toBeVisible();
@@ -52,7 +52,7 @@ test("operator takes a handoff, replies, and the reply appears in the widget", a
   await expect(detail.getByTestId("handoff-messages").locator('[data-actor="operator"]').last()).toContainText(reply, {
     timeout: 15_000,
   });
-  await shot(shopper, "22-widget-operator-reply");
+  await shot(shopper, "22-widget-operator-reply", false);
 
   // Shopper answers; the bot stays silent and the console shows it by polling.
   const botBefore = await shopper.locator(".ef-msg.ef-bot").count();
@@ -62,7 +62,7 @@ test("operator takes a handoff, replies, and the reply appears in the widget", a
     "спасибо, заказ A-10234",
     { timeout: 20_000 },
   );
-  await shot(operator, "23-operator-console");
+  await shot(operator, "23-operator-console", false);
   expect(await shopper.locator(".ef-msg.ef-bot").count()).toBe(botBefore);
 
   // Hand back: the widget's indicator ends and the assistant is back.
@@ -72,7 +72,7 @@ test("operator takes a handoff, replies, and the reply appears in the widget", a
   await expect(operator.getByTestId("handoffs-active").locator(`[data-sender="${sessionId}"]`)).toHaveCount(0, {
     timeout: 15_000,
   });
-  await shot(shopper, "24-widget-handed-back");
+  await shot(shopper, "24-widget-handed-back", false);
   await shopperContext.close();
   await operatorContext.close();
 });

@@ -19,8 +19,8 @@ export const test = base.extend({
 });
 export { expect };
 
-export async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+export async function shot(page: Page, name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
 /** Logs in through the login form (dev admin admin/admin by default). */

@@ -11,16 +11,16 @@ export interface Session {
 export interface Overview {
   conversations: number;
   messages: number;
-  containment_rate: number;
-  fallback_rate: number;
-  handoff_rate: number;
-  avg_turns: number;
+  containment_rate: number | null;
+  fallback_rate: number | null;
+  handoff_rate: number | null;
+  avg_turns: number | null;
   avg_first_reply_ms: number | null;
   csat_avg: number | null;
   csat_count: number;
   payment_links: number;
   payments_paid: number;
-  payment_conversion: number;
+  payment_conversion: number | null;
 }
 
 export interface DailyRow {
@@ -32,7 +32,7 @@ export interface DailyRow {
 export interface IntentRow {
   intent: string;
   count: number;
-  avg_confidence: number;
+  avg_confidence: number | null;
 }
 
 export interface ConversationSummary {
@@ -72,6 +72,7 @@ export interface InboxItem {
   language: string | null;
   label: string | null;
   status: "open" | "labelled" | "dismissed";
+  occurrences?: number;
   created_at: string | number;
 }
 

@@ -7,9 +7,33 @@ export interface DailyPoint {
   conversations: number;
 }
 
-export function StackedDailyChart({ rows, emptyText }: { rows: DailyPoint[]; emptyText: string }) {
+/** Every YYYY-MM-DD from start to end inclusive (at most 366 days). */
+function daysBetween(start: string, end: string): string[] {
+  const out: string[] = [];
+  const day = new Date(`${start}T00:00:00Z`);
+  const last = new Date(`${end}T00:00:00Z`);
+  if (Number.isNaN(day.getTime()) || Number.isNaN(last.getTime())) return out;
+  while (day <= last && out.length < 366) {
+    out.push(day.toISOString().slice(0, 10));
+    day.setUTCDate(day.getUTCDate() + 1);
+  }
+  return out;
+}
+
+export function StackedDailyChart({
+  rows,
+  emptyText,
+  start,
+  end,
+}: {
+  rows: DailyPoint[];
+  emptyText: string;
+  start?: string;
+  end?: string;
+}) {
   if (!rows.length) return <div className="empty">{emptyText}</div>;
-  const days = [...new Set(rows.map((r) => r.day))].sort();
+  const range = start && end ? daysBetween(start, end) : [];
+  const days = [...new Set([...range, ...rows.map((r) => r.day)])].sort();
   const channels = [...new Set(rows.map((r) => r.channel))].sort();
   const byDay = new Map<string, Map<string, number>>();
   for (const row of rows) {
@@ -60,7 +84,7 @@ export function StackedDailyChart({ rows, emptyText }: { rows: DailyPoint[]; emp
                   </rect>
                 );
               })}
-              {i % labelEvery === 0 && (
+              {(i % labelEvery === 0 || i === days.length - 1) && (
                 <text x={x + barW / 2} y={height - 10} textAnchor="middle" className="axis">
                   {day.slice(5)}
                 </text>

@@ -23,6 +23,7 @@ function InboxRow({ item, intents, onDone }: { item: InboxItem; intents: string[
     <tr data-inbox-id={item.id}>
       <td className="pre">
         {item.text}
+        {(item.occurrences ?? 1) > 1 && <span className="count"> ×{item.occurrences}</span>}
         <div className="muted small">
           {dateTime(item.created_at, lang)}
           {item.conversation_id !== null && (

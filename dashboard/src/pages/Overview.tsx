@@ -79,7 +79,7 @@ export function OverviewPage() {
           </div>
           <section className="card">
             <h2>{t.perDay}</h2>
-            <StackedDailyChart rows={data.daily} emptyText={t.noData} />
+            <StackedDailyChart rows={data.daily} emptyText={t.noData} start={filter.start} end={filter.end} />
           </section>
           <div className="two-col">
             <section className="card">
@@ -89,12 +89,12 @@ export function OverviewPage() {
                 max={1}
                 emptyText={t.noData}
                 items={[
-                  { label: t.kpiContainment, value: o.containment_rate, display: pct(o.containment_rate), color: "#16a34a" },
-                  { label: t.kpiFallback, value: o.fallback_rate, display: pct(o.fallback_rate), color: "#dc2626" },
-                  { label: t.kpiHandoff, value: o.handoff_rate, display: pct(o.handoff_rate), color: "#f59e0b" },
+                  { label: t.kpiContainment, value: o.containment_rate ?? 0, display: pct(o.containment_rate), color: "#16a34a" },
+                  { label: t.kpiFallback, value: o.fallback_rate ?? 0, display: pct(o.fallback_rate), color: "#dc2626" },
+                  { label: t.kpiHandoff, value: o.handoff_rate ?? 0, display: pct(o.handoff_rate), color: "#f59e0b" },
                   {
                     label: t.kpiPayment,
-                    value: o.payment_conversion,
+                    value: o.payment_conversion ?? 0,
                     display: pct(o.payment_conversion),
                     color: "#7c3aed",
                   },
