@@ -2,7 +2,7 @@
 # Starts the Rasa server inside the container (deploy/docker/rasa.Dockerfile),
 # the way deploy/production/run.sh starts each replica on a host.
 #   EASYFLOW_RASA_TOKEN    required: token of Rasa's HTTP API (--auth-token)
-#   EASYFLOW_PROFILE       development (endpoints.yml, embedded stores) |
+#   EASYFLOW_PROFILE       embedded (endpoints.yml, SQLite stores; the default) |
 #                          production (endpoints.production.yml; also requires
 #                          EASYFLOW_ACTION_TOKEN, EASYFLOW_DATABASE_URL,
 #                          EASYFLOW_REDIS_URL, EASYFLOW_ACTIONS_URL)
@@ -20,13 +20,13 @@ cd "${EASYFLOW_APP_DIR:-/app}"
 [ -n "${EASYFLOW_RASA_TOKEN:-}" ] ||
     fail "EASYFLOW_RASA_TOKEN is not set: the HTTP API is enabled only with a token"
 
-profile=${EASYFLOW_PROFILE:-development}
+profile=${EASYFLOW_PROFILE:-embedded}
 credentials=${EASYFLOW_CREDENTIALS:-credentials.yml}
 model=${EASYFLOW_MODEL:-models/easyflow.tar.gz}
 case "$profile" in
     production) endpoints=${EASYFLOW_ENDPOINTS:-endpoints.production.yml} ;;
-    development) endpoints=${EASYFLOW_ENDPOINTS:-endpoints.yml} ;;
-    *) fail "EASYFLOW_PROFILE must be development or production, not '$profile'" ;;
+    embedded) endpoints=${EASYFLOW_ENDPOINTS:-endpoints.yml} ;;
+    *) fail "EASYFLOW_PROFILE: '$profile' is not one of embedded, production" ;;
 esac
 for file in "$endpoints" "$credentials" "$model"; do
     [ -f "$file" ] || fail "$file not found"

@@ -80,7 +80,7 @@ def test_refuses_to_start_without_a_token(app: Path) -> None:
     assert not (app.parent / "args").exists()
 
 
-def test_development_profile_uses_the_embedded_endpoints(app: Path) -> None:
+def test_embedded_profile_is_the_default(app: Path) -> None:
     result = _run(app, {"EASYFLOW_RASA_TOKEN": "t0k3n"}, "--debug")
     assert result.returncode == 0, result.stderr
     args = _rasa_args(app)
@@ -91,6 +91,9 @@ def test_development_profile_uses_the_embedded_endpoints(app: Path) -> None:
     assert args[args.index("--interface") + 1] == "0.0.0.0"
     assert args[args.index("--port") + 1] == "5005"
     assert args[-1] == "--debug"
+    result = _run(app, {"EASYFLOW_RASA_TOKEN": "t0k3n", "EASYFLOW_PROFILE": "embedded"})
+    assert result.returncode == 0, result.stderr
+    assert "endpoints.yml" in _rasa_args(app)
 
 
 def test_production_profile_runs_the_production_endpoints_and_credentials(
@@ -121,7 +124,8 @@ def test_production_profile_names_a_missing_variable(app: Path, missing: str) ->
 
 def test_unknown_profile_and_missing_files_stop_start_up(app: Path) -> None:
     result = _run(app, {**PRODUCTION_ENV, "EASYFLOW_PROFILE": "staging"})
-    assert result.returncode == 2 and "staging" in result.stderr
+    assert result.returncode == 2
+    assert "'staging' is not one of embedded, production" in result.stderr
     (app / "models" / "easyflow.tar.gz").unlink()
     result = _run(app, PRODUCTION_ENV)
     assert result.returncode == 2 and "models/easyflow.tar.gz" in result.stderr
