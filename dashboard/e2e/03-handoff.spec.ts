@@ -69,6 +69,8 @@ test("operator takes a handoff, replies, and the reply appears in the widget", a
   await detail.getByRole("button", { name: "Вернуть боту" }).click();
   await expect(shopper.locator(".ef-handoff")).toBeHidden({ timeout: 30_000 });
   await expect(shopper.locator(".ef-msg.ef-system").last()).toContainText("ассистент");
+  // Only the operator's own words are styled as the operator's.
+  await expect(shopper.locator(".ef-msg.ef-operator")).toHaveCount(1);
   await expect(operator.getByTestId("handoffs-active").locator(`[data-sender="${sessionId}"]`)).toHaveCount(0, {
     timeout: 15_000,
   });

@@ -31,6 +31,29 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The web chat block of the repository's credentials.yml (stock `socketio:` or a
+ * project connector whose key names socket.io / web chat), so the tests exercise
+ * the channel the project ships; Rasa's stock block per the contract otherwise.
+ */
+function webChatCredentials(): string {
+  const override = process.env.EASYFLOW_E2E_CREDENTIALS;
+  if (override) return readFileSync(override, "utf8").replace(/^rest:\s*$/m, "");
+  const stock = ["socketio:", "  user_message_evt: user_uttered", "  bot_message_evt: bot_uttered", "  session_persistence: true"];
+  const path = join(REPO, "credentials.yml");
+  if (!existsSync(path)) return stock.join("\n");
+  const lines = readFileSync(path, "utf8").split("\n");
+  const start = lines.findIndex((line) => /^(?![\s#])[^:]*(socket|webchat|web_chat)[^:]*:\s*$/i.test(line));
+  if (start < 0) return stock.join("\n");
+  const block = [lines[start]];
+  for (const line of lines.slice(start + 1)) {
+    if (/^\s+\S/.test(line) && !/^\s*#/.test(line)) block.push(line);
+    else if (line.trim() === "" || /^\s*#/.test(line)) continue;
+    else break;
+  }
+  return block.join("\n");
+}
+
 function tail(path: string, lines = 40): string {
   if (!existsSync(path)) return "";
   return readFileSync(path, "utf8").split("\n").slice(-lines).join("\n");
@@ -113,17 +136,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     if (withRasa) {
       if (!existsSync(MODEL)) throw new Error(`trained model missing: ${MODEL} (make train)`);
       const credentials = join(rasaDir, "credentials.yml");
-      writeFileSync(
-        credentials,
-        [
-          "rest:",
-          "socketio:",
-          "  user_message_evt: user_uttered",
-          "  bot_message_evt: bot_uttered",
-          "  session_persistence: true",
-          "",
-        ].join("\n"),
-      );
+      writeFileSync(credentials, `rest:\n${webChatCredentials()}\n`);
       const endpoints = join(rasaDir, "endpoints.yml");
       writeFileSync(
         endpoints,
