@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import sys
+import threading
 import time
 import zlib
 from typing import Any
@@ -119,6 +120,16 @@ def install_guard_and_metrics(app: Sanic, token: str) -> None:
         return response.text(REGISTRY.render(), content_type=CONTENT_TYPE)
 
 
+def _warm_up_knowledge(services: Services) -> None:
+    started = time.perf_counter()
+    try:
+        services.knowledge.warm_up()
+    except Exception:  # a failed warm-up only makes the first question slower
+        logger.exception("knowledge.warm_up_failed")
+        return
+    logger.info("knowledge.warmed_up seconds=%.1f", time.perf_counter() - started)
+
+
 def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -136,6 +147,11 @@ def main() -> int:
         )
         return 2
     configure(services)
+    # Passage vectors take seconds to build (cached under var/ afterwards): build
+    # them beside start-up so the first knowledge question is not the slow one.
+    threading.Thread(
+        target=_warm_up_knowledge, args=(services,), name="warm-up", daemon=True
+    ).start()
     app = create_app("actions")
     install_guard_and_metrics(app, settings.action_token)
     if isinstance(services.payments, DemoPaymentProvider):

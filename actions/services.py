@@ -56,7 +56,9 @@ class Services:
 
     @cached_property
     def knowledge(self) -> KnowledgeIndex:
-        return KnowledgeIndex.from_dir(self.settings.knowledge_dir)
+        return KnowledgeIndex.from_dir(
+            self.settings.knowledge_dir, cache_dir=self.settings.data_dir
+        )
 
     @cached_property
     def fallback(self) -> FallbackService:

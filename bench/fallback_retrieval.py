@@ -237,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     start = time.perf_counter()
     index = KnowledgeIndex.from_dir(args.knowledge)
+    index.warm_up()  # as the action server does at start
     build_ms = (time.perf_counter() - start) * 1000
     passages = {
         lang: sum(p.language == lang for p in index.passages) for lang in ("ru", "en")

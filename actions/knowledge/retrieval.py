@@ -8,6 +8,7 @@ built once per process and rebuilt when a file changes.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
 from collections import Counter
@@ -16,8 +17,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from actions.integrations.catalog import stems
+from actions.knowledge.lexicon import Lexicon
+from actions.knowledge.minilm import MODEL_ID as MINILM_ID
+from actions.knowledge.minilm import embed_english
 from actions.knowledge.semantic import embed
+
+logger = logging.getLogger(__name__)
 
 # Words that carry no meaning for matching a question to a passage.
 _STOP = set(
@@ -53,9 +61,13 @@ class Hit:
 # Russian stems are cut to this many letters: "упаковываете" and "упаковка" stem
 # to "упаковыва" and "упаковк", which must meet.
 _RU_PREFIX = 5
-# Share of word-vector similarity in the Russian ranking (the rest is BM25). Chosen
-# with bench/fallback_retrieval.py on its question set (0.5-0.8 all help).
-SEMANTIC_WEIGHT = 0.7
+# Share of vector similarity in the ranking (the rest is BM25), per language:
+# navec word vectors for Russian, MiniLM sentence vectors for English. Chosen with
+# bench/fallback_retrieval.py on its main question set and checked on the held-out
+# one (bench/README.md).
+SEMANTIC_WEIGHT = {"ru": 0.7, "en": 0.7}
+# Shop slang per language, beside the knowledge files (actions/knowledge/lexicon.py).
+LEXICON_FILE = "synonyms.yml"
 
 
 def _terms(text: str) -> list[str]:
@@ -98,9 +110,17 @@ class KnowledgeIndex:
     """Okapi BM25 (k1=1.2, b=0.75) over stemmed passage terms, per language."""
 
     def __init__(
-        self, passages: list[Passage], k1: float = 1.2, b: float = 0.75
+        self,
+        passages: list[Passage],
+        k1: float = 1.2,
+        b: float = 0.75,
+        lexicon: Lexicon | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.passages = passages
+        self.lexicon = lexicon or Lexicon()
+        # Where passage vectors are kept between runs (they take seconds to build).
+        self.cache_dir = cache_dir
         self.k1, self.b = k1, b
         self._docs = [
             Counter(_terms(f"{p.title} {p.title} {p.text}")) for p in passages
@@ -121,11 +141,16 @@ class KnowledgeIndex:
         for doc, passage in zip(self._docs, passages, strict=False):
             self._df.setdefault(passage.language, Counter()).update(doc.keys())
         self._count = Counter(p.language for p in passages)
-        self._vectors: dict[str, Any] | None = None  # built on the first Russian query
+        # Passage vectors per language, built on the first question in it.
+        self._vectors: dict[str, dict[str, Any]] | None = None
 
     @classmethod
-    def from_dir(cls, root: Path) -> KnowledgeIndex:
-        return cls(load_passages(root))
+    def from_dir(cls, root: Path, cache_dir: Path | None = None) -> KnowledgeIndex:
+        return cls(
+            load_passages(root),
+            lexicon=Lexicon.load(root / LEXICON_FILE),
+            cache_dir=cache_dir,
+        )
 
     @cached_property
     def version(self) -> str:
@@ -133,9 +158,11 @@ class KnowledgeIndex:
         digest = hashlib.sha256()
         for passage in self.passages:
             digest.update(f"{passage.source}\0{passage.text}\0".encode())
+        digest.update(repr(sorted(self.lexicon.aliases.items())).encode())
         return digest.hexdigest()[:16]
 
     def search(self, question: str, language: str, limit: int = 3) -> list[Hit]:
+        question = self.lexicon.expand(question, language)
         query = set(_terms(question))
         if not query or language not in self._count:
             return []
@@ -158,33 +185,76 @@ class KnowledgeIndex:
                 )
                 score += idf * tf * (self.k1 + 1) / norm
             hits.append(Hit(passage, score))
-        if language == "ru":
-            hits = self._with_similarity(question, hits)
+        hits = self._with_similarity(question, language, hits)
         hits = [hit for hit in hits if hit.score > 0 or hit.similarity > 0]
         best = max((hit.score for hit in hits), default=0.0) or 1.0
+        weight = SEMANTIC_WEIGHT.get(language, 0.0)
         hits.sort(
-            key=lambda hit: -(
-                (1 - SEMANTIC_WEIGHT) * hit.score / best
-                + SEMANTIC_WEIGHT * hit.similarity
-            )
-            if language == "ru"
-            else -hit.score
+            key=lambda hit: -((1 - weight) * hit.score / best + weight * hit.similarity)
         )
         return hits[:limit]
 
-    def _with_similarity(self, question: str, hits: list[Hit]) -> list[Hit]:
-        query = embed(question)
+    def _with_similarity(
+        self, question: str, language: str, hits: list[Hit]
+    ) -> list[Hit]:
+        query = _embed([question], language)
         if query is None:
             return hits
-        if self._vectors is None:
-            self._vectors = {
-                p.source: embed(f"{p.title} {p.title} {p.text}")
-                for p in self.passages
-                if p.language == "ru"
-            }
+        vectors = self._passage_vectors(language)
         result = []
         for hit in hits:
-            vector = self._vectors.get(hit.passage.source)
-            similarity = float(vector @ query) if vector is not None else 0.0
+            vector = vectors.get(hit.passage.source)
+            similarity = float(vector @ query[0]) if vector is not None else 0.0
             result.append(Hit(hit.passage, hit.score, max(similarity, 0.0)))
         return result
+
+    def _passage_vectors(self, language: str) -> dict[str, Any]:
+        if self._vectors is None:
+            self._vectors = {}
+        if language not in self._vectors:
+            passages = [p for p in self.passages if p.language == language]
+            texts = [f"{p.title} {p.title} {p.text}" for p in passages]
+            vectors = self._cached(language, texts)
+            self._vectors[language] = (
+                {p.source: v for p, v in zip(passages, vectors, strict=True)}
+                if vectors is not None
+                else {}
+            )
+        return self._vectors[language]
+
+    def _cached(self, language: str, texts: list[str]) -> list[Any] | None:
+        if self.cache_dir is None or language != "en":
+            return _embed(texts, language)
+        digest = hashlib.sha256("\0".join([MINILM_ID, *texts]).encode()).hexdigest()
+        path = self.cache_dir / f"knowledge-vectors-{language}-{digest[:16]}.npy"
+        try:
+            return list(np.load(path))
+        except (OSError, ValueError):
+            pass
+        vectors = _embed(texts, language)
+        if vectors is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp.npy")
+                np.save(tmp, np.asarray(vectors))
+                tmp.replace(path)
+            except OSError as error:
+                logger.warning(
+                    "knowledge.vectors.cache_failed", extra={"error": str(error)}
+                )
+        return vectors
+
+    def warm_up(self) -> None:
+        """Embeds every passage now, so the first question is not the slow one."""
+        for language in self._count:
+            self._passage_vectors(language)
+
+
+def _embed(texts: list[str], language: str) -> list[Any] | None:
+    if language == "ru":
+        vectors = [embed(text) for text in texts]
+        return None if all(v is None for v in vectors) else vectors
+    if language == "en":
+        vectors = embed_english(texts) if texts else None
+        return list(vectors) if vectors is not None else None
+    return None

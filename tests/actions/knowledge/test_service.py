@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,7 +21,11 @@ from actions.knowledge.retrieval import KnowledgeIndex
 from actions.knowledge.service import CircuitBreaker, FallbackService
 
 KNOWLEDGE = Path(__file__).resolve().parents[3] / "data" / "knowledge"
-INDEX = KnowledgeIndex.from_dir(KNOWLEDGE)
+# Passage vectors are keyed by content, so a shared temp cache is never stale.
+INDEX = KnowledgeIndex.from_dir(
+    KNOWLEDGE, cache_dir=Path(tempfile.gettempdir()) / "easyflow-test-vectors"
+)
+INDEX.warm_up()
 
 
 @dataclass
