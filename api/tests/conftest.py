@@ -9,6 +9,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -91,8 +92,8 @@ class RasaEmulator:
     fail_with: int | None = None
 
 
-@pytest.fixture
-def rasa() -> Iterator[RasaEmulator]:
+@contextmanager
+def start_rasa_emulator() -> Iterator[RasaEmulator]:
     emulator = RasaEmulator()
 
     class Handler(BaseHTTPRequestHandler):
@@ -130,9 +131,17 @@ def rasa() -> Iterator[RasaEmulator]:
     emulator.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield emulator
-    server.shutdown()
-    server.server_close()
+    try:
+        yield emulator
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def rasa() -> Iterator[RasaEmulator]:
+    with start_rasa_emulator() as emulator:
+        yield emulator
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:

@@ -88,13 +88,12 @@ def test_overview_filters(seeded: Database, client: TestClient, admin) -> None:
     assert empty["conversations"] == 0
     assert empty["containment_rate"] is None and empty["fallback_rate"] is None
 
-    bad = client.get(
-        f"/api/analytics/overview?start={DAY2}&end={DAY0}", headers=admin
-    )
+    bad = client.get(f"/api/analytics/overview?start={DAY2}&end={DAY0}", headers=admin)
     assert bad.status_code == 422
-    assert client.get(
-        "/api/analytics/overview?start=yesterday", headers=admin
-    ).status_code == 422
+    assert (
+        client.get("/api/analytics/overview?start=yesterday", headers=admin).status_code
+        == 422
+    )
 
 
 def test_daily(seeded: Database, client: TestClient, admin) -> None:
@@ -191,7 +190,9 @@ def test_conversation_list_and_filters(
 
     handoffs = [
         c
-        for c in client.get("/api/conversations?limit=50", headers=admin).json()["items"]
+        for c in client.get("/api/conversations?limit=50", headers=admin).json()[
+            "items"
+        ]
         if c["handoff"]
     ]
     assert len(handoffs) == 3
@@ -217,7 +218,8 @@ def test_tags_review_and_audit(seeded: Database, client: TestClient, admin) -> N
     assert reviewed["reviewed"] is True and reviewed["tags"] == ["bug", "vip"]
     assert client.get("/api/conversations?tag=bug", headers=admin).json()["total"] == 1
     assert (
-        client.get("/api/conversations?reviewed=true", headers=admin).json()["total"] == 1
+        client.get("/api/conversations?reviewed=true", headers=admin).json()["total"]
+        == 1
     )
     assert (
         client.get("/api/conversations?reviewed=false", headers=admin).json()["total"]
@@ -257,10 +259,15 @@ def test_transcript(seeded: Database, client: TestClient, admin) -> None:
     first = detail["events"][0]
     assert first["actor"] == "user" and first["intent"] == "complaint"
     assert first["confidence"] == 0.85
-    assert any(e["actor"] == "action" and e["action"] == "action_handoff" for e in detail["events"])
+    assert any(
+        e["actor"] == "action" and e["action"] == "action_handoff"
+        for e in detail["events"]
+    )
 
 
-def test_inbox_label_dismiss_export(seeded: Database, client: TestClient, admin) -> None:
+def test_inbox_label_dismiss_export(
+    seeded: Database, client: TestClient, admin
+) -> None:
     import yaml
 
     items = client.get("/api/inbox?status=open", headers=admin).json()
@@ -274,9 +281,14 @@ def test_inbox_label_dismiss_export(seeded: Database, client: TestClient, admin)
     shoes = next(i for i in items if i["text"].startswith("есть"))
     gibberish = next(i for i in items if i["text"] == "asdfgh")
 
-    assert client.get("/api/inbox/export", headers=admin).text == 'version: "3.1"\nnlu: []\n'
+    assert (
+        client.get("/api/inbox/export", headers=admin).text
+        == 'version: "3.1"\nnlu: []\n'
+    )
     labelled = client.post(
-        f"/api/inbox/{gift['id']}/label", headers=admin, json={"intent": "delivery_info"}
+        f"/api/inbox/{gift['id']}/label",
+        headers=admin,
+        json={"intent": "delivery_info"},
     ).json()
     assert labelled["status"] == "labelled" and labelled["label"] == "delivery_info"
     client.post(
@@ -305,7 +317,9 @@ def test_inbox_label_dismiss_export(seeded: Database, client: TestClient, admin)
     )
     parsed = yaml.safe_load(export.text)
     assert parsed["nlu"][0]["examples"] == "- вы упаковываете подарки?\n"
-    assert [i["status"] for i in client.get("/api/inbox?status=open", headers=admin).json()] == []
+    assert [
+        i["status"] for i in client.get("/api/inbox?status=open", headers=admin).json()
+    ] == []
     assert len(client.get("/api/inbox?status=labelled", headers=admin).json()) == 2
 
     intents = client.get("/api/intents", headers=admin).json()

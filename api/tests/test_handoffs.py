@@ -44,7 +44,10 @@ def test_queue_from_handoff_slots(db: Database, tmp_path: Path, rasa) -> None:
         }
         waiting = _waiting(client, admin)
         assert waiting["channel"] == "vk" and waiting["language"] == "ru"
-        assert waiting["last_message"] == "Передаю разговор оператору, он скоро подключится."
+        assert (
+            waiting["last_message"]
+            == "Передаю разговор оператору, он скоро подключится."
+        )
         assert waiting["taken_at"] is None and waiting["requested_at"].endswith("Z")
         active = client.get("/api/handoffs?status=active", headers=admin).json()
         assert [h["sender_id"] for h in active] == ["733190442"]
@@ -70,7 +73,9 @@ def test_take_reply_release(db: Database, tmp_path: Path, rasa) -> None:
         hid = handoff["id"]
 
         # replying before taking is refused and nothing reaches Rasa
-        early = client.post(f"/api/handoffs/{hid}/messages", headers=anna, json={"text": "hi"})
+        early = client.post(
+            f"/api/handoffs/{hid}/messages", headers=anna, json={"text": "hi"}
+        )
         assert early.status_code == 409 and rasa.requests == []
 
         taken = client.post(f"/api/handoffs/{hid}/take", headers=anna)
@@ -90,7 +95,9 @@ def test_take_reply_release(db: Database, tmp_path: Path, rasa) -> None:
         released = client.post(f"/api/handoffs/{hid}/release", headers=anna)
         assert released.json()["status"] == "closed"
         assert released.json()["closed_at"] is not None
-        assert client.post(f"/api/handoffs/{hid}/release", headers=anna).status_code == 409
+        assert (
+            client.post(f"/api/handoffs/{hid}/release", headers=anna).status_code == 409
+        )
 
         path = f"/conversations/{SHOPPER}/trigger_intent"
         assert [(r.method, r.path, r.query, r.body) for r in rasa.requests] == [
@@ -138,7 +145,9 @@ def test_operator_message_recorded_once(db: Database, tmp_path: Path, rasa) -> N
         hid = _waiting(client, admin)["id"]
         client.post(f"/api/handoffs/{hid}/take", headers=admin)
         text = "Your refund was sent today."
-        sent = client.post(f"/api/handoffs/{hid}/messages", headers=admin, json={"text": text})
+        sent = client.post(
+            f"/api/handoffs/{hid}/messages", headers=admin, json={"text": text}
+        )
         assert sent.status_code == 201
         # no token configured: the query has only output_channel
         assert rasa.requests[-1].query == {"output_channel": ["latest"]}
@@ -193,14 +202,24 @@ def test_roles(db: Database, tmp_path: Path, rasa) -> None:
         operator = add_user(client, admin, "olga", "operator")
         hid = _waiting(client, admin)["id"]
         assert client.get("/api/handoffs", headers=analyst).status_code == 403
-        assert client.post(f"/api/handoffs/{hid}/take", headers=analyst).status_code == 403
+        assert (
+            client.post(f"/api/handoffs/{hid}/take", headers=analyst).status_code == 403
+        )
         assert client.get("/api/handoffs", headers=operator).status_code == 200
         assert client.get("/api/conversations", headers=operator).status_code == 200
-        cid = client.get("/api/conversations", headers=operator).json()["items"][0]["id"]
-        assert client.get(f"/api/conversations/{cid}", headers=operator).status_code == 200
-        tag = client.post(f"/api/conversations/{cid}/tags", headers=operator, json={"tag": "x"})
+        cid = client.get("/api/conversations", headers=operator).json()["items"][0][
+            "id"
+        ]
+        assert (
+            client.get(f"/api/conversations/{cid}", headers=operator).status_code == 200
+        )
+        tag = client.post(
+            f"/api/conversations/{cid}/tags", headers=operator, json={"tag": "x"}
+        )
         assert tag.status_code == 403
-        assert client.get("/api/analytics/overview", headers=operator).status_code == 403
+        assert (
+            client.get("/api/analytics/overview", headers=operator).status_code == 403
+        )
         assert client.get("/api/inbox", headers=operator).status_code == 403
         assert client.get("/api/analytics/overview", headers=analyst).status_code == 200
         assert client.get("/api/inbox", headers=analyst).status_code == 200
@@ -225,7 +244,9 @@ def test_detailed_health(db: Database, tmp_path: Path, rasa) -> None:
         ]
     with TestClient(
         create_app(
-            make_settings(db.engine.url.render_as_string(hide_password=False), tmp_path),
+            make_settings(
+                db.engine.url.render_as_string(hide_password=False), tmp_path
+            ),
             configure_logs=False,
         )
     ) as client:

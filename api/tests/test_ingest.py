@@ -26,7 +26,9 @@ from easyflow_api.services.ingest import RabbitIngestor, SqlBrokerIngestor
 from easyflow_api.services.projector import Projector
 from tests.conftest import BASE_DAY, login, make_settings
 
-RABBITMQ_URL = os.environ.get("EASYFLOW_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+RABBITMQ_URL = os.environ.get(
+    "EASYFLOW_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"
+)
 EXPECTED = {"conversations": 10, "messages": 23, "payments_paid": 1, "csat_count": 5}
 
 
@@ -86,7 +88,9 @@ def test_sql_broker_checkpoint_restart_and_replay(db: Database, tmp_path: Path) 
 
 
 def test_missing_broker_file_is_not_created(db: Database, tmp_path: Path) -> None:
-    ingestor = SqlBrokerIngestor(db, f"sqlite:///{tmp_path / 'none.db'}", Projector(0.6))
+    ingestor = SqlBrokerIngestor(
+        db, f"sqlite:///{tmp_path / 'none.db'}", Projector(0.6)
+    )
     assert ingestor.run_once() == 0
     assert not (tmp_path / "none.db").exists()
 
@@ -112,8 +116,12 @@ def test_background_task_ingests_while_serving(db: Database, tmp_path: Path) -> 
             time.sleep(0.1)
         assert overview["conversations"] == 10
         assert overview["messages"] == 23
-        broker = client.get("/api/health/detailed", headers=admin).json()["checks"]["broker"]
-        assert broker["ok"] is True and broker["detail"].startswith("sql broker, checkpoint")
+        broker = client.get("/api/health/detailed", headers=admin).json()["checks"][
+            "broker"
+        ]
+        assert broker["ok"] is True and broker["detail"].startswith(
+            "sql broker, checkpoint"
+        )
         metrics = client.get("/metrics").text
         assert 'easyflow_events_ingested_total{source="sql"}' in metrics
         assert "easyflow_ingest_lag_seconds" in metrics
@@ -124,7 +132,9 @@ def test_cli_ingest_once(db: Database, tmp_path: Path, monkeypatch, capsys) -> N
 
     events_db = tmp_path / "events.db"
     write_rasa_sql_broker(events_db, demo_events(BASE_DAY))
-    monkeypatch.setenv("EASYFLOW_API_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv(
+        "EASYFLOW_API_DATABASE_URL", db.engine.url.render_as_string(hide_password=False)
+    )
     monkeypatch.setenv("EASYFLOW_EVENTS_DATABASE_URL", f"sqlite:///{events_db}")
     monkeypatch.setenv("EASYFLOW_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("EASYFLOW_ENV", "development")

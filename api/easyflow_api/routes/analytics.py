@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 
 from easyflow_api.deps import AnalystDep, SessionDep, StateDep
@@ -23,7 +24,16 @@ def filters(
     channel: Annotated[str | None, Query(max_length=32)] = None,
 ) -> analytics.Filters:
     if start and end and start > end:
-        raise HTTPException(422, detail="start is after end")
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "end"),
+                    "msg": "end is before start",
+                    "input": end.isoformat(),
+                }
+            ]
+        )
     return analytics.Filters(start=start, end=end, channel=channel or None)
 
 

@@ -1,0 +1,192 @@
+"""Settings validation, development bootstrap, CLI, metrics and static files.
+
+These run on a fresh SQLite file each, which the app itself migrates."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, inspect
+
+from easyflow_api.__main__ import main
+from easyflow_api.core.config import ConfigError, Settings
+from easyflow_api.core.logging import JsonFormatter
+from easyflow_api.main import create_app
+from tests.conftest import login, make_settings
+
+STRONG = "s" * 48
+
+
+def _sqlite(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'api.db'}"
+
+
+def test_production_refuses_missing_or_weak_secret(monkeypatch) -> None:
+    monkeypatch.delenv("EASYFLOW_API_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="EASYFLOW_API_SECRET"):
+        Settings(env="production")
+    for weak in ("change-me", "secret", "short-but-random-7f3a"):
+        with pytest.raises(ConfigError, match="EASYFLOW_API_SECRET"):
+            Settings(env="production", api_secret=weak)
+    with pytest.raises(ConfigError, match="EASYFLOW_ADMIN_PASSWORD"):
+        Settings(env="production", api_secret=STRONG, admin_password="admin")
+    ok = Settings(env="production", api_secret=STRONG, admin_password="a-strong-one-42")
+    assert ok.bootstrap_admin_password == "a-strong-one-42"
+    assert (
+        Settings(env="production", api_secret=STRONG).bootstrap_admin_password is None
+    )
+
+
+def test_production_app_and_cli_refuse_to_start(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.setenv("EASYFLOW_ENV", "production")
+    monkeypatch.delenv("EASYFLOW_API_SECRET", raising=False)
+    monkeypatch.setenv("EASYFLOW_DATA_DIR", str(tmp_path))
+    assert main(["migrate"]) == 2
+    assert "EASYFLOW_API_SECRET" in capsys.readouterr().err
+    from easyflow_api.core.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        with (
+            pytest.raises(ConfigError, match="EASYFLOW_API_SECRET"),
+            TestClient(create_app(configure_logs=False)),
+        ):
+            pass
+    finally:
+        get_settings.cache_clear()
+
+
+def test_development_secret_and_default_admin(tmp_path: Path, caplog, capsys) -> None:
+    settings = make_settings(
+        _sqlite(tmp_path), tmp_path, api_secret=None, admin_password=None
+    )
+    with (
+        caplog.at_level(logging.WARNING),
+        TestClient(create_app(settings, configure_logs=False)) as client,
+    ):
+        headers = login(client, "admin", "admin")
+        assert client.get("/api/auth/me", headers=headers).status_code == 200
+    assert "DEV-ONLY admin login: admin / admin" in capsys.readouterr().out
+    assert any(
+        r.getMessage() == "auth.bootstrap_admin.dev_only" for r in caplog.records
+    )
+    secret_file = tmp_path / "api_secret"
+    assert len(secret_file.read_text()) >= 48
+    assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    # the persisted secret survives a restart: the old token still works
+    with TestClient(create_app(settings, configure_logs=False)) as client:
+        assert client.get("/api/auth/me", headers=headers).status_code == 200
+    inspector = inspect(create_engine(_sqlite(tmp_path)))
+    assert "alembic_version" in inspector.get_table_names()
+    assert {"conversations", "events", "handoffs", "payments"} <= set(
+        inspector.get_table_names()
+    )
+
+
+def test_cli_create_user(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("EASYFLOW_ENV", "development")
+    monkeypatch.setenv("EASYFLOW_API_DATABASE_URL", _sqlite(tmp_path))
+    monkeypatch.setenv("EASYFLOW_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EASYFLOW_NEW_USER_PASSWORD", "operator-pass-1")
+    assert main(["create-user", "olga", "--role", "operator"]) == 0
+    assert main(["create-user", "olga", "--role", "operator"]) == 1
+    assert "created operator olga" in capsys.readouterr().out
+    settings = make_settings(_sqlite(tmp_path), tmp_path)
+    with TestClient(create_app(settings, configure_logs=False)) as client:
+        headers = login(client, "olga", "operator-pass-1")
+        assert client.get("/api/auth/me", headers=headers).json()["role"] == "operator"
+
+
+def test_metrics(tmp_path: Path) -> None:
+    settings = make_settings(_sqlite(tmp_path), tmp_path)
+    with TestClient(create_app(settings, configure_logs=False)) as client:
+        client.get("/health")
+        client.get("/api/conversations/5")
+        body = client.get("/metrics").text
+        assert (
+            'easyflow_api_requests_total{method="GET",route="/health",status="200"}'
+            in body
+        )
+        assert (
+            'easyflow_api_requests_total{method="GET",'
+            'route="/api/conversations/{conversation_id}",status="401"}' in body
+        )
+        assert "easyflow_api_request_latency_seconds_bucket" in body
+        assert "easyflow_ingest_lag_seconds" in body
+    protected = make_settings(_sqlite(tmp_path), tmp_path, api_metrics_token="m-token")
+    with TestClient(create_app(protected, configure_logs=False)) as client:
+        assert client.get("/metrics").status_code == 401
+        ok = client.get("/metrics", headers={"Authorization": "Bearer m-token"})
+        assert ok.status_code == 200 and "easyflow_api_requests_total" in ok.text
+
+
+def test_settings_report_names_only(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TELEGRAM_TOKEN", "123:very-secret-token")
+    monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", "hook-secret")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_secret")
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setenv("EASYFLOW_LLM_BACKEND", "openai")
+    monkeypatch.delenv("EASYFLOW_LLM_BASE_URL", raising=False)
+    settings = make_settings(_sqlite(tmp_path), tmp_path)
+    with TestClient(create_app(settings, configure_logs=False)) as client:
+        response = client.get(
+            "/api/settings", headers=login(client, "admin", "admin-password-1")
+        )
+    body = response.json()
+    assert {"name": "telegram", "configured": True} in body["channels"]
+    assert {"name": "stripe", "configured": False} in body["payments"]
+    assert body["llm"] == {"answerer": "openai", "configured": False}
+    assert body["secrets"]["TELEGRAM_TOKEN"] == "present"
+    assert body["secrets"]["STRIPE_WEBHOOK_SECRET"] == "absent"
+    for secret in ("very-secret-token", "hook-secret", "sk_test_secret"):
+        assert secret not in response.text
+
+
+def test_json_logs() -> None:
+    record = logging.makeLogRecord(
+        {"name": "x", "levelname": "INFO", "msg": "ingest.sql.batch", "stored": 3}
+    )
+    line = JsonFormatter().format(record)
+    import json
+
+    parsed = json.loads(line)
+    assert parsed["event"] == "ingest.sql.batch" and parsed["stored"] == 3
+    assert parsed["time"].endswith("Z") and parsed["level"] == "info"
+
+
+def test_static_dashboard_widget_and_demo(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "widget").mkdir()
+    (dist / "demo").mkdir()
+    (dist / "index.html").write_text("<html>dashboard</html>")
+    (dist / "assets" / "app.js").write_text("console.log(1)")
+    (dist / "widget" / "easyflow-widget.js").write_text("/* widget */")
+    (dist / "demo" / "index.html").write_text("<html>demo shop</html>")
+    (tmp_path / "secret.txt").write_text("do not serve")
+    settings = make_settings(_sqlite(tmp_path), tmp_path, api_dashboard_dir=dist)
+    with TestClient(create_app(settings, configure_logs=False)) as client:
+        assert client.get("/").text == "<html>dashboard</html>"
+        assert client.get("/conversations/12").text == "<html>dashboard</html>"
+        assert client.get("/assets/app.js").text == "console.log(1)"
+        assert client.get("/assets/missing.js").status_code == 404
+        widget = client.get("/widget/easyflow-widget.js")
+        assert widget.text == "/* widget */"
+        assert "javascript" in widget.headers["content-type"]
+        assert client.get("/demo").text == "<html>demo shop</html>"
+        assert client.get("/widget/../secret.txt").status_code == 404
+        assert client.get("/widget/%2e%2e/secret.txt").status_code == 404
+        assert client.get("/%2e%2e/secret.txt").status_code == 404
+        assert client.get("/api/nothing-here").status_code == 404
+        assert client.get("/api/nothing-here").json() == {"detail": "not found"}
+        assert client.get("/docs").status_code == 200
+        assert (
+            client.get("/openapi.json").json()["info"]["title"].startswith("Easy Flow")
+        )
+    without = make_settings(_sqlite(tmp_path), tmp_path)
+    with TestClient(create_app(without, configure_logs=False)) as client:
+        assert client.get("/").status_code == 404
+        assert client.get("/demo").status_code == 404
