@@ -133,8 +133,11 @@ class PrivatePostgres:
     def stop(self) -> None:
         self._ctl("stop", "-m", "fast")
 
-    def restart(self) -> None:
-        self._ctl("restart", "-m", "fast")
+    def restart(self, down_s: float = 0) -> None:
+        """Stops the server (fast: connections are cut), waits, starts it."""
+        self.stop()
+        time.sleep(down_s)
+        self.start()
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         connection = psycopg2.connect(self.url, connect_timeout=5)
@@ -346,6 +349,15 @@ def get_text(url: str, timeout: float = 30) -> tuple[int, str]:
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace")
+
+
+def metric_sum(text: str, name: str) -> float:
+    """The sum of all samples of ``name`` whatever their labels."""
+    return sum(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith((name + "{", name + " "))
+    )
 
 
 def metric(text: str, name: str, **labels: str) -> float:

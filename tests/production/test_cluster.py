@@ -33,6 +33,7 @@ from tests.production.services import (
     Reply,
     get_text,
     metric,
+    metric_sum,
     post_json,
     production_cluster,
 )
@@ -312,9 +313,10 @@ def test_postgres_restart_loses_no_acknowledged_message(
     with ThreadPoolExecutor(max_workers=10) as pool:
         futures = [pool.submit(talk, s) for s in senders]
         time.sleep(3)
-        postgres.restart()
+        postgres.restart(down_s=4)
         for future in futures:
             future.result()
+    assert sum(refused.values()) > 0, "the outage was seen"
 
     for sender in senders:
         assert acknowledged[sender] == MESSAGES[:8]
@@ -373,3 +375,29 @@ def test_killed_replica_conversation_continues_on_the_other(
     others = [cluster.say(f"{sender}-{n}", "привет") for n in range(6)]
     assert all(r.status == 200 and r.upstream != victim for r in others)
     assert_queue_matches_store(postgres, queue, allow_redelivery=True)
+
+
+def test_action_servers_down_the_shopper_gets_an_apology(cluster: Cluster) -> None:
+    survivor = next(
+        port
+        for n, port in enumerate(cluster.rasa_ports, start=1)
+        if (cluster.run_dir / "pids" / f"rasa-{n}.pid").exists()
+        and _alive(cluster.pid(f"rasa-{n}"))
+    )
+    page = f"http://127.0.0.1:{survivor}/metrics"
+    errors_before = metric_sum(get_text(page)[1], "easyflow_action_errors_total")
+    for n in range(1, len(cluster.action_ports) + 1):
+        os.kill(cluster.pid(f"actions-{n}"), signal.SIGKILL)
+    reply = cluster.say(f"apology-{uuid.uuid4().hex[:8]}", "где мой заказ A-10234")
+    assert reply.status == 200 and reply.messages
+    assert "A-10234" not in reply.messages[0]["text"]
+    errors_after = metric_sum(get_text(page)[1], "easyflow_action_errors_total")
+    assert errors_after >= errors_before + 1
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

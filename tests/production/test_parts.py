@@ -17,11 +17,12 @@ import yaml
 from rasa.core.lock_store import LockError
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
+from bot import metrics
 from bot.lock_store import RedisUrlLockStore
 from bot.prometheus import Registry
 from bot.tracker_store import StrictSQLTrackerStore, TrackerStoreUnavailable
@@ -60,6 +61,17 @@ def test_metrics_render_in_prometheus_text_format() -> None:
     assert plain.value() == 0
     with pytest.raises(ValueError):
         counter.inc(action="x")
+
+
+def test_rasa_side_counts_fallbacks_and_apologies() -> None:
+    fallbacks = metrics.FALLBACKS.value()
+    errors = metrics.ACTION_ERRORS.value(action="action_check_order")
+    apology = BotUttered("sorry", metadata={"utter_action": "utter_action_failed"})
+    metrics.record_action("action_check_order", [apology])
+    metrics.record_action("action_check_order", [BotUttered("fine", metadata={})])
+    metrics.record_action("action_llm_fallback", [])
+    assert metrics.ACTION_ERRORS.value(action="action_check_order") == errors + 1
+    assert metrics.FALLBACKS.value() == fallbacks + 1
 
 
 def test_production_credentials_keep_every_channel_and_add_metrics() -> None:
