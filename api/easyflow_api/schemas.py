@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Role = Literal["admin", "analyst", "operator"]
 Username = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
@@ -257,4 +257,6 @@ class HandoffDetail(HandoffPublic):
 
 
 class OperatorMessage(Strict):
-    text: str = Field(min_length=1, max_length=4096)
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)
+    ]

@@ -36,6 +36,7 @@ FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = frozenset({"action_llm_fallback"})
 IGNORED_ACTIONS = frozenset({"action_listen", "action_session_start"})
 OPERATOR_ECHO_WINDOW_S = 60.0
+OPERATOR_UTTERANCE = "utter_operator_message"
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
@@ -259,6 +260,10 @@ class Projector:
         row.action = str(utter)[:128] if utter else None
         if row.text and self._is_operator_echo(session, conversation, row):
             row.actor = "operator_echo"
+            return
+        if row.text and row.action == OPERATOR_UTTERANCE:
+            row.actor = "operator"  # relayed operator text with no record of its own
+            row.text_norm = normalise_text(row.text)
             return
         row.actor = "bot"
         if (
