@@ -1,0 +1,394 @@
+"""Serving benchmark: training, start-up, throughput, latency and memory.
+
+For each bot, in the same run:
+
+- ``ours``: ``rasa train`` of this project (timed, ``--force``, into a temporary
+  folder), then the action server (``python -m actions.server``) and ``rasa run``
+  with the project's ``endpoints.yml`` and ``credentials.yml``, as
+  ``deploy/local/run.sh`` starts them; all state (tracker, events, demo store)
+  lives in a temporary folder.
+- ``stock``: ``rasa init --no-prompt`` in a temporary folder (it generates the
+  mood bot and trains it with Rasa's default config; timed), then ``rasa run``.
+
+Start-up is process start -> first answered ``POST /webhooks/rest/webhook``.
+Load: ``c`` concurrent simulated shoppers, each playing scripted multi-turn
+conversations back to back under a fresh sender id, for ``duration_s`` per
+concurrency level. Every message waits for the previous reply (a shopper reads
+before typing). Throughput = answered messages / wall time; latency is per message.
+RSS of every server process is read from ``/proc`` after the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+RASA = str(BIN / "rasa")
+CONCURRENCY = (1, 8, 16, 32)
+START_TIMEOUT_S = 400
+
+# Realistic shopper conversations (demo store orders and products, knowledge
+# questions answered by the fallback), Russian and English.
+OUR_CONVERSATIONS: list[list[str]] = [
+    ["привет", "где мой заказ A-10234", "спасибо", "пока"],
+    ["hi", "where is my order A-10236", "thanks"],
+    ["есть чёрные кроссовки 42?", "а 43?", "спасибо"],
+    ["какие способы оплаты", "вы упаковываете подарки?"],
+    ["where is my refund for 59120044-0007-1", "thank you"],
+    ["где мой заказ", "A-10234", "спасибо"],
+    ["do you have black sneakers size 42?", "bye"],
+    ["сколько стоит доставка", "промокод не работает"],
+]
+# The mood bot that ``rasa init`` generates knows greetings and moods.
+STOCK_CONVERSATIONS: list[list[str]] = [
+    ["hello", "I am feeling great", "bye"],
+    ["hi", "I am sad", "yes", "goodbye"],
+    ["hey", "are you a bot?", "no", "bye"],
+    ["good morning", "very bad", "not really"],
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MiB."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    total_kb, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            pass
+        todo += children.get(current, [])
+    return round(total_kb / 1024, 1)
+
+
+@contextmanager
+def process(args: Sequence[str], cwd: Path, log: Path, env: dict) -> Iterator[Any]:
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            list(args), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            yield proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def base_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONWARNINGS": "ignore",
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
+
+
+async def post(session: Any, url: str, sender: str, text: str) -> list[dict]:
+    async with session.post(url, json={"sender": sender, "message": text}) as reply:
+        reply.raise_for_status()
+        return await reply.json()
+
+
+async def wait_first_answer(url: str, proc: Any, started: float) -> float:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() - started < START_TIMEOUT_S:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}")
+            try:
+                if await post(session, url, f"warmup-{uuid.uuid4().hex}", "hi"):
+                    return time.monotonic() - started
+            except (aiohttp.ClientError, OSError):
+                pass
+            await asyncio.sleep(0.25)
+    raise TimeoutError(url)
+
+
+@dataclass
+class LoadResult:
+    concurrency: int
+    messages: int = 0
+    errors: int = 0
+    empty: int = 0
+    wall_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        lat = sorted(self.latencies_ms) or [float("nan")]
+
+        def pct(share: float) -> float:
+            return round(lat[min(len(lat) - 1, int(share * len(lat)))], 1)
+
+        return {
+            "concurrency": self.concurrency,
+            "messages": self.messages,
+            "errors": self.errors,
+            "empty_replies": self.empty,
+            "msg_per_s": round(self.messages / self.wall_s, 1) if self.wall_s else 0,
+            "p50_ms": pct(0.50),
+            "p95_ms": pct(0.95),
+            "p99_ms": pct(0.99),
+            "mean_ms": round(statistics.fmean(lat), 1),
+        }
+
+
+async def load(
+    url: str,
+    conversations: Sequence[Sequence[str]],
+    concurrency: int,
+    duration_s: float,
+) -> LoadResult:
+    import aiohttp
+
+    result = LoadResult(concurrency)
+    deadline = time.monotonic() + duration_s
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=60)
+
+    async def shopper(index: int, session: Any) -> None:
+        turn = index
+        while time.monotonic() < deadline:
+            sender = f"bench-{concurrency}-{index}-{uuid.uuid4().hex[:8]}"
+            for text in conversations[turn % len(conversations)]:
+                if time.monotonic() >= deadline:
+                    return
+                started = time.perf_counter()
+                try:
+                    replies = await post(session, url, sender, text)
+                except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                    result.errors += 1
+                    continue
+                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+                result.messages += 1
+                result.empty += not replies
+            turn += 1
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        started = time.monotonic()
+        await asyncio.gather(*(shopper(i, session) for i in range(concurrency)))
+        result.wall_s = time.monotonic() - started
+    return result
+
+
+def rasa_run_args(
+    model: Path, port: int, endpoints: Path | None, speedups: bool = False
+) -> list[str]:
+    rasa = (
+        [str(BIN / "python"), "-m", "bench.rasa_with_speedups"] if speedups else [RASA]
+    )
+    args = [*rasa, "run", "-m", str(model), "--enable-api"]
+    args += ["--interface", "127.0.0.1", "--port", str(port)]
+    if endpoints is not None:
+        args += ["--endpoints", str(endpoints), "--credentials", "credentials.yml"]
+    return args
+
+
+def measure_server(
+    name: str,
+    args: Sequence[str],
+    cwd: Path,
+    env: dict,
+    work: Path,
+    conversations: Sequence[Sequence[str]],
+    duration_s: float,
+    extra_pids: Sequence[int] = (),
+    levels: Sequence[int] = CONCURRENCY,
+) -> dict[str, Any]:
+    port = int(args[args.index("--port") + 1])
+    url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    started = time.monotonic()
+    with process(args, cwd, work / f"{name}-rasa.log", env) as proc:
+        startup_s = asyncio.run(wait_first_answer(url, proc, started))
+        rss_idle = rss_mb(proc.pid)
+        levels_out = []
+        for concurrency in levels:
+            outcome = asyncio.run(load(url, conversations, concurrency, duration_s))
+            levels_out.append(outcome.summary())
+            print(f"  {name} c={concurrency}: {levels_out[-1]}", flush=True)
+        return {
+            "startup_s": round(startup_s, 1),
+            "rss_rasa_idle_mb": rss_idle,
+            "rss_rasa_mb": rss_mb(proc.pid),
+            "rss_other_mb": round(sum(rss_mb(pid) for pid in extra_pids), 1),
+            "load": levels_out,
+        }
+
+
+def train_ours(work: Path, env: dict) -> tuple[Path, float]:
+    started = time.monotonic()
+    subprocess.run(
+        [
+            *(RASA, "train", "--force", "--data", "data/nlu", "data/rules"),
+            *("data/stories", "--out", str(work / "models")),
+            *("--fixed-model-name", "bench"),
+        ],
+        cwd=ROOT,
+        env={**env, "RASA_MAX_CACHE_SIZE": "0"},
+        check=True,
+        stdout=(work / "ours-train.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    return work / "models" / "bench.tar.gz", time.monotonic() - started
+
+
+def our_endpoints(work: Path, actions_port: int) -> Path:
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text("utf-8"))
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    for key in ("tracker_store", "event_broker"):
+        if endpoints.get(key, {}).get("dialect") == "sqlite":
+            endpoints[key]["db"] = str(work / Path(endpoints[key]["db"]).name)
+    path = work / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints), "utf-8")
+    return path
+
+
+def bench_ours(
+    work: Path,
+    duration_s: float,
+    model: Path | None,
+    speedups: bool = False,
+    levels: Sequence[int] = CONCURRENCY,
+) -> dict[str, Any]:
+    env = base_env()
+    name = "ours+speedups" if speedups else "ours"
+    result: dict[str, Any] = {}
+    if model is None:
+        model, train_s = train_ours(work, env)
+        result["train_s"] = round(train_s, 1)
+    actions_port, rasa_port = free_port(), free_port()
+    data_dir = work / f"var-{name}"
+    data_dir.mkdir()
+    actions_env = {
+        **env,
+        "EASYFLOW_DATA_DIR": str(data_dir),
+        "EASYFLOW_ACTIONS_PORT": str(actions_port),
+    }
+    with process(
+        [str(BIN / "python"), "-m", "actions.server"],
+        ROOT,
+        work / f"{name}-actions.log",
+        actions_env,
+    ) as actions:
+        endpoints = our_endpoints(work / f"var-{name}", actions_port)
+        result.update(
+            measure_server(
+                name,
+                rasa_run_args(model, rasa_port, endpoints, speedups),
+                ROOT,
+                env,
+                work,
+                OUR_CONVERSATIONS,
+                duration_s,
+                extra_pids=[actions.pid],
+                levels=levels,
+            )
+        )
+    result["rss_actions_mb"] = result.pop("rss_other_mb")
+    return result
+
+
+def bench_stock(
+    work: Path, duration_s: float, levels: Sequence[int] = CONCURRENCY
+) -> dict[str, Any]:
+    env = base_env()
+    project = work / "stock"
+    started = time.monotonic()
+    subprocess.run(
+        [RASA, "init", "--no-prompt", "--init-dir", str(project)],
+        cwd=work,
+        env={**env, "RASA_MAX_CACHE_SIZE": "0"},
+        check=True,
+        stdout=(work / "stock-init.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    train_s = time.monotonic() - started
+    model = sorted((project / "models").glob("*.tar.gz"))[-1]
+    result = {"train_s": round(train_s, 1), "train_includes": "rasa init"}
+    result.update(
+        measure_server(
+            "stock",
+            rasa_run_args(model, free_port(), None),
+            project,
+            env,
+            work,
+            STOCK_CONVERSATIONS,
+            duration_s,
+            levels=levels,
+        )
+    )
+    result.pop("rss_other_mb")
+    return result
+
+
+BOTS = ("ours", "ours+speedups", "stock")
+
+
+def run(
+    duration_s: float,
+    bots: Sequence[str] = BOTS,
+    model: Path | None = None,
+    keep: bool = False,
+    levels: Sequence[int] = CONCURRENCY,
+) -> dict[str, Any]:
+    """Benchmarks ``bots``; ``model`` skips training ours (no ``train_s`` then)."""
+    work = Path(tempfile.mkdtemp(prefix="easyflow-serving-"))
+    try:
+        out: dict[str, Any] = {"duration_s_per_level": duration_s}
+        for bot in bots:
+            print(f"serving: {bot}", flush=True)
+            if bot == "stock":
+                out[bot] = bench_stock(work, duration_s, levels)
+            else:
+                out[bot] = bench_ours(
+                    work, duration_s, model, bot == "ours+speedups", levels
+                )
+                if model is None:
+                    model = work / "models" / "bench.tar.gz"
+        return out
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"serving work folder kept: {work}")
