@@ -225,7 +225,8 @@ test("operator console lists the seeded waiting and active handoffs with their m
   await shot(page, "08-operator-console");
 
   await page.getByTestId("handoffs-active").locator(`[data-handoff="${active[0].id}"]`).click();
-  await expect(page.getByTestId("handoff-status")).toHaveText("active");
+  await expect(page.getByTestId("handoff-status")).toHaveAttribute("data-status", "active");
+  await expect(page.getByTestId("handoff-status")).toHaveText("В работе");
   await expect(page.locator('textarea[name="reply"]')).toBeVisible();
   await expect(page.getByTestId("handoff-detail").getByRole("button", { name: "Вернуть боту" })).toBeVisible();
 });

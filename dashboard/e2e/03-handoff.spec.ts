@@ -36,7 +36,7 @@ test("operator takes a handoff, replies, and the reply appears in the widget", a
   await expect(detail.getByTestId("handoff-messages")).toContainText("позовите оператора");
   await shot(operator, "21-operator-waiting", false);
   await detail.getByRole("button", { name: "Взять" }).click();
-  await expect(detail.getByTestId("handoff-status")).toHaveText("active", { timeout: 15_000 });
+  await expect(detail.getByTestId("handoff-status")).toHaveAttribute("data-status", "active", { timeout: 15_000 });
   await expect(operator.getByTestId("handoffs-active").locator(`[data-sender="${sessionId}"]`)).toBeVisible();
 
   // The widget shows that an operator joined (custom easyflow_handoff message).

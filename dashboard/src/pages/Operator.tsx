@@ -111,7 +111,9 @@ export function OperatorPage() {
                 <div>
                   <div className="mono">{h.sender_id}</div>
                   <div className="muted small">
-                    {h.channel ?? ""} · {h.language ?? ""} · <span data-testid="handoff-status">{h.status}</span>
+                    {h.channel ?? ""} · {h.language ?? ""} · <span data-testid="handoff-status" data-status={h.status}>
+                      {{ waiting: t.waiting, active: t.active, closed: t.closed }[h.status] ?? h.status}
+                    </span>
                     {h.operator ? ` · ${h.operator}` : ""}
                   </div>
                 </div>
