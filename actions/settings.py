@@ -13,6 +13,8 @@ from enum import Enum
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where llm/'s local model server listens by default (llm/README.md).
+LOCAL_LLM_URL = "http://127.0.0.1:8088/v1"
 
 
 class SettingsError(ValueError):
@@ -39,7 +41,8 @@ class Settings:
     return_window_days: int
     max_order_id_attempts: int
     default_language: str
-    llm_backend: str = "extractive"
+    llm_backend: str = "extractive"  # the protocol: extractive | openai
+    llm_local: bool = False  # EASYFLOW_LLM_BACKEND=local: openai at llm/'s server
     llm_base_url: str = ""
     llm_api_key: str = ""
     llm_model: str = ""
@@ -63,6 +66,12 @@ class Settings:
             Environment.DEVELOPMENT.value,
         )
         data_dir = reader.path("EASYFLOW_DATA_DIR", PROJECT_ROOT / "var")
+        backend = reader.choice(
+            "EASYFLOW_LLM_BACKEND", ["extractive", "openai", "local"], "extractive"
+        )
+        # local: the project's own model server (llm/), spoken to as any other
+        # OpenAI-compatible endpoint, on its defaults and without an API key.
+        local = backend == "local"
         settings = cls(
             environment=Environment(environment),
             data_dir=data_dir,
@@ -97,12 +106,13 @@ class Settings:
             default_language=reader.choice(
                 "EASYFLOW_DEFAULT_LANGUAGE", ["ru", "en"], "ru"
             ),
-            llm_backend=reader.choice(
-                "EASYFLOW_LLM_BACKEND", ["extractive", "openai"], "extractive"
+            llm_backend="openai" if local else backend,
+            llm_local=local,
+            llm_base_url=reader.text(
+                "EASYFLOW_LLM_BASE_URL", LOCAL_LLM_URL if local else ""
             ),
-            llm_base_url=reader.text("EASYFLOW_LLM_BASE_URL", ""),
-            llm_api_key=reader.text("EASYFLOW_LLM_API_KEY", ""),
-            llm_model=reader.text("EASYFLOW_LLM_MODEL", ""),
+            llm_api_key=reader.text("EASYFLOW_LLM_API_KEY", "local" if local else ""),
+            llm_model=reader.text("EASYFLOW_LLM_MODEL", "local" if local else ""),
             llm_timeout_s=reader.seconds("EASYFLOW_LLM_TIMEOUT_S", 6.0),
             fallback_budget_s=reader.seconds("EASYFLOW_FALLBACK_BUDGET_S", 8.0),
             redis_url=reader.text("EASYFLOW_REDIS_URL", ""),
