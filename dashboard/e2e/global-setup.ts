@@ -5,7 +5,18 @@
 // - the api with a fresh seeded SQLite database, ingesting Rasa's event file.
 // Tests find the addresses in EASYFLOW_E2E_* variables.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -222,8 +233,15 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.EASYFLOW_E2E_API_URL = `http://127.0.0.1:${apiPort}`;
   process.env.EASYFLOW_E2E_RASA_URL = withRasa ? rasaUrl : "";
   process.env.EASYFLOW_E2E_DIR = dir;
-  console.log(`[e2e] api ${process.env.EASYFLOW_E2E_API_URL}, rasa ${withRasa ? rasaUrl : "off"}, logs in ${dir}`);
+  console.log(`[e2e] api ${process.env.EASYFLOW_E2E_API_URL}, rasa ${withRasa ? rasaUrl : "off"}, logs in ${dir} (copied to test-results/server-logs/ at the end)`);
   return async () => {
     await stopAll(children);
+    // Keep the server logs with the screenshots; drop the databases.
+    const logs = join(DASHBOARD, "test-results", "server-logs");
+    mkdirSync(logs, { recursive: true });
+    for (const name of readdirSync(dir).filter((n) => n.endsWith(".log"))) {
+      copyFileSync(join(dir, name), join(logs, name));
+    }
+    if (!process.env.EASYFLOW_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
   };
 }
