@@ -1,6 +1,6 @@
 // The shopper web chat widget on the demo shop page, talking to a real Rasa
 // server over its socket.io channel.
-import { expect, shot, test, waitForRasa } from "./helpers";
+import { expect, NO_REPLY, shot, test, waitForRasa } from "./helpers";
 
 test.describe.configure({ timeout: 360_000 });
 
@@ -24,7 +24,7 @@ test("demo page: widget answers, renders buttons as chips, keeps the session", a
   await page.locator(".ef-input").fill("где мой заказ A-10234");
   await page.locator(".ef-input").press("Enter");
   await expect(page.locator(".ef-msg.ef-user").last()).toHaveText("где мой заказ A-10234");
-  await expect(page.locator(".ef-msg.ef-bot").last()).toContainText("A-10234", { timeout: 60_000 });
+  await expect(page.locator(".ef-msg.ef-bot").last(), NO_REPLY).toContainText("A-10234", { timeout: 60_000 });
   await expect(page.locator(".ef-msg.ef-bot").last()).toContainText("в пути");
 
   // A reply with buttons: the cancel confirmation shows Да / Нет chips.
@@ -86,7 +86,9 @@ test("widget is full-screen on a phone and speaks English to English browsers", 
     }).observe(typing, { attributes: true });
   });
   await page.locator(".ef-send").click();
-  await expect(page.locator(".ef-msg.ef-bot").last()).toContainText("Order A-10234 is on its way", { timeout: 60_000 });
+  await expect(page.locator(".ef-msg.ef-bot").last(), NO_REPLY).toContainText("Order A-10234 is on its way", {
+    timeout: 60_000,
+  });
   await expect(page.locator(".ef-typing")).toBeHidden();
   expect(await page.evaluate(() => (window as unknown as { typingSeen: boolean }).typingSeen)).toBe(true);
   await shot(page, "12-widget-phone", false);

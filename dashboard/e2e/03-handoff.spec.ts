@@ -3,7 +3,7 @@
 // the widget, the shopper's answer appears in the console, the operator hands back.
 // Needs Rasa's handoff side (EXTERNAL_handoff_taken etc., slot `handoff`) and the
 // api's ingestion + handoff routes.
-import { expect, login, shot, test, waitForRasa } from "./helpers";
+import { expect, login, NO_REPLY, shot, test, waitForRasa } from "./helpers";
 
 test.describe.configure({ timeout: 360_000 });
 
@@ -21,7 +21,7 @@ test("operator takes a handoff, replies, and the reply appears in the widget", a
   expect(sessionId).toBeTruthy();
   await shopper.locator(".ef-input").fill("позовите оператора");
   await shopper.locator(".ef-send").click();
-  await expect(shopper.locator(".ef-msg.ef-bot").last()).toContainText("оператор", { timeout: 60_000 });
+  await expect(shopper.locator(".ef-msg.ef-bot").last(), NO_REPLY).toContainText("оператор", { timeout: 60_000 });
   await shot(shopper, "20-handoff-requested", false);
 
   // Operator console: the conversation shows up as waiting (polling every 2 s).

@@ -65,3 +65,8 @@ export async function waitForRasa(seconds = 300): Promise<string> {
   }
   throw new Error(`Rasa at ${url} did not start; see ${process.env.EASYFLOW_E2E_DIR}/rasa.log`);
 }
+
+/** Shown when the widget gets no bot_uttered at all (the channel delivers nothing). */
+export const NO_REPLY =
+  "no bot reply reached the widget: the socket must join its session room " +
+  "(Rasa 3.6 calls python-socketio's enter_room without await; since python-socketio 5.10 it is a coroutine)";
