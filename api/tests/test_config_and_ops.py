@@ -190,3 +190,27 @@ def test_static_dashboard_widget_and_demo(tmp_path: Path) -> None:
     with TestClient(create_app(without, configure_logs=False)) as client:
         assert client.get("/").status_code == 404
         assert client.get("/demo").status_code == 404
+
+
+def test_cli_seed_demo(tmp_path: Path, monkeypatch, capsys) -> None:
+    import sqlite3
+
+    monkeypatch.setenv("EASYFLOW_ENV", "development")
+    monkeypatch.setenv("EASYFLOW_API_DATABASE_URL", _sqlite(tmp_path))
+    monkeypatch.setenv("EASYFLOW_DATA_DIR", str(tmp_path))
+    assert main(["seed-demo", "--base-day", "2026-03-10"]) == 0
+    assert main(["seed-demo", "--base-day", "2026-03-10"]) == 0
+    out = capsys.readouterr().out
+    assert "seeded 161 demo events" in out and "seeded 0 demo events" in out
+    settings = make_settings(_sqlite(tmp_path), tmp_path)
+    with TestClient(create_app(settings, configure_logs=False)) as client:
+        admin = login(client, "admin", "admin-password-1")
+        overview = client.get("/api/analytics/overview", headers=admin).json()
+    assert overview["conversations"] == 10 and overview["messages"] == 23
+
+    broker = tmp_path / "rasa-events.db"
+    assert (
+        main(["seed-demo", "--base-day", "2026-03-10", "--events-db", str(broker)]) == 0
+    )
+    with sqlite3.connect(broker) as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone() == (161,)
