@@ -90,6 +90,7 @@ class OutboxRelay:
         self._exchange: aio_pika.abc.AbstractExchange | None = None
         self._gap: _Gap | None = None
         self._locked = False
+        self._unsaved = 0  # last confirmed id, kept in memory until stored
         self.published = 0
 
     # -- PostgreSQL ------------------------------------------------------------
@@ -207,6 +208,9 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publishes what is ready; returns how many events went out."""
         after = self._cursor()
+        if self._unsaved > after:  # confirmed before the database went away
+            self._store_cursor(self._unsaved)
+            after = self._unsaved
         rows = self._ready_prefix(after)
         if not rows:
             return 0
@@ -228,6 +232,9 @@ class OutboxRelay:
                 self.published += 1
         finally:
             if confirmed != after:
+                # Remembered until stored: a database outage right now must not
+                # make this process publish the same events again.
+                self._unsaved = confirmed
                 self._store_cursor(confirmed)
         return len(rows)
 

@@ -90,11 +90,13 @@ http {
 
   # Round robin: any replica can serve any conversation (Redis locks serialise
   # a conversation's turns, PostgreSQL holds its history). A request that cannot
-  # reach a replica (refused, reset before it was sent) goes to the next one; a
-  # POST that reached a replica is never sent twice.
+  # reach a replica (connection refused) goes to the next one; a POST that reached
+  # a replica is never sent twice. No upstream keep-alive: a POST written to a
+  # pooled connection of a replica that just died counts as sent and would not
+  # be retried; a fresh loopback/LAN connection per turn costs far less than the
+  # turn itself.
   upstream rasa {
 $(servers "$RASA_BASE_PORT" "$RASA_REPLICAS")
-    keepalive 32;
   }
   # socket.io (web widget) keeps per-client state in one replica: sticky by IP.
   upstream rasa_sticky {
@@ -103,7 +105,6 @@ $(servers "$RASA_BASE_PORT" "$RASA_REPLICAS")
   }
   upstream actions {
 $(servers "$ACTIONS_BASE_PORT" "$ACTION_REPLICAS")
-    keepalive 32;
   }
 
   server {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -147,5 +148,35 @@ def test_only_one_relay_is_active(database: str, queue_name: str) -> None:
     assert first._connect_db() is True
     assert second._connect_db() is False
     first._close_db()
-    assert second._connect_db() is True
+    deadline = time.monotonic() + 10  # the server frees the lock as the session ends
+    while not second._connect_db():
+        assert time.monotonic() < deadline, "the standby never took over"
+        time.sleep(0.1)
     second._close_db()
+
+
+def test_a_cursor_that_could_not_be_stored_is_not_published_again(
+    database: str, queue_name: str
+) -> None:
+    with psycopg2.connect(database) as connection:
+        for n in range(3):
+            insert(connection, "a", f"m{n}")
+    relay = OutboxRelay(RelayConfig(database, RABBITMQ_URL, queue_name))
+    store = relay._store_cursor
+    failing = {"on": True}
+
+    def store_or_fail(last_id: int) -> None:
+        if failing["on"]:
+            raise psycopg2.OperationalError("server closed the connection")
+        store(last_id)
+
+    relay._store_cursor = store_or_fail  # type: ignore[method-assign]
+    with pytest.raises(psycopg2.OperationalError):
+        relay_once(relay)
+    failing["on"] = False
+    with psycopg2.connect(database) as connection:
+        insert(connection, "a", "m3")
+    assert relay_once(relay) == 1
+    reader = QueueReader(RABBITMQ_URL, queue_name)
+    assert texts(reader) == ["m0", "m1", "m2", "m3"]
+    relay._close_db()
