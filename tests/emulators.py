@@ -6,6 +6,7 @@ can be scripted to fail (429, 5xx) or to be slow. Tests assert the exact calls.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Callable
@@ -33,6 +34,8 @@ class Emulator:
     url: str = ""
     calls: list[Call] = field(default_factory=list)
     scripted: list[tuple[int, Any, dict[str, str]]] = field(default_factory=list)
+    # Seconds to wait before answering (a slow platform); set it at any time.
+    delay_s: float = 0.0
 
     def fail_next(
         self, status: int, body: Any, headers: dict[str, str] | None = None
@@ -56,6 +59,8 @@ class Emulator:
             dict(request.query),
         )
         self.calls.append(call)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if self.scripted:
             status, body, headers = self.scripted.pop(0)
             return web.json_response(body, status=status, headers=headers)

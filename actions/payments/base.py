@@ -52,8 +52,15 @@ class WebhookEvent:
     currency: str | None = None
 
 
+# The longest a shopper waits for a payment link, retries included. Rasa's action
+# guard answers "temporary failure" after 10 s (5 s in tests); this answers first.
+DEFAULT_TIMEOUT_S = 3.0
+
+
 class PaymentProvider(abc.ABC):
     name: str
+    # ``create_payment`` as a whole, seconds (``<PROVIDER>_TIMEOUT_S``).
+    timeout_s: float = DEFAULT_TIMEOUT_S
 
     @abc.abstractmethod
     async def create_payment(

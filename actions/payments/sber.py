@@ -27,7 +27,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from actions.integrations.marketplace import seconds
 from actions.payments.base import (
+    DEFAULT_TIMEOUT_S,
     Payment,
     PaymentError,
     PaymentProvider,
@@ -71,13 +73,18 @@ class SberProvider(PaymentProvider):
         return_url: str,
         api_url: str = DEFAULT_API_URL,
         retry: RetryPolicy | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self.username = username
+        self.timeout_s = timeout_s
         self.password = password
         self.callback_token = callback_token
         self.return_url = return_url
         self.client = PlatformClient(
-            "sber", api_url, timeout_s=15, retry=retry or RetryPolicy(max_attempts=3)
+            "sber",
+            api_url,
+            timeout_s=timeout_s,
+            retry=retry or RetryPolicy(max_attempts=3),
         )
 
     @classmethod
@@ -100,6 +107,7 @@ class SberProvider(PaymentProvider):
             callback_token=callback_token,
             return_url=env.get("SBER_RETURN_URL", "").strip() or public_url,
             api_url=env.get("SBER_API_URL", "").strip() or DEFAULT_API_URL,
+            timeout_s=seconds(env, "SBER_TIMEOUT_S", DEFAULT_TIMEOUT_S),
         )
 
     def _auth(self) -> dict[str, str]:

@@ -28,7 +28,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from actions.integrations.marketplace import seconds
 from actions.payments.base import (
+    DEFAULT_TIMEOUT_S,
     Payment,
     PaymentError,
     PaymentProvider,
@@ -72,14 +74,19 @@ class StripeProvider(PaymentProvider):
         tolerance_s: int = DEFAULT_TOLERANCE_S,
         clock: Callable[[], float] = time.time,
         retry: RetryPolicy | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self.secret_key = secret_key
+        self.timeout_s = timeout_s
         self.webhook_secret = webhook_secret
         self.success_url = success_url
         self.tolerance_s = tolerance_s
         self.clock = clock
         self.client = PlatformClient(
-            "stripe", api_url, timeout_s=15, retry=retry or RetryPolicy(max_attempts=3)
+            "stripe",
+            api_url,
+            timeout_s=timeout_s,
+            retry=retry or RetryPolicy(max_attempts=3),
         )
 
     @classmethod
@@ -103,6 +110,7 @@ class StripeProvider(PaymentProvider):
             success_url=env.get("STRIPE_SUCCESS_URL", "").strip() or public_url,
             api_url=env.get("STRIPE_API_URL", "").strip() or DEFAULT_API_URL,
             tolerance_s=tolerance,
+            timeout_s=seconds(env, "STRIPE_TIMEOUT_S", DEFAULT_TIMEOUT_S),
         )
 
     def _headers(self, idempotency_key: str | None = None) -> dict[str, str]:

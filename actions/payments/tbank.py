@@ -28,7 +28,9 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from actions.integrations.marketplace import seconds
 from actions.payments.base import (
+    DEFAULT_TIMEOUT_S,
     Payment,
     PaymentError,
     PaymentProvider,
@@ -91,11 +93,15 @@ class TBankProvider(PaymentProvider):
         notification_url: str | None = None,
         api_url: str = DEFAULT_API_URL,
         client: PlatformClient | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self.terminal_key = terminal_key
+        self.timeout_s = timeout_s
         self._password = password
         self.notification_url = notification_url
-        self.client = client or PlatformClient("tbank", api_url, body_error=_body_error)
+        self.client = client or PlatformClient(
+            "tbank", api_url, timeout_s=timeout_s, body_error=_body_error
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], public_url: str) -> TBankProvider:
@@ -107,6 +113,7 @@ class TBankProvider(PaymentProvider):
             env["TBANK_PASSWORD"].strip(),
             f"{public_url.rstrip('/')}/payments/tbank/webhook",
             env.get("TBANK_API_URL", "").strip() or DEFAULT_API_URL,
+            timeout_s=seconds(env, "TBANK_TIMEOUT_S", DEFAULT_TIMEOUT_S),
         )
 
     def sign(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
+from actions.integrations.marketplace import seconds
 from actions.payments.base import (
+    DEFAULT_TIMEOUT_S,
     Payment,
     PaymentError,
     PaymentProvider,
@@ -103,12 +105,14 @@ class YooKassaProvider(PaymentProvider):
         api_url: str = DEFAULT_API_URL,
         allowed_ips: str | tuple[str, ...] = DEFAULT_ALLOWED_IPS,
         client: PlatformClient | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self.shop_id = shop_id
+        self.timeout_s = timeout_s
         self._secret_key = secret_key
         self.return_url = return_url
         self.allowed = parse_networks(allowed_ips)
-        self.client = client or PlatformClient("yookassa", api_url)
+        self.client = client or PlatformClient("yookassa", api_url, timeout_s=timeout_s)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], public_url: str) -> YooKassaProvider:
@@ -121,6 +125,7 @@ class YooKassaProvider(PaymentProvider):
             env.get("YOOKASSA_RETURN_URL", "").strip() or public_url,
             env.get("YOOKASSA_API_URL", "").strip() or DEFAULT_API_URL,
             env.get("YOOKASSA_ALLOWED_IPS", "").strip() or DEFAULT_ALLOWED_IPS,
+            timeout_s=seconds(env, "YOOKASSA_TIMEOUT_S", DEFAULT_TIMEOUT_S),
         )
 
     def _headers(self, idempotence_key: str | None = None) -> dict[str, str]:
