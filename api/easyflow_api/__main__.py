@@ -17,7 +17,7 @@ import os
 import sys
 from datetime import UTC, date, datetime
 
-from easyflow_api.core.config import ConfigError, Settings
+from easyflow_api.core.config import ConfigError, Settings, load_settings
 from easyflow_api.core.logging import configure_logging
 from easyflow_api.core.security import ROLES
 from easyflow_api.db import Database
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     configure_logging()
     try:
-        settings = Settings()
+        settings = load_settings()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from easyflow_api.core.metrics import EVENTS_INGESTED
 from easyflow_api.db import Database
 from easyflow_api.services.projector import Projector
 
@@ -483,4 +484,5 @@ def load_demo(db: Database, base_day: date, low_confidence: float) -> int:
         for event in demo_events(base_day):
             stored += projector.apply(session, event, "seed").stored
         session.commit()
+    EVENTS_INGESTED.labels(source="seed").inc(stored)
     return stored

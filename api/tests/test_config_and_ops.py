@@ -46,6 +46,10 @@ def test_production_app_and_cli_refuse_to_start(monkeypatch, tmp_path, capsys) -
     monkeypatch.setenv("EASYFLOW_DATA_DIR", str(tmp_path))
     assert main(["migrate"]) == 2
     assert "EASYFLOW_API_SECRET" in capsys.readouterr().err
+    monkeypatch.setenv("EASYFLOW_API_INGEST_INTERVAL_S", "soon")
+    assert main(["migrate"]) == 2
+    assert "EASYFLOW_API_INGEST_INTERVAL_S" in capsys.readouterr().err
+    monkeypatch.delenv("EASYFLOW_API_INGEST_INTERVAL_S")
     from easyflow_api.core.config import get_settings
 
     get_settings.cache_clear()
