@@ -343,6 +343,34 @@ def ozon_return(
 OZON_CANCELLABLE = {"awaiting_packaging", "awaiting_deliver", "awaiting_registration"}
 
 
+def ozon_product(
+    product_id: int,
+    offer_id: str,
+    name: str,
+    price: str = "6990.0000",
+    model_id: int | None = None,
+    stocks: dict[str, tuple[int, int]] | None = None,
+    archived: bool = False,
+) -> dict[str, Any]:
+    """A product as ``/v3/product/info/list`` returns it, plus its stock by type
+    (``"fbs": (present, reserved)``) and ``archived`` for ``/v3/product/list``."""
+    return {
+        "id": product_id,
+        "offer_id": offer_id,
+        "sku": 1_000_000_000 + product_id,
+        "name": name,
+        "barcodes": [f"46000000{product_id:05d}"],
+        "price": price,
+        "old_price": "",
+        "currency_code": "RUB",
+        "model_info": {"model_id": model_id or product_id, "count": 1},
+        "statuses": {"status": "price_sent", "is_created": True},
+        "created_at": "2025-03-01T10:00:00.000000Z",
+        "_stocks": stocks or {},
+        "_archived": archived,
+    }
+
+
 @dataclass
 class OzonApi:
     """``api-seller.ozon.ru``: FBS/FBO postings, returns, cancel."""
@@ -352,6 +380,7 @@ class OzonApi:
     fbs: dict[str, dict[str, Any]] = field(default_factory=dict)
     fbo: dict[str, dict[str, Any]] = field(default_factory=dict)
     returns: list[dict[str, Any]] = field(default_factory=list)
+    products: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(self, call: Call) -> Any:
         if (
@@ -374,7 +403,85 @@ class OzonApi:
             return self._returns(body)
         if call.path == "/v2/posting/fbs/cancel":
             return self._cancel(body)
+        if call.path == "/v3/product/list":
+            return self._product_list(body)
+        if call.path == "/v3/product/info/list":
+            return self._product_info(body)
+        if call.path == "/v4/product/info/stocks":
+            return self._stocks(body)
         raise _error(web.HTTPNotFound, {"code": 5, "message": "Not Found"})
+
+    @staticmethod
+    def _public(product: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in product.items() if not k.startswith("_")}
+
+    def _page(self, body: dict[str, Any], cursor_key: str) -> tuple[int, int]:
+        limit = body.get("limit")
+        if not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise self._bad_request("limit: 1..1000")
+        cursor = str(body.get(cursor_key) or "")
+        if cursor and not cursor.isdigit():
+            raise self._bad_request(f"{cursor_key} is invalid")
+        return int(cursor or 0), limit
+
+    def _product_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        start, limit = self._page(body, "last_id")
+        page = self.products[start : start + limit]
+        end = start + len(page)
+        items = [
+            {"product_id": p["id"], "offer_id": p["offer_id"],
+             "archived": p["_archived"], "has_fbo_stocks": bool(p["_stocks"]),
+             "has_fbs_stocks": bool(p["_stocks"]), "is_discounted": False,
+             "quants": []}
+            for p in page
+        ]  # fmt: skip
+        last_id = str(end) if end < len(self.products) else ""
+        return {"result": {"items": items, "total": len(self.products),
+                           "last_id": last_id}}  # fmt: skip
+
+    def _product_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        given = [k for k in ("offer_id", "product_id", "sku") if body.get(k)]
+        if len(given) != 1:
+            raise self._bad_request("one of offer_id, product_id, sku is required")
+        key = given[0]
+        wanted = [str(v) for v in body[key]]
+        if len(wanted) > 1000:
+            raise self._bad_request("at most 1000 identifiers")
+        field_name = {"offer_id": "offer_id", "product_id": "id", "sku": "sku"}[key]
+        return {
+            "items": [
+                self._public(p) for p in self.products if str(p[field_name]) in wanted
+            ]
+        }
+
+    def _stocks(self, body: dict[str, Any]) -> dict[str, Any]:
+        start, limit = self._page(body, "cursor")
+        offer_ids = (body.get("filter") or {}).get("offer_id") or []
+        matching = [
+            p for p in self.products if not offer_ids or p["offer_id"] in offer_ids
+        ]
+        page = matching[start : start + limit]
+        end = start + len(page)
+        items = [
+            {
+                "offer_id": p["offer_id"],
+                "product_id": p["id"],
+                "stocks": [
+                    {
+                        "type": kind,
+                        "present": present,
+                        "reserved": reserved,
+                        "sku": p["sku"],
+                        "shipment_type": "SHIPMENT_TYPE_GENERAL",
+                        "warehouse_ids": [],
+                    }
+                    for kind, (present, reserved) in p["_stocks"].items()
+                ],
+            }  # fmt: skip
+            for p in page
+        ]
+        cursor = str(end) if end < len(matching) else ""
+        return {"items": items, "total": len(matching), "cursor": cursor}
 
     @staticmethod
     def _bad_request(message: str) -> web.HTTPException:
@@ -427,3 +534,101 @@ class OzonApi:
             raise self._bad_request("POSTING_ALREADY_SHIPPED")
         posting["status"], posting["substatus"] = "cancelled", "posting_canceled"
         return {"result": True}
+
+
+# --- Wildberries questions (feedbacks-api) --------------------------------------
+
+
+def wb_question(
+    question_id: str,
+    text: str,
+    created: str = "2025-01-27T11:38:21.202143857Z",
+    nm_id: int = 224747484,
+    product: str = "Кроссовки Aero",
+    article: str = "aero-black-42",
+) -> dict[str, Any]:
+    """A question as ``GET /api/v1/questions`` lists it (unanswered)."""
+    return {
+        "id": question_id,
+        "text": text,
+        "createdDate": created,
+        "state": "suppliersPortalSynch",
+        "answer": None,
+        "productDetails": {
+            "imtId": 202306781,
+            "nmId": nm_id,
+            "productName": product,
+            "supplierArticle": article,
+            "supplierName": "",
+            "brandName": "Aero",
+        },
+        "wasViewed": False,
+        "isWarned": False,
+    }
+
+
+@dataclass
+class WildberriesQuestionsApi:
+    """``feedbacks-api.wildberries.ru``: list questions, answer one."""
+
+    token: str
+    questions: list[dict[str, Any]] = field(default_factory=list)
+
+    @staticmethod
+    def _envelope(data: Any = None, error: str = "") -> dict[str, Any]:
+        return {"data": data, "error": bool(error), "errorText": error,
+                "additionalErrors": None}  # fmt: skip
+
+    def __call__(self, call: Call) -> Any:
+        if call.headers.get("Authorization", "").removeprefix("Bearer ") != self.token:
+            raise _error(
+                web.HTTPUnauthorized,
+                {"title": "unauthorized", "detail": "token scope not allowed",
+                 "status": 401, "statusText": "Unauthorized"},
+            )  # fmt: skip
+        if call.path != "/api/v1/questions":
+            raise _error(web.HTTPNotFound, {"title": "path not found", "status": 404})
+        if call.method == "GET":
+            return self._list(call.query)
+        if call.method == "PATCH":
+            return self._patch(call.json or {})
+        raise _error(web.HTTPMethodNotAllowed, {"title": "method not allowed"})
+
+    def _list(self, query: dict[str, str]) -> dict[str, Any]:
+        try:
+            take, skip = int(query["take"]), int(query.get("skip", "0"))
+        except (KeyError, ValueError):
+            raise _error(
+                web.HTTPBadRequest, self._envelope(error="take and skip are required")
+            ) from None
+        if not 1 <= take <= 10_000 or skip < 0:
+            raise _error(web.HTTPBadRequest, self._envelope(error="take: 1..10000"))
+        answered = query.get("isAnswered") == "true"
+        matching = [q for q in self.questions if (q["answer"] is not None) == answered]
+        matching.sort(
+            key=lambda q: q["createdDate"], reverse=query.get("order") != "dateAsc"
+        )
+        unanswered = sum(1 for q in self.questions if q["answer"] is None)
+        return self._envelope(
+            {"countUnanswered": unanswered,
+             "countArchive": len(self.questions) - unanswered,
+             "questions": matching[skip : skip + take]}
+        )  # fmt: skip
+
+    def _patch(self, body: dict[str, Any]) -> dict[str, Any]:
+        question = next((q for q in self.questions if q["id"] == body.get("id")), None)
+        if question is None:
+            raise _error(web.HTTPNotFound, self._envelope(error="Вопрос не найден"))
+        if "wasViewed" in body:
+            question["wasViewed"] = bool(body["wasViewed"])
+            return self._envelope()
+        answer = body.get("answer")
+        if not isinstance(answer, dict):
+            # WB answers a top-level "text" with a technical ok and changes nothing.
+            return self._envelope()
+        if body.get("state") not in ("wbRu", "none"):
+            raise _error(web.HTTPBadRequest, self._envelope(error="state is invalid"))
+        question["answer"] = {"text": answer.get("text", ""), "editable": True,
+                              "createDate": "2025-07-28T08:24:37Z"}  # fmt: skip
+        question["state"] = body["state"]
+        return self._envelope()

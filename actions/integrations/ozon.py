@@ -59,7 +59,8 @@ reason", the only generic reason; it requires ``cancel_reason_message``). Only F
 postings can be cancelled by the seller; FBO postings raise ``OperationUnsupported``.
 A seller cancellation may count against the seller's cancellation rating.
 Address changes, opening returns and payments are done in the Ozon app:
-``OperationUnsupported``. Products come from the demo store / catalogue for now.
+``OperationUnsupported``. Products (info, stock, availability by name) come from
+the seller's Ozon catalogue: ``actions.integrations.ozon_catalog``.
 
 Errors: 401/403 (wrong Client-Id/Api-Key) and other failures raise
 ``OrderSourceError`` with an ``ozon.*`` log record; 429 (``{"code": 8, …}``) and 5xx
@@ -98,6 +99,7 @@ from actions.integrations.marketplace import (
     url,
     whole_units,
 )
+from actions.integrations.ozon_catalog import OzonCatalog
 from connectors.http import PlatformClient, PlatformError, RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -205,6 +207,8 @@ class OzonSource(OrderSource):
     ) -> None:
         self.headers = {"Client-Id": client_id, "Api-Key": api_key}
         self.client = PlatformClient(NAME, api_url, timeout_s=timeout_s, retry=retry)
+        # Product info and stock by offer_id / sku, and availability by name.
+        self.catalog = OzonCatalog(self.client, self.headers, _failed)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> OzonSource:
@@ -347,7 +351,7 @@ class OzonSource(OrderSource):
         return sorted(refunds, key=lambda r: r.created_at, reverse=True)
 
     async def find_products(self, query: str) -> list[Product]:
-        return []  # products come from the demo store / catalogue for now
+        return await self.catalog.find_products(query)
 
     # --- writes -------------------------------------------------------------
 
