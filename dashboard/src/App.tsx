@@ -43,14 +43,14 @@ export function App() {
     </button>
   );
 
+  const allowed = session ? SECTIONS.filter((s) => s.roles.includes(session.role)) : [];
+  const current = (allowed.find((s) => s.id === route[0])?.id ?? allowed[0]?.id) as Section | undefined;
+  useEffect(() => {
+    if (current && route[0] !== current) navigate(`/${current}`);
+  }, [current, route]);
+
   if (!session) {
     return <LoginPage onLogin={setSession} langToggle={langToggle} />;
-  }
-
-  const allowed = SECTIONS.filter((s) => s.roles.includes(session.role));
-  const current = (allowed.find((s) => s.id === route[0])?.id ?? allowed[0]?.id) as Section | undefined;
-  if (current && route[0] !== current) {
-    navigate(`/${current}`);
   }
 
   let page = null;
