@@ -29,6 +29,20 @@ class PaymentError(RuntimeError):
     """The provider cannot create or report a payment now."""
 
 
+@dataclass(frozen=True)
+class ProviderRefund:
+    """A refund the provider accepted; ``amount`` in whole units, as the ledger.
+
+    ``succeeded`` is false while the provider still processes it (``pending``).
+    """
+
+    refund_id: str
+    payment_id: str
+    amount: int
+    currency: str
+    succeeded: bool
+
+
 class WebhookRejected(Exception):
     """A notification that is not authentic or not well formed; nothing changes."""
 
@@ -71,6 +85,19 @@ class PaymentProvider(abc.ABC):
     @abc.abstractmethod
     async def get_payment(self, payment_id: str) -> Payment | None:
         """The payment's current state, or ``None`` when the provider has none."""
+
+    async def refund(
+        self, payment_id: str, amount: int, currency: str, key: str
+    ) -> ProviderRefund:
+        """Returns ``amount`` of a succeeded payment to the shopper.
+
+        ``key`` names this refund (a return, a cancellation): it is sent as the
+        provider's idempotency key where the provider has one, so a retried call
+        never refunds twice. Checking the amount against what was paid is the
+        caller's job (``actions.payments.refunds``); providers check it too.
+        Raises ``PaymentError``. Providers without refunds keep this default.
+        """
+        raise PaymentError(f"{self.name} cannot refund")
 
     async def parse_webhook(
         self, headers: dict[str, str], body: bytes, remote_ip: str | None

@@ -35,6 +35,7 @@ from actions.payments.base import (
     PaymentError,
     PaymentProvider,
     PaymentState,
+    ProviderRefund,
     WebhookEvent,
     WebhookRejected,
 )
@@ -204,6 +205,62 @@ class StripeProvider(PaymentProvider):
             metadata.get("order_id") or session.get("client_reference_id") or ""
         )
         return self._payment(session, order_id, amount, currency)
+
+    async def refund(
+        self, payment_id: str, amount: int, currency: str, key: str
+    ) -> ProviderRefund:
+        """``POST /v1/refunds`` for the session's PaymentIntent, in minor units,
+        with an Idempotency-Key derived from the session and ``key``."""
+        try:
+            session = await self.client.get(
+                f"/v1/checkout/sessions/{quote(payment_id, safe='')}",
+                headers=self._headers(),
+            )
+        except PlatformError as error:
+            raise PaymentError(
+                f"stripe session lookup failed: {error.status}"
+            ) from error
+        intent = session.get("payment_intent") if isinstance(session, dict) else None
+        if isinstance(intent, dict):
+            intent = intent.get("id")
+        if not isinstance(intent, str) or not intent:
+            raise PaymentError(f"stripe session {payment_id} has no payment_intent")
+        digest = hashlib.sha256(f"{payment_id}|{key}".encode()).hexdigest()[:32]
+        try:
+            refund = await self.client.post(
+                "/v1/refunds",
+                data={"payment_intent": intent,
+                      "amount": str(amount * _factor(currency)),
+                      "metadata[refund_key]": key},
+                headers=self._headers(f"easyflow-refund-{digest}"),
+            )  # fmt: skip
+        except PlatformError as error:
+            logger.error(
+                "stripe.refund.failed",
+                extra={"payment_id": payment_id, "status": error.status,
+                       "body": error.body[:300]},
+            )  # fmt: skip
+            raise PaymentError(f"stripe refund failed: {error.status}") from error
+        status = refund.get("status") if isinstance(refund, dict) else None
+        if not isinstance(refund, dict) or not refund.get("id"):
+            raise PaymentError("stripe answered no refund")
+        if status in ("failed", "canceled"):
+            raise PaymentError(f"stripe refund {refund['id']} is {status}")
+        logger.info(
+            "stripe.refund.created",
+            extra={
+                "payment_id": payment_id,
+                "refund_id": refund["id"],
+                "status": status,
+            },
+        )
+        return ProviderRefund(
+            str(refund["id"]),
+            payment_id,
+            amount,
+            currency.upper(),
+            status == "succeeded",
+        )
 
     def _verify(self, headers: dict[str, str], body: bytes) -> None:
         header = next(

@@ -35,6 +35,7 @@ from actions.payments.base import (
     PaymentError,
     PaymentProvider,
     PaymentState,
+    ProviderRefund,
     WebhookEvent,
     WebhookRejected,
 )
@@ -54,6 +55,11 @@ _CANCELLED = {
     "REVERSED",
     "REFUNDED",
 }
+
+
+_REFUNDED = {
+    "REFUNDED", "PARTIAL_REFUNDED", "REVERSED", "PARTIAL_REVERSED", "REFUNDING",
+}  # fmt: skip
 
 
 def _scalar(value: Any) -> str:
@@ -200,6 +206,31 @@ class TBankProvider(PaymentProvider):
             state,
             "",
             datetime.now(timezone.utc),
+        )
+
+    async def refund(
+        self, payment_id: str, amount: int, currency: str, key: str
+    ) -> ProviderRefund:
+        """``Cancel`` with ``Amount`` in kopecks (a partial refund when less than
+        the payment). T-Bank has no idempotency key: it refuses more than is left
+        on the payment, and our ledger never sends the same ``key`` twice."""
+        if currency.upper() != "RUB":
+            raise PaymentError(f"tbank takes RUB only, not {currency}")
+        raw = await self._call(
+            "Cancel",
+            {"TerminalKey": self.terminal_key, "PaymentId": payment_id,
+             "Amount": amount * 100},
+        )  # fmt: skip
+        status = str(raw.get("Status", ""))
+        if status not in _REFUNDED:
+            raise PaymentError(f"tbank Cancel answered status {status!r}")
+        logger.info(
+            "tbank.refund.done",
+            extra={"payment_id": payment_id, "status": status,
+                   "left": raw.get("NewAmount")},
+        )  # fmt: skip
+        return ProviderRefund(
+            f"{payment_id}:{key}", payment_id, amount, "RUB", status != "REFUNDING"
         )
 
     def _reject(self, status: int, reason: str, **extra: Any) -> WebhookRejected:
