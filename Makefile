@@ -13,6 +13,9 @@ endif
 VENV := .venv
 BIN := $(VENV)/bin
 UV := $(PYTHON310) -m uv
+# The admin API (api/) runs on a current Python: pyenv's 3.12 if present.
+PYTHON312 ?= $(shell (ls -d $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1) || command -v python3.12 || true)
+API_BIN := api/.venv/bin
 export UV_PYTHON_DOWNLOADS := never
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -24,7 +27,7 @@ NLU_MIN_ACCURACY ?= 0.85
 # data/tests holds held-out test data: never train on it.
 TRAIN_DATA := data/nlu data/rules data/stories
 
-.PHONY: help install run shell train test lint validate pytest test-nlu test-core test-e2e clean
+.PHONY: help install install-api run shell train test lint validate pytest test-nlu test-core test-e2e test-api test-deploy clean
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,6 +39,13 @@ $(BIN)/.installed: pyproject.toml uv.lock
 	@touch $@
 
 install: $(BIN)/.installed ## Install the Python 3.10 environment from uv.lock
+
+$(API_BIN)/.installed: api/pyproject.toml api/uv.lock $(BIN)/.installed
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) or set PYTHON312=/path/to/python3.12"; exit 1; }
+	cd api && $(UV) sync --frozen --python $(PYTHON312)
+	@touch $@
+
+install-api: $(API_BIN)/.installed ## Install the admin API's Python 3.12 environment
 
 $(MODEL): $(BIN)/.installed $(TRAINING_INPUTS)
 	$(BIN)/rasa train --data $(TRAIN_DATA) --fixed-model-name easyflow --out models
@@ -57,7 +67,16 @@ validate: $(BIN)/.installed
 	$(BIN)/rasa data validate --data $(TRAIN_DATA)
 
 pytest: $(BIN)/.installed
-	$(BIN)/pytest -q --ignore=tests/e2e --ignore=tests/connectors
+	$(BIN)/pytest -q --ignore=tests/e2e --ignore=tests/connectors --ignore=tests/deploy --ignore=tests/production
+
+# Admin API against the local PostgreSQL and RabbitMQ (api/README.md).
+test-api: $(API_BIN)/.installed
+	cd api && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/pytest -q
+
+# Dockerfiles, compose, Kubernetes manifests, Prometheus rules: validated offline.
+test-deploy: $(BIN)/.installed
+	bash tests/deploy/install-tools.sh
+	$(BIN)/pytest -q tests/deploy
 
 # Tests that need the trained model: connectors against platform emulators, e2e.
 test-e2e: $(MODEL)
@@ -70,7 +89,7 @@ test-nlu: $(MODEL)
 test-core: $(MODEL)
 	$(BIN)/rasa test core --stories data/tests/stories -m $(MODEL) --out results/core --fail-on-prediction-errors
 
-test: lint validate pytest test-nlu test-core test-e2e ## Lint, validate, unit tests, train, NLU, conversation and end-to-end tests
+test: lint validate pytest test-api test-deploy test-nlu test-core test-e2e ## Lint, validate, unit, api and deploy tests, train, NLU, conversation and end-to-end tests
 
 clean: ## Remove the environment, models and local data
-	rm -rf $(VENV) models/*.tar.gz var results
+	rm -rf $(VENV) api/.venv deploy/.venv models/*.tar.gz var results
