@@ -31,7 +31,7 @@ def main() -> int:
     except ModelLoadError as error:
         logger.error("llm.model.invalid", extra={"error": str(error)})
         return 2
-    queue = GenerationQueue(model, settings.max_queue)
+    queue = GenerationQueue(model, settings.max_queue, settings.threads)
     app = create_app(settings, queue)
     logger.info(
         "llm.server.start",

@@ -135,6 +135,7 @@ def create_app(settings: ServerSettings, queue: GenerationQueue) -> FastAPI:
             raise ApiError(400, "unsupported", "stream=true is not supported")
         if body.n != 1:
             raise ApiError(400, "unsupported", "only n=1 is supported")
+        allowed_s = _time_allowed(settings, request)
         wanted = body.max_completion_tokens or body.max_tokens or settings.max_tokens
         stop = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
         generation = GenerationRequest(
@@ -149,7 +150,7 @@ def create_app(settings: ServerSettings, queue: GenerationQueue) -> FastAPI:
             temperature=body.temperature,
             top_p=body.top_p,
             stop=tuple(stop[:4]),
-            deadline=time.monotonic() + _time_allowed(settings, request),
+            deadline=time.monotonic() + allowed_s,
             seed=body.seed if body.seed is not None else settings.seed,
         )
         try:
@@ -158,7 +159,8 @@ def create_app(settings: ServerSettings, queue: GenerationQueue) -> FastAPI:
             logger.warning(
                 "llm.completion.failed", extra={"code": error.code, "error": str(error)}
             )
-            raise ApiError(error.status, error.code, str(error)) from error
+            message = f"{error} (allowed: {allowed_s:.2f} s)"
+            raise ApiError(error.status, error.code, message) from error
         logger.info(
             "llm.completion",
             extra={

@@ -11,6 +11,8 @@ import asyncio
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import torch
+
 from easyflow_llm.generation import (
     Completion,
     GenerationError,
@@ -26,10 +28,16 @@ class Overloaded(GenerationError):
 
 
 class GenerationQueue:
-    def __init__(self, model: LocalModel, max_queue: int = 8) -> None:
+    def __init__(self, model: LocalModel, max_queue: int = 8, threads: int = 0) -> None:
         self.model = model
         self.max_queue = max_queue
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gen")
+        # torch's thread count is set again in the worker: OpenMP keeps it per thread.
+        self._executor = ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="gen",
+            initializer=torch.set_num_threads if threads else None,
+            initargs=(threads,) if threads else (),
+        )
         self._lock = threading.Lock()
         self._pending = 0
 

@@ -31,13 +31,15 @@ def trained_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def untrained_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Random weights: it almost never says end-of-text, so it runs to any limit."""
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-untrained"), steps=0)
+    """Random weights, end token suppressed: it runs to any limit or deadline."""
+    return build_tiny_model(
+        tmp_path_factory.mktemp("tiny-untrained"), steps=0, endless=True
+    )
 
 
 @pytest.fixture(scope="session")
 def trained(trained_dir: Path) -> LocalModel:
-    return load_model(trained_dir)
+    return load_model(trained_dir, threads=1)
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +70,8 @@ def start_server(model_dir: Path, log: Path, **env: str) -> Iterator[RunningServ
         **os.environ,
         "EASYFLOW_LOCAL_MODEL_DIR": str(model_dir),
         "EASYFLOW_LOCAL_PORT": str(port),
+        # one thread: tiny matrices, a busy 2-core machine (README "Threads")
+        "EASYFLOW_LOCAL_THREADS": "1",
         **env,
     }
     with log.open("wb") as out:

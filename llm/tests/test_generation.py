@@ -101,7 +101,7 @@ def test_without_a_chat_template_a_role_tagged_prompt_is_used(
     config = json.loads((plain_dir / "tokenizer_config.json").read_text())
     config.pop("chat_template", None)
     (plain_dir / "tokenizer_config.json").write_text(json.dumps(config))
-    plain = load_model(plain_dir)
+    plain = load_model(plain_dir, threads=1)
     assert not plain.has_chat_template
     prompt, templated = render_prompt(plain.tokenizer, QUESTION)
     assert not templated
@@ -117,7 +117,7 @@ def test_a_prompt_longer_than_the_context_is_refused(trained: LocalModel) -> Non
 
 
 def test_the_deadline_stops_generation(untrained_dir: Path) -> None:
-    model = load_model(untrained_dir)
+    model = load_model(untrained_dir, threads=1)
     started = time.monotonic()
     with pytest.raises(DeadlineExceeded):
         generate(

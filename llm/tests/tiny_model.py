@@ -6,7 +6,9 @@ the long ones the action server sends) is trained for a few seconds to answer
 them, and both are saved with ``save_pretrained`` plus a chat template.
 
 Run as a script to build one for another process:
-``python tests/tiny_model.py OUT_DIR [--steps N]`` (``--steps 0``: untrained).
+``python tests/tiny_model.py OUT_DIR [--steps N] [--endless]`` (``--steps 0``:
+untrained; ``--endless``: its generation config suppresses the end token, so it
+always runs to its token limit or deadline).
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ FILLER = [
 ]
 
 
-def build_tiny_model(out: Path, steps: int = 150, seed: int = 0) -> Path:
+def build_tiny_model(
+    out: Path, steps: int = 150, seed: int = 0, endless: bool = False
+) -> Path:
     """Trains and saves the tokenizer and model in ``out``; returns ``out``."""
     random.seed(seed)
     torch.manual_seed(seed)
@@ -77,6 +81,8 @@ def build_tiny_model(out: Path, steps: int = 150, seed: int = 0) -> Path:
             torch.set_num_threads(threads)
     model.generation_config.eos_token_id = config.eos_token_id
     model.generation_config.pad_token_id = config.pad_token_id
+    if endless:
+        model.generation_config.suppress_tokens = [config.eos_token_id]
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     (out / "answers.json").write_text(
@@ -148,9 +154,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", type=Path)
     parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--endless", action="store_true")
     args = parser.parse_args()
     started = time.monotonic()
-    build_tiny_model(args.out, args.steps)
+    build_tiny_model(args.out, args.steps, endless=args.endless)
     print(json.dumps({"built_s": round(time.monotonic() - started, 2)}))
 
 

@@ -40,9 +40,9 @@ def llm_python() -> Path:
     return LLM_PYTHON
 
 
-def tiny_model(out: Path, steps: int) -> Path:
+def tiny_model(out: Path, *options: str) -> Path:
     subprocess.run(
-        [llm_python(), "tests/tiny_model.py", str(out), "--steps", str(steps)],
+        [llm_python(), "tests/tiny_model.py", str(out), *options],
         cwd=LLM_ROOT,
         check=True,
         timeout=600,
@@ -59,6 +59,7 @@ def serve(model_dir: Path, log: Path, **env: str) -> Iterator[str]:
         **os.environ,
         "EASYFLOW_LOCAL_MODEL_DIR": str(model_dir),
         "EASYFLOW_LOCAL_PORT": str(port),
+        "EASYFLOW_LOCAL_THREADS": "1",  # tiny matrices on a busy machine
         **env,
     }
     with log.open("wb") as out:
@@ -94,7 +95,7 @@ def serve(model_dir: Path, log: Path, **env: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("local-llm")
-    model = tiny_model(folder / "model", steps=150)
+    model = tiny_model(folder / "model", "--steps", "150")
     # A fixed seed makes the server's sampling repeatable, so the test can ask
     # the same question itself and know what the model says.
     yield from serve(model, folder / "server.log", EASYFLOW_LOCAL_SEED="0")
@@ -102,9 +103,9 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Random weights (never says end-of-text) and a 50 ms generation deadline."""
+    """Random weights, end token suppressed, and a 50 ms generation deadline."""
     folder = tmp_path_factory.mktemp("slow-llm")
-    model = tiny_model(folder / "model", steps=0)
+    model = tiny_model(folder / "model", "--steps", "0", "--endless")
     yield from serve(model, folder / "server.log", EASYFLOW_LOCAL_MAX_TIME_S="0.05")
 
 
