@@ -334,6 +334,7 @@ def bench_stock(
 ) -> dict[str, Any]:
     env = base_env()
     project = work / "stock"
+    project.mkdir()
     started = time.monotonic()
     subprocess.run(
         [RASA, "init", "--no-prompt", "--init-dir", str(project)],
