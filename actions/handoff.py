@@ -87,9 +87,10 @@ class ActionHandoffReturned(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(response="utter_handoff_ended")
+        # The indicator first: the widget styles what follows as the bot's again.
         indicator = _indicator(tracker, {"easyflow_handoff": "ended"})
         if indicator:
             dispatcher.utter_message(json_message=indicator)
+        dispatcher.utter_message(response="utter_handoff_ended")
         logger.info("handoff.returned", extra={"sender_id": tracker.sender_id})
         return [SlotSet(HANDOFF_SLOT, None)]

@@ -36,6 +36,10 @@ def detect(text: str | None) -> str | None:
     return None
 
 
+# Rasa's text for intents triggered through its HTTP API ("EXTERNAL: <intent>").
+EXTERNAL_PREFIX = "EXTERNAL: "
+
+
 def conversation_language(
     user_texts_newest_first: Iterable[str | None], default: str = DEFAULT_LANGUAGE
 ) -> str:
@@ -46,6 +50,8 @@ def conversation_language(
     """
     latin_seen = False
     for text in user_texts_newest_first:
+        if text and text.startswith(EXTERNAL_PREFIX):
+            continue  # an intent triggered over the HTTP API, not the shopper
         language = detect(text)
         if language:
             return language

@@ -8,6 +8,7 @@ import yaml
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import language
 from actions.handoff import (
     ActionHandoffReturned,
     ActionHandoffTaken,
@@ -110,6 +111,18 @@ async def test_handing_back_wakes_the_bot_and_clears_the_indicator() -> None:
         slots={"handoff": "active"},
     )
     events = await ActionHandoffReturned().run(dispatcher, tracker, DOMAIN)
-    assert responses(dispatcher)[0] == "utter_handoff_ended"
-    assert dispatcher.messages[1]["custom"] == {"easyflow_handoff": "ended"}
+    assert dispatcher.messages[0]["custom"] == {"easyflow_handoff": "ended"}
+    assert dispatcher.messages[1]["response"] == "utter_handoff_ended"
     assert events == [SlotSet("handoff", None)]
+
+
+async def test_the_shopper_language_ignores_operator_events() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        [
+            user("позовите оператора", "human_handoff"),
+            external("EXTERNAL_handoff_taken", [entity("operator", "Anna")], "vk"),
+        ]
+    )
+    await ActionHandoffTaken().run(dispatcher, tracker, DOMAIN)
+    assert language(tracker) == "ru"

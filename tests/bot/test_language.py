@@ -34,3 +34,8 @@ def test_button_payloads_do_not_decide() -> None:
     assert detect("/affirm") is None
     assert conversation_language(["/affirm", "где мой заказ"]) == RUSSIAN
     assert conversation_language(["/greet"]) == RUSSIAN
+
+
+def test_intents_triggered_over_the_api_do_not_decide() -> None:
+    newest_first = ["EXTERNAL: EXTERNAL_handoff_taken", "позовите оператора"]
+    assert conversation_language(newest_first, default="en") == "ru"

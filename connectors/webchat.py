@@ -1,0 +1,85 @@
+"""The web chat widget's channel: Rasa's socket.io channel, fixed for
+python-socketio 5.10 and later.
+
+Rasa 3.6's ``SocketIOInput`` calls ``AsyncServer.enter_room`` without ``await``;
+since python-socketio 5.10 that is a coroutine, so with ``session_persistence``
+the socket never joins its session's room and no reply reaches the widget (the
+connection still looks healthy: ``session_confirm`` goes to the socket itself).
+Rasa also emits custom JSON as keyword arguments (``sio.emit(evt, **json)``),
+which raises ``TypeError`` for any payload without a ``data`` key; here the dict
+itself is the event's payload, which is what the widget reads (handoff indicator).
+
+Enabled in ``credentials.yml`` as ``connectors.webchat.WebChatInput`` with the
+same keys as Rasa's ``socketio`` block. The channel keeps the name ``socketio``,
+so ``output_channel=latest`` (operator replies, payment notices) finds it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
+
+
+class WebChatOutput(SocketIOOutput):
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        await self._send_message(recipient_id, json_message)
+
+
+class WebChatInput(SocketIOInput):
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    def get_output_channel(self) -> WebChatOutput | None:
+        if self.sio is None:
+            return None
+        return WebChatOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        sio = self.sio
+        if sio is None:  # pragma: no cover - super().blueprint always sets it
+            raise RuntimeError("socket.io server was not created")
+
+        # Registering an event again replaces Rasa's handler for it.
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: str, data: dict[str, Any] | None) -> None:
+            data = data or {}
+            if not data.get("session_id"):
+                data["session_id"] = uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, data["session_id"])
+            await sio.emit("session_confirm", data["session_id"], room=sid)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: str, data: dict[str, Any]) -> None:
+            if self.session_persistence:
+                if not data.get("session_id"):
+                    return
+                sender_id = data["session_id"]
+            else:
+                sender_id = sid
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            await on_new_message(
+                UserMessage(
+                    data.get("message", ""),
+                    WebChatOutput(sio, self.bot_message_evt),
+                    sender_id,
+                    input_channel=self.name(),
+                    metadata=metadata,
+                )
+            )
+
+        return webhook
