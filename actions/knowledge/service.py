@@ -19,6 +19,8 @@ import re
 import time
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
+
 from actions.knowledge.answerers import (
     Answer,
     Answerer,
@@ -30,11 +32,18 @@ from actions.knowledge.retrieval import KnowledgeIndex
 
 logger = logging.getLogger(__name__)
 
+
 # BM25 score below which no passage is relevant enough to answer from.
 MIN_SCORE = 3.0
 # Cosine of mean word vectors above which a Russian passage is a paraphrase of
 # the question (off-topic questions such as the weather score about 0.45).
 MIN_SIMILARITY = 0.6
+# English uses sentence vectors (MiniLM), on another scale: paraphrases score
+# 0.45-0.75, off-topic questions under 0.1. Shared words alone are not enough in
+# English ("tell me a joke" shares "me", "tell" with a returns passage), so BM25
+# needs some similarity beside it.
+MIN_SIMILARITY_EN = 0.45
+MIN_SIMILARITY_EN_WITH_WORDS = 0.2
 CHANNEL_BUDGETS_S = {"alice": 2.0}
 _MONEY = re.compile(
     r"(\d[\d\s ]*(?:[.,]\d+)?)\s*(?:₽|руб|rub|%|процент|percent|\$|€)", re.I
@@ -97,7 +106,12 @@ class RedisAnswerCache(AnswerCache):
         self._redis = redis_asyncio.from_url(url)
 
     async def get(self, key: str) -> Answer | None:
-        raw = await self._redis.get(f"easyflow:fallback:{key}")
+        # A cache is an optimisation: with Redis down the answer is computed.
+        try:
+            raw = await self._redis.get(f"easyflow:fallback:{key}")
+        except (RedisError, OSError) as error:
+            logger.warning("knowledge.cache.unavailable", extra={"error": repr(error)})
+            return None
         if raw is None:
             return None
         data = json.loads(raw)
@@ -109,13 +123,25 @@ class RedisAnswerCache(AnswerCache):
             "answerer": answer.answerer,
             "sources": list(answer.sources),
         }
-        await self._redis.set(
-            f"easyflow:fallback:{key}", json.dumps(data), ex=int(self.ttl_s)
+        try:
+            await self._redis.set(
+                f"easyflow:fallback:{key}", json.dumps(data), ex=int(self.ttl_s)
+            )
+        except (RedisError, OSError) as error:
+            logger.warning("knowledge.cache.unavailable", extra={"error": repr(error)})
+
+
+def relevant(hits: list, language: str = "ru") -> bool:
+    """Enough shared wording, or a close paraphrase."""
+    if language == "en" and any(hit.similarity > 0 for hit in hits):
+        return any(
+            hit.similarity >= MIN_SIMILARITY_EN
+            or (
+                hit.score >= MIN_SCORE
+                and hit.similarity >= MIN_SIMILARITY_EN_WITH_WORDS
+            )
+            for hit in hits
         )
-
-
-def relevant(hits: list) -> bool:
-    """Enough shared wording, or (Russian) a close paraphrase."""
     return any(
         hit.score >= MIN_SCORE or hit.similarity >= MIN_SIMILARITY for hit in hits
     )
@@ -162,7 +188,7 @@ class FallbackService:
         started = time.monotonic()
         budget = CHANNEL_BUDGETS_S.get(channel or "", self.budget_s)
         hits = self.index.search(question, language, limit=3)
-        if not hits or not relevant(hits):
+        if not hits or not relevant(hits, language):
             return Answer(None, "retrieval", ())
         assert self.cache is not None and self.breaker is not None
         key = ":".join(

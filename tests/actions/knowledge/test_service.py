@@ -18,7 +18,11 @@ from aiohttp import web
 from actions.knowledge.answerers import HistoryTurn, OpenAICompatibleAnswerer
 from actions.knowledge.prompts import NO_ANSWER
 from actions.knowledge.retrieval import KnowledgeIndex
-from actions.knowledge.service import CircuitBreaker, FallbackService
+from actions.knowledge.service import (
+    CircuitBreaker,
+    FallbackService,
+    RedisAnswerCache,
+)
 
 KNOWLEDGE = Path(__file__).resolve().parents[3] / "data" / "knowledge"
 # Passage vectors are keyed by content, so a shared temp cache is never stale.
@@ -207,3 +211,29 @@ async def test_nothing_relevant_means_no_answer_and_no_llm_call(
 async def test_russian_paraphrase_without_shared_words_is_answered() -> None:
     answer = await FallbackService(INDEX).answer("как до вас дозвониться", "ru")
     assert answer.sources and answer.sources[0].startswith("ru/contacts.md#")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["tell me a joke", "who won the football game yesterday", "whats the weather"],
+)
+async def test_english_small_talk_is_not_answered_from_a_passage(
+    question: str,
+) -> None:
+    answer = await FallbackService(INDEX).answer(question, "en")
+    assert answer.text is None
+
+
+async def test_english_paraphrase_without_shared_words_is_answered() -> None:
+    answer = await FallbackService(INDEX).answer("can you wrap it as a present", "en")
+    assert answer.sources[0] == "en/gift_wrapping.md#Do you offer gift wrapping?"
+    assert answer.text
+
+
+async def test_redis_down_means_no_cache_not_no_answer() -> None:
+    cache = RedisAnswerCache("redis://127.0.0.1:1/0")
+    answer = await FallbackService(INDEX, cache=cache).answer(
+        "у вас есть подарочная упаковка?", "ru"
+    )
+    assert answer.sources[0].startswith("ru/gift_wrapping.md#")
+    assert answer.text
