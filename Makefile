@@ -27,7 +27,7 @@ NLU_MIN_ACCURACY ?= 0.85
 # data/tests holds held-out test data: never train on it.
 TRAIN_DATA := data/nlu data/rules data/stories
 
-.PHONY: help install install-api run shell train test lint validate pytest test-nlu test-core test-e2e test-api test-deploy clean
+.PHONY: help install install-api run shell train test lint validate pytest test-nlu test-core test-e2e test-api test-deploy test-production test-dashboard dashboard clean
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -82,6 +82,28 @@ test-deploy: $(BIN)/.installed
 test-e2e: $(MODEL)
 	$(BIN)/pytest -q tests/connectors tests/e2e
 
+# The merchant dashboard, the web chat widget and the demo shop (dashboard/).
+DASHBOARD_SOURCES := $(shell find dashboard/src dashboard/widget dashboard/demo -type f 2>/dev/null) dashboard/index.html dashboard/vite.config.ts dashboard/vite.widget.config.ts dashboard/package.json $(wildcard dashboard/scripts/*)
+dashboard/node_modules/.package-lock.json: dashboard/package-lock.json
+	cd dashboard && npm ci --no-audit --no-fund
+dashboard/dist/index.html: dashboard/node_modules/.package-lock.json $(DASHBOARD_SOURCES)
+	cd dashboard && npm run build
+	@touch $@
+
+dashboard: dashboard/dist/index.html ## Build the dashboard, widget and demo shop page
+
+# Browser tests in headless Chromium: dashboard against a seeded api, and the
+# widget talking to a real Rasa + action server through an operator handoff.
+test-dashboard: dashboard/dist/index.html $(API_BIN)/.installed $(MODEL)
+	cd dashboard && npm run test:e2e
+
+# Production profile against real PostgreSQL, Redis, RabbitMQ and nginx: replicas,
+# ordering, faults (deploy/production/README.md). Private service instances are
+# started on other ports for the fault tests.
+test-production: $(MODEL)
+	@command -v nginx >/dev/null 2>&1 || { echo "nginx not found: apt-get install -y nginx"; exit 1; }
+	$(BIN)/pytest -q tests/production
+
 test-nlu: $(MODEL)
 	$(BIN)/rasa test nlu --nlu data/tests/nlu -m $(MODEL) --out results/nlu
 	$(BIN)/python -m tests.nlu_gate results/nlu/intent_report.json $(NLU_MIN_ACCURACY)
@@ -89,7 +111,7 @@ test-nlu: $(MODEL)
 test-core: $(MODEL)
 	$(BIN)/rasa test core --stories data/tests/stories -m $(MODEL) --out results/core --fail-on-prediction-errors
 
-test: lint validate pytest test-api test-deploy test-nlu test-core test-e2e ## Lint, validate, unit, api and deploy tests, train, NLU, conversation and end-to-end tests
+test: lint validate pytest test-api test-deploy test-nlu test-core test-e2e test-dashboard test-production ## Lint, validate, unit, api and deploy tests, train, NLU, conversation and end-to-end tests
 
 clean: ## Remove the environment, models and local data
 	rm -rf $(VENV) api/.venv deploy/.venv models/*.tar.gz var results
