@@ -1,4 +1,4 @@
-"""Writes the production credentials file: ``credentials.yml`` plus what production needs.
+"""Writes the production credentials file: credentials.yml plus what production needs.
 
 - ``rest`` becomes ``bot.rest.StrictRestInput`` (same path; 503 instead of a
   silent ``200 []`` when a turn could not be processed);
