@@ -27,7 +27,7 @@ NLU_MIN_ACCURACY ?= 0.85
 # data/tests holds held-out test data: never train on it.
 TRAIN_DATA := data/nlu data/rules data/stories
 
-.PHONY: help install install-api run shell train test lint validate pytest test-nlu test-core test-e2e test-api test-deploy test-production test-dashboard dashboard clean
+.PHONY: help install install-api install-llm test-llm run shell train test lint validate pytest test-nlu test-core test-e2e test-api test-deploy test-production test-dashboard dashboard clean
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,7 +53,8 @@ $(MODEL): $(BIN)/.installed $(TRAINING_INPUTS)
 
 train: $(MODEL) ## Train the model if the data changed
 
-run: $(MODEL) ## Run the assistant (Rasa + actions) on embedded defaults
+run: $(MODEL) $(API_BIN)/.installed ## Run the assistant, the dashboard and the demo shop on embedded defaults
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory dashboard; else echo "npm not found: the dashboard is not built (the api still runs)"; fi
 	@bash deploy/local/run.sh
 
 shell: $(MODEL) ## Chat with the assistant in the terminal
@@ -66,7 +67,15 @@ lint: $(BIN)/.installed
 validate: $(BIN)/.installed
 	$(BIN)/rasa data validate --data $(TRAIN_DATA)
 
-pytest: $(BIN)/.installed
+# The local transformers model server (llm/, Python 3.11 + CPU torch): its own
+# environment; the action server's tests also talk to it as a process.
+install-llm: ## Install the local LLM server's environment (llm/, about 1.2 GB)
+	bash llm/install.sh
+
+test-llm: install-llm
+	cd llm && .venv/bin/python -m pytest -q
+
+pytest: $(BIN)/.installed install-llm
 	$(BIN)/pytest -q --ignore=tests/e2e --ignore=tests/connectors --ignore=tests/deploy --ignore=tests/production
 
 # Admin API against the local PostgreSQL and RabbitMQ (api/README.md).
@@ -111,7 +120,7 @@ test-nlu: $(MODEL)
 test-core: $(MODEL)
 	$(BIN)/rasa test core --stories data/tests/stories -m $(MODEL) --out results/core --fail-on-prediction-errors
 
-test: lint validate pytest test-api test-deploy test-nlu test-core test-e2e test-dashboard test-production ## Lint, validate, unit, api and deploy tests, train, NLU, conversation and end-to-end tests
+test: lint validate pytest test-llm test-api test-deploy test-nlu test-core test-e2e test-dashboard test-production ## Lint, validate, unit, api and deploy tests, train, NLU, conversation and end-to-end tests
 
 clean: ## Remove the environment, models and local data
-	rm -rf $(VENV) api/.venv deploy/.venv models/*.tar.gz var results
+	rm -rf $(VENV) api/.venv deploy/.venv llm/.venv models/*.tar.gz var results

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs the Rasa server and the action server together on embedded defaults.
-#   bash deploy/local/run.sh         # REST channel + HTTP API on :5005
+# Runs the Rasa server, the action server and the admin API (dashboard, demo shop)
+# together on embedded defaults.
+#   bash deploy/local/run.sh         # REST + web chat + HTTP API on :5005, api on :8000
 #   bash deploy/local/run.sh shell   # terminal chat
 #   EASYFLOW_PROFILE=production ...  # PostgreSQL, Redis, RabbitMQ, replicas behind
 #                                    # nginx: deploy/production/run.sh
-# Ctrl-C stops both.
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,6 +19,8 @@ case "${EASYFLOW_PROFILE:-embedded}" in
 esac
 RASA_PORT=${EASYFLOW_RASA_PORT:-5005}
 ACTIONS_PORT=${EASYFLOW_ACTIONS_PORT:-5055}
+API_PORT=${EASYFLOW_API_PORT:-8000}
+ROOT=$(pwd)
 MODEL=${EASYFLOW_MODEL:-models/easyflow.tar.gz}
 mkdir -p var/log
 
@@ -59,6 +62,26 @@ $BIN/rasa run -m "$MODEL" --enable-api --interface 127.0.0.1 --port "$RASA_PORT"
 pids+=($!)
 wait_for "http://127.0.0.1:$RASA_PORT/status" rasa "${pids[-1]}"
 
+# The admin API with the dashboard, the widget and the demo shop (api/), reading
+# Rasa's events from var/events.db. Skipped when its environment is not installed.
+api_line="    Dashboard:    not installed (make install-api; npm for the dashboard)"
+if [ -x api/.venv/bin/python ]; then
+  (cd api && \
+    EASYFLOW_DATA_DIR="$ROOT/var" \
+    EASYFLOW_API_DATABASE_URL="${EASYFLOW_API_DATABASE_URL:-sqlite:///$ROOT/var/api.db}" \
+    EASYFLOW_EVENTS_DATABASE_URL="${EASYFLOW_EVENTS_DATABASE_URL:-sqlite:///$ROOT/var/events.db}" \
+    EASYFLOW_API_DASHBOARD_DIR="$ROOT/dashboard/dist" \
+    EASYFLOW_API_DOMAIN_PATH="$ROOT/domain.yml" \
+    EASYFLOW_RASA_URL="http://127.0.0.1:$RASA_PORT" \
+    EASYFLOW_ACTION_SERVER_URL="http://127.0.0.1:$ACTIONS_PORT" \
+    exec .venv/bin/python -m easyflow_api serve --port "$API_PORT" \
+  ) >var/log/api.log 2>&1 &
+  pids+=($!)
+  wait_for "http://127.0.0.1:$API_PORT/health" api "${pids[-1]}"
+  api_line="    Dashboard:    http://localhost:$API_PORT/  (dev login admin/admin)
+    Demo shop:    http://localhost:$API_PORT/demo  (web chat widget)"
+fi
+
 cat <<MSG
 
   Easy Flow is running.
@@ -66,7 +89,8 @@ cat <<MSG
                     -d '{"sender":"me","message":"где мой заказ A-10234"}'
     HTTP API:     http://localhost:$RASA_PORT/status
     Pay pages:    http://localhost:$ACTIONS_PORT/pay/<id> (links come in the chat)
-    Logs:         var/log/rasa.log, var/log/actions.log
+$api_line
+    Logs:         var/log/rasa.log, var/log/actions.log, var/log/api.log
 
   Demo orders to try:
     A-10234          in transit           48213307-0051-1  delivered, returnable
