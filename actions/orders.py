@@ -27,7 +27,11 @@ from actions.integrations.base import (
     OrderSourceError,
     OrderState,
 )
+from actions.integrations.router import RoutingOrderSource
 from actions.payment import handle_pay
+from actions.payments.base import PaymentError
+from actions.payments.demo import DemoPaymentProvider
+from actions.payments.refunds import RefundRefused, Refunds
 from actions.privacy import (
     VERIFIED_SLOT,
     PrivacyPolicy,
@@ -36,7 +40,7 @@ from actions.privacy import (
     verified,
 )
 from actions.returns import handle_refund, handle_return
-from actions.services import get_services
+from actions.services import Services, get_services
 from bot.order_ids import find_in_text, normalize
 
 logger = logging.getLogger(__name__)
@@ -46,6 +50,8 @@ ATTEMPTS = "order_id_attempts"
 ADDRESS = "delivery_address"
 PHONE = "phone_last4"
 REQUEST = "order_request"
+# Where an order number that several sources have was bought (asked with buttons).
+SOURCE = "order_source"
 PENDING = "pending"
 # Marketplace names as shoppers know them (proper names, the same in every language).
 SOURCE_NAMES = {
@@ -56,12 +62,56 @@ SOURCE_NAMES = {
     "demo": "Easy Flow",
 }
 MARKETPLACE_APPS = frozenset({"wildberries", "ozon"})
+# Typed answers to "where did you buy it?" (the buttons send the source's name).
+_SOURCE_WORDS = {
+    "wildberries": re.compile(
+        r"wildberr|\bw\.?b\b|вайлдбер|валдбер|вилдбер|\bвб\b", re.I
+    ),
+    "ozon": re.compile(r"ozon|озон", re.I),
+    "shop": re.compile(r"сайт|магазин|site|shop|store|bitrix|битрикс|shopify", re.I),
+}
+_SHOPS = frozenset({"bitrix24", "shopify", "demo"})
 _MIN_ADDRESS = re.compile(r"(?=.*\d)(?=.*[^\W\d_]{3,}).{8,}", re.DOTALL)
 _DIGITS = re.compile(r"\S*\d\S*")
 
 
 def _attempts(tracker: Tracker) -> int:
     return int(tracker.get_slot(ATTEMPTS) or 0)
+
+
+async def find_order(
+    services: Services, order_id: str, source: str | None = None
+) -> Order | None:
+    """The order; from ``source`` when the shopper said where they bought it."""
+    orders = services.orders
+    if source and isinstance(orders, RoutingOrderSource):
+        return await orders.get_order_from(order_id, source)
+    return await orders.get_order(order_id)
+
+
+async def ambiguous_sources(services: Services, order_id: str) -> list[str]:
+    """The sources that all have this order number; empty when it is not ambiguous."""
+    try:
+        await services.orders.get_order(order_id)
+    except AmbiguousOrder as error:
+        return list(error.sources)
+    except OrderSourceError:
+        return []
+    return []
+
+
+def pick_source(answer: str, choices: list[str]) -> str | None:
+    """The source the shopper named (button payload or words), among ``choices``."""
+    answer = answer.strip()
+    if answer in choices:
+        return answer
+    for kind, words in _SOURCE_WORDS.items():
+        if words.search(answer):
+            named = [
+                c for c in choices if c == kind or (kind == "shop" and c in _SHOPS)
+            ]
+            return named[0] if len(named) == 1 else None
+    return None
 
 
 class ValidateOrderForm(FormValidationAction):
@@ -78,13 +128,18 @@ class ValidateOrderForm(FormValidationAction):
         services = get_services()
         if _attempts(tracker) >= services.settings.max_order_id_attempts:
             return []  # give up: action_handle_order_request offers a human
-        slots = [slot for slot in domain_slots if slot not in (PHONE, ADDRESS)]
+        slots = [s for s in domain_slots if s not in (PHONE, ADDRESS, SOURCE)]
         order_id = tracker.get_slot(ORDER_ID)
         if not order_id:
             return slots
+        source = tracker.get_slot(SOURCE)
+        if source:
+            slots.append(SOURCE)  # given: validated (a typed answer is mapped)
         try:
-            order = await services.orders.get_order(order_id)
-        except (OrderSourceError, AmbiguousOrder):
+            order = await find_order(services, order_id, source)
+        except AmbiguousOrder:
+            return [*slots, SOURCE]  # ask where they bought it
+        except OrderSourceError:
             return slots
         if order is None:
             return slots
@@ -133,19 +188,47 @@ class ValidateOrderForm(FormValidationAction):
             dispatcher.utter_message(response="utter_order_source_unavailable")
             return {ORDER_ID: None, ATTEMPTS: services.settings.max_order_id_attempts}
         except AmbiguousOrder as error:
-            dispatcher.utter_message(
-                response="utter_order_ambiguous",
-                order_id=order_id.value,
-                sources=", ".join(SOURCE_NAMES.get(s, s) for s in error.sources),
+            # Several sources have it: keep the number, ask where (action_ask_...).
+            logger.info(
+                "orders.ambiguous",
+                extra={"order_id": order_id.value, "sources": error.sources},
             )
-            return {ORDER_ID: None, ATTEMPTS: _attempts(tracker) + 1}
+            return {ORDER_ID: order_id.value, ATTEMPTS: 0, PHONE: None, SOURCE: None}
         if order is None:
             dispatcher.utter_message(
                 response="utter_order_not_found", order_id=order_id.value
             )
             return {ORDER_ID: None, ATTEMPTS: _attempts(tracker) + 1}
         # A new order is verified afresh: forget the digits given for another one.
-        return {ORDER_ID: order.order_id, ATTEMPTS: 0, PHONE: None}
+        return {ORDER_ID: order.order_id, ATTEMPTS: 0, PHONE: None, SOURCE: None}
+
+    async def extract_order_source(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A typed answer ("на вайлдберриз") when the bot asked where they bought."""
+        if tracker.get_slot("requested_slot") != SOURCE:
+            return {}
+        if any(e.get("entity") == SOURCE for e in tracker.latest_message["entities"]):
+            return {}  # a button: the entity mapping has it already
+        text = tracker.latest_message.get("text") or ""
+        return {SOURCE: text} if text and not text.startswith("/") else {}
+
+    async def validate_order_source(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        order_id = tracker.get_slot(ORDER_ID)
+        choices = await ambiguous_sources(get_services(), order_id) if order_id else []
+        source = pick_source(str(value or ""), choices)
+        if source is None:
+            return {SOURCE: None}  # asked again, with the buttons
+        logger.info(
+            "orders.source_chosen", extra={"order_id": order_id, "source": source}
+        )
+        return {SOURCE: source}
 
     async def validate_phone_last4(
         self,
@@ -157,7 +240,9 @@ class ValidateOrderForm(FormValidationAction):
         order_id = tracker.get_slot(ORDER_ID)
         try:
             order = (
-                await get_services().orders.get_order(order_id) if order_id else None
+                await find_order(get_services(), order_id, tracker.get_slot(SOURCE))
+                if order_id
+                else None
             )
         except (OrderSourceError, AmbiguousOrder):
             order = None
@@ -199,7 +284,7 @@ class ActionHandleOrderRequest(Action):
             turn.say("utter_order_id_give_up")
             return [SlotSet(ATTEMPTS, 0)]
         try:
-            order = await services.orders.get_order(order_id)
+            order = await find_order(services, order_id, tracker.get_slot(SOURCE))
             if order is None:
                 turn.say("utter_order_not_found", order_id=order_id)
                 return [SlotSet(ORDER_ID, None)]
@@ -210,6 +295,13 @@ class ActionHandleOrderRequest(Action):
             request = tracker.get_slot(REQUEST) or "status"
             handler = _HANDLERS.get(request, handle_status)
             return await handler(order, turn)
+        except AmbiguousOrder as error:  # the shopper never said where
+            turn.say(
+                "utter_order_ambiguous",
+                order_id=order_id,
+                sources=", ".join(SOURCE_NAMES.get(s, s) for s in error.sources),
+            )
+            return [SlotSet(ORDER_ID, None)]
         except OrderSourceError:
             logger.exception("orders.source_failed", extra={"order_id": order_id})
             turn.say("utter_order_source_unavailable")
@@ -217,6 +309,32 @@ class ActionHandleOrderRequest(Action):
         except OperationUnsupported as error:
             say_self_service(turn, order_id, error.source)
             return []
+
+
+class ActionAskOrderSource(Action):
+    """Asks where an order number that several sources have was bought, with a
+    button per source (their names are proper names, the same in every language).
+    """
+
+    def name(self) -> str:
+        return "action_ask_order_source"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        order_id = tracker.get_slot(ORDER_ID) or ""
+        choices = await ambiguous_sources(get_services(), order_id)
+        names = [SOURCE_NAMES.get(s, s) for s in choices]
+        dispatcher.utter_message(
+            response="utter_ask_order_source",
+            order_id=order_id,
+            sources=", ".join(names),
+            buttons=[
+                {"title": name, "payload": f'/inform{{"{SOURCE}":"{source}"}}'}
+                for source, name in zip(choices, names, strict=True)
+            ],
+        )
+        return []
 
 
 def say_self_service(turn: Turn, order_id: str, source: str) -> None:
@@ -275,6 +393,7 @@ async def cancel_confirmed(order_id: str, turn: Turn) -> list[EventType]:
         turn.say("utter_order_source_unavailable")
         return []
     if order.paid:
+        await refund_payment(order, turn)
         try:
             refunds = await turn.services.orders.get_refunds(order.order_id)
         except (OperationUnsupported, OrderSourceError):
@@ -298,6 +417,26 @@ async def cancel_confirmed(order_id: str, turn: Turn) -> list[EventType]:
         turn.say("utter_order_cancelled", order_id=order.order_id)
     logger.info("orders.cancelled", extra={"order_id": order.order_id})
     return []
+
+
+async def refund_payment(order: Order, turn: Turn) -> None:
+    """A cancelled order paid through a real provider in this dialog gets its
+    money back through that provider, once (``actions.payments.refunds``). The
+    demo provider's refunds are the demo store's; marketplaces refund themselves.
+    """
+    services = turn.services
+    if isinstance(services.payments, DemoPaymentProvider):
+        return
+    paid = await services.ledger.paid_for_order(services.payments.name, order.order_id)
+    if paid is None:
+        return
+    try:
+        await Refunds(services.ledger, services.payments).refund(
+            paid.payment_id, paid.amount, f"cancel:{order.order_id}"
+        )
+    except (PaymentError, RefundRefused):
+        # Logged by Refunds with the reason; the merchant refunds by hand.
+        logger.error("orders.refund_failed", extra={"order_id": order.order_id})
 
 
 async def handle_change_delivery(order: Order, turn: Turn) -> list[EventType]:

@@ -3,7 +3,8 @@ site (Bitrix24, Shopify) and the demo store at once.
 
 The order number's format decides which sources can hold it (``kinds``); those are
 asked concurrently. One match answers; none means not found; several raise
-``AmbiguousOrder`` so the assistant asks the shopper where they bought. A source
+``AmbiguousOrder`` so the assistant asks the shopper where they bought, and
+``get_order_from`` then reads it from the source they name. A source
 that fails is skipped when another answers, and reported when none does.
 """
 
@@ -78,6 +79,17 @@ class RoutingOrderSource(OrderSource):
         if failures and len(failures) == len(candidates):
             raise OrderSourceError(f"no source answered for {order_id}: {failures}")
         return None
+
+    async def get_order_from(self, order_id: str, source: str) -> Order | None:
+        """The order as ``source`` has it: the shopper said where they bought an
+        order number that several sources have (``AmbiguousOrder``)."""
+        chosen = next((s for s in self.candidates(order_id) if s.name == source), None)
+        if chosen is None:
+            return None
+        order = await chosen.get_order(order_id)
+        if order is not None:
+            self._owners[order.order_id] = chosen
+        return order
 
     async def _owner(self, order_id: str) -> OrderSource:
         if order_id not in self._owners:

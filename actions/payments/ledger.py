@@ -124,6 +124,28 @@ class PaymentLedger:
 
         return await asyncio.to_thread(work)
 
+    async def paid_for_order(self, provider: str, order_id: str) -> LedgerEntry | None:
+        """The succeeded payment for the order with this provider, if any."""
+
+        def work() -> LedgerEntry | None:
+            db = self._connect()
+            try:
+                row = db.execute(
+                    "SELECT * FROM payments WHERE provider = ? AND order_id = ? "
+                    "AND state = 'succeeded' ORDER BY paid_at DESC LIMIT 1",
+                    (provider, order_id),
+                ).fetchone()
+            finally:
+                db.close()
+            if row is None:
+                return None
+            return LedgerEntry(
+                row["provider"], row["payment_id"], row["order_id"], row["amount"],
+                row["currency"], row["sender_id"], row["state"],
+            )  # fmt: skip
+
+        return await asyncio.to_thread(work)
+
     async def mark_succeeded(self, provider: str, payment_id: str) -> bool:
         """``True`` only for the call that moved the payment from pending."""
 

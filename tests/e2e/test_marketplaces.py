@@ -143,3 +143,48 @@ async def test_shopify_order_status_in_the_dialog(
     assert "Заказ 1001 в пути (СДЭК, трек-номер 1Z999AA10123456784)" in reply, reply
     assert set(emulator.paths()) == {"/admin/api/2025-01/graphql.json"}
     assert {c.json["variables"]["q"] for c in emulator.calls} == {"name:#1001"}
+
+
+async def test_ambiguous_number_is_asked_with_buttons_then_answered(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    """Wildberries and a Shopify shop both have 13833711: the shopper picks one."""
+    from tests.actions.integrations.shopify_store import (
+        ShopifyStore,
+        fulfilment,
+        order,
+    )
+
+    number = "13833711"
+    wb_api = WildberriesApi("wb-e2e-token")
+    wb_api.add(wb_task(int(number), datetime.now(UTC) - timedelta(days=1)),
+               "confirm", "waiting")  # fmt: skip
+    wb = await emulator_factory(wb_api)
+    store = ShopifyStore(token="shpat_e2e_token")
+    store.add(order(int(number), fulfillment="FULFILLED", fulfillments=[fulfilment()]))
+    shop = await emulator_factory(store)
+    env = {
+        "EASYFLOW_ORDER_SOURCES": "wildberries,shopify",
+        "WB_API_TOKEN": "wb-e2e-token",
+        "WB_MARKETPLACE_URL": wb.url,
+        "SHOPIFY_SHOP_URL": shop.url,
+        "SHOPIFY_ACCESS_TOKEN": "shpat_e2e_token",
+    }
+    with action_server(tmp_path, env=env) as url:
+        agent = await asyncio.to_thread(agent_for, url)
+        await say(agent, "both-shopper", "где мой заказ")
+        question = await agent.handle_text(number, sender_id="both-shopper")
+        buttons = [b for reply in question or [] for b in reply.get("buttons") or []]
+        payload = next(b["payload"] for b in buttons if b["title"] == "Shopify")
+        reply = await say(agent, "both-shopper", payload)
+        typed = await say(agent, "other-shopper", f"где мой заказ {number}")
+        typed_reply = await say(agent, "other-shopper", "на вайлдберриз")
+    texts = "\n".join(r.get("text") or "" for r in question or [])
+    assert f"Заказ с номером {number} есть в нескольких местах" in texts, texts
+    assert [b["title"] for b in buttons] == ["Wildberries", "Shopify"]
+    assert payload == '/inform{"order_source":"shopify"}'
+    assert (
+        f"Заказ {number} в пути (СДЭК, трек-номер 1Z999AA10123456784)" in reply
+    ), reply
+    assert "Где вы его оформили?" in typed
+    assert f"Заказ {number}" in typed_reply and "собирается" in typed_reply, typed_reply

@@ -127,3 +127,47 @@ async def test_budget_is_configurable(emulator_factory: Any, tmp_path: Path) -> 
         build_provider(
             "tbank", tmp_path, "http://x", None, {**env, "TBANK_TIMEOUT_S": "x"}
         )  # type: ignore[arg-type]
+
+
+async def test_cancelling_a_paid_order_refunds_through_the_provider_once(
+    provider_setup: tuple[ProviderApi, Emulator, Services],
+) -> None:
+    from actions.context import Turn
+    from actions.orders import cancel_confirmed
+    from actions.payments.settlement import Outcome, Settlement
+    from tests.actions.payments.test_refunds import refunds_at
+
+    api, emulator, services = provider_setup
+    await pay()
+    entry = await services.ledger.get(api.name, _only_payment(api))
+    assert entry is not None
+    api.pay(entry.payment_id)
+    settlement = Settlement(services.ledger, services.orders, None)
+    assert await settlement.succeeded(api.name, entry.payment_id, 8990, "RUB") is (
+        Outcome.PAID
+    )
+
+    said = []
+    for _ in range(2):  # the shopper's "yes" delivered twice
+        dispatcher = CollectingDispatcher()
+        await cancel_confirmed(
+            "A-10240", Turn(dispatcher, make_tracker([]), services, "ru")
+        )
+        said.append(responses(dispatcher))
+    assert said == [["utter_order_cancelled_refund"], ["utter_cancel_refused"]]
+    assert refunds_at(api) == [8990]  # once, the whole amount
+    refund = await services.ledger.reserve_refund(
+        api.name, entry.payment_id, "cancel:A-10240", 8990
+    )
+    assert refund[0].state == "succeeded" and refund[1] is False
+
+
+def _only_payment(api: ProviderApi) -> str:
+    ids = {
+        YooKassaApi: lambda: list(api.payments),  # type: ignore[union-attr]
+        TBankApi: lambda: list(api.payments),  # type: ignore[union-attr]
+        SberApi: lambda: list(api.orders),  # type: ignore[union-attr]
+        StripeApi: lambda: list(api.sessions),  # type: ignore[union-attr]
+    }[type(api)]()
+    assert len(ids) == 1
+    return ids[0]
