@@ -30,7 +30,7 @@ from bench import datasets, serving
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results" / "bench"
 BASELINES = ROOT / "bench" / "results"
-QUICK_STOCK_EPOCHS = 10
+QUICK_STOCK_EPOCHS = 50
 QUICK_SERVING_S = 10.0
 FULL_SERVING_S = 30.0
 
