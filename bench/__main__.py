@@ -9,7 +9,7 @@ pipeline and data set), serving (``bench.serving``: ``rasa train`` time, start-u
 load at 1/8/16/32 concurrent conversations, RSS), fallback retrieval
 (``bench.fallback_retrieval``). Prints one table and writes everything as JSON to
 ``results/bench/bench-<mode>.json``. Stock full-mode NLU figures recorded once are
-read from ``bench/results/stock_full_<data set>.json`` and shown beside ours.
+read from ``bench/baselines/stock_full_<data set>.json`` and shown beside ours.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from bench import datasets, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results" / "bench"
-BASELINES = ROOT / "bench" / "results"
+BASELINES = ROOT / "bench" / "baselines"
 QUICK_STOCK_EPOCHS = 50
 QUICK_SERVING_S = 10.0
 FULL_SERVING_S = 30.0
