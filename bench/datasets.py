@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -20,7 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS = ROOT.parent / "shared" / "datasets"
+
+
+def _datasets_dir() -> Path:
+    """``EASYFLOW_DATASETS``, else ``../shared/datasets`` beside this checkout, else
+    the workplace's ``/work/shared/datasets`` (a clone made elsewhere, as CI's)."""
+    if os.environ.get("EASYFLOW_DATASETS"):
+        return Path(os.environ["EASYFLOW_DATASETS"])
+    beside = ROOT.parent / "shared" / "datasets"
+    for candidate in (beside, Path("/work/shared/datasets")):
+        if candidate.is_dir():
+            return candidate
+    return beside
+
+
+DATASETS = _datasets_dir()
 OOS_INTENT = "out_of_scope"
 QUICK_SEED = 13
 
