@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from actions.integrations.base import Product, StockLine
 from actions.integrations.catalog import normalize_color, normalize_size, stems
@@ -70,12 +70,12 @@ class OzonCatalog:
         self,
         client: PlatformClient,
         headers: dict[str, str],
-        on_error: Any,
+        on_error: Callable[[PlatformError, str], NoReturn],
         ttl_s: float = CATALOGUE_TTL_S,
     ) -> None:
         self.client = client
         self.headers = headers
-        self.on_error = on_error  # (PlatformError, path) -> NoReturn
+        self.on_error = on_error  # raises the source's OrderSourceError
         self.ttl_s = ttl_s
         self._names: list[dict[str, Any]] = []
         self._loaded_at = -float("inf")
