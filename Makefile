@@ -27,10 +27,10 @@ NLU_MIN_ACCURACY ?= 0.85
 # data/tests holds held-out test data: never train on it.
 TRAIN_DATA := data/nlu data/rules data/stories
 
-.PHONY: help install install-api install-llm test-llm run shell train test lint validate pytest test-nlu test-core test-e2e test-api test-deploy test-production test-dashboard dashboard clean
+.PHONY: help install install-api install-llm test-llm bench run shell train test lint validate pytest test-nlu test-core test-e2e test-api test-deploy test-production test-dashboard dashboard clean
 
 help: ## Show the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (pyenv install 3.10) or set PYTHON310=/path/to/python3.10"; exit 1; }
@@ -120,7 +120,12 @@ test-nlu: $(MODEL)
 test-core: $(MODEL)
 	$(BIN)/rasa test core --stories data/tests/stories -m $(MODEL) --out results/core --fail-on-prediction-errors
 
-test: lint validate pytest test-llm test-api test-deploy test-nlu test-core test-e2e test-dashboard test-production ## Lint, validate, unit, api and deploy tests, train, NLU, conversation and end-to-end tests
+test: lint validate pytest test-llm test-api test-deploy test-nlu test-core test-e2e test-dashboard test-production ## Everything CI runs: lint, unit, llm, api, deploy, NLU, conversation, e2e, browser, production
+
+# Benchmarks against stock Rasa in the same run (bench/README.md); not part of
+# `make test`. FULL=1 for the full test splits (hours for stock DIET).
+bench: $(BIN)/.installed ## Benchmarks: NLU on public data sets, serving, start-up, retrieval (FULL=1)
+	$(BIN)/python -m bench $(if $(FULL),--full,)
 
 clean: ## Remove the environment, models and local data
 	rm -rf $(VENV) api/.venv deploy/.venv llm/.venv models/*.tar.gz var results
