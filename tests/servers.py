@@ -38,8 +38,9 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float) -> None:
 
 @contextmanager
 def action_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``python -m actions.server`` on a free port; yields its webhook URL."""
-    port = free_port()
+    """``python -m actions.server`` on a free port (or ``EASYFLOW_ACTIONS_PORT`` in
+    ``env``, when the caller needs the port first); yields its webhook URL."""
+    port = int((env or {}).get("EASYFLOW_ACTIONS_PORT") or free_port())
     full_env = {
         **os.environ,
         "EASYFLOW_DATA_DIR": str(data_dir),

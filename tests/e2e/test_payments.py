@@ -21,11 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -43,6 +39,7 @@ from sanic import Sanic
 
 from connectors.dedupe import MemoryDedupe
 from connectors.telegram import TelegramInput
+from tests import servers
 from tests.actions.payments.provider_emulators import (
     Notification,
     ProviderApi,
@@ -53,7 +50,7 @@ from tests.actions.payments.provider_emulators import (
     deliver,
 )
 from tests.emulators import Call, Emulator, free_port
-from tests.servers import ROOT, agent_for, wait_until_up
+from tests.servers import agent_for
 
 TOKEN = "7000000001:AAHe2ePaymentsTOKENtestTOKEN"
 SECRET = "e2e-payments-secret"
@@ -191,31 +188,8 @@ async def wait_for_text(
 @contextmanager
 def action_server(data_dir: Path, env: dict[str, str]) -> Iterator[None]:
     """``python -m actions.server`` on ``EASYFLOW_ACTIONS_PORT`` (the agent's)."""
-    port = env["EASYFLOW_ACTIONS_PORT"]
-    full_env = {
-        **os.environ,
-        "EASYFLOW_DATA_DIR": str(data_dir),
-        "EASYFLOW_ACTIONS_HOST": "127.0.0.1",
-        **env,
-    }
-    with (data_dir / "actions.log").open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "actions.server"],
-            cwd=ROOT,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/health", process, 60)
-            yield
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with servers.action_server(data_dir, env):
+        yield
 
 
 def _env(stack: Stack, api: ProviderApi, url: str) -> dict[str, str]:
