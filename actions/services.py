@@ -64,9 +64,12 @@ class Services:
     def fallback(self) -> FallbackService:
         settings = self.settings
         llm = None
-        if settings.llm_backend == "openai":
+        if settings.llm_backend in ("openai", "local"):
             llm = OpenAICompatibleAnswerer(
-                settings.llm_base_url, settings.llm_api_key, settings.llm_model
+                settings.llm_base_url,
+                settings.llm_api_key,
+                settings.llm_model,
+                name=settings.llm_backend,
             )
         cache = RedisAnswerCache(settings.redis_url) if settings.redis_url else None
         return FallbackService(

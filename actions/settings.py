@@ -41,8 +41,7 @@ class Settings:
     return_window_days: int
     max_order_id_attempts: int
     default_language: str
-    llm_backend: str = "extractive"  # the protocol: extractive | openai
-    llm_local: bool = False  # EASYFLOW_LLM_BACKEND=local: openai at llm/'s server
+    llm_backend: str = "extractive"  # extractive | openai | local (llm/, same protocol)
     llm_base_url: str = ""
     llm_api_key: str = ""
     llm_model: str = ""
@@ -106,8 +105,7 @@ class Settings:
             default_language=reader.choice(
                 "EASYFLOW_DEFAULT_LANGUAGE", ["ru", "en"], "ru"
             ),
-            llm_backend="openai" if local else backend,
-            llm_local=local,
+            llm_backend=backend,
             llm_base_url=reader.text(
                 "EASYFLOW_LLM_BASE_URL", LOCAL_LLM_URL if local else ""
             ),

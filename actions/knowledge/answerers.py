@@ -106,7 +106,11 @@ class OpenAICompatibleAnswerer(Answerer):
         max_tokens: int = 300,
         temperature: float = 0.2,
         client: Any = None,
+        name: str = "openai",
     ) -> None:
+        # "local" when the endpoint is the project's own model server (llm/):
+        # the same protocol, told apart in traces and metrics.
+        self.name = name
         self.model = model
         self.max_tokens = max_tokens
         self.temperature = temperature

@@ -76,11 +76,11 @@ def test_production_refuses_a_placeholder_llm_key() -> None:
 
 def test_local_backend_is_the_openai_protocol_at_the_llm_server() -> None:
     settings = Settings.from_env({"EASYFLOW_LLM_BACKEND": "local"})
-    assert settings.llm_backend == "openai" and settings.llm_local
+    assert settings.llm_backend == "local"
     assert settings.llm_base_url == "http://127.0.0.1:8088/v1"
     assert settings.llm_model == "local"
     assert settings.llm_api_key  # none needed; the client still sends a value
-    assert not Settings.from_env({}).llm_local
+    assert Settings.from_env({}).llm_backend == "extractive"
 
 
 def test_local_backend_takes_another_address_model_and_key() -> None:
@@ -94,7 +94,7 @@ def test_local_backend_takes_another_address_model_and_key() -> None:
             "EASYFLOW_LLM_API_KEY": "s3cret-shared-key",
         }
     )
-    assert settings.llm_local and settings.llm_backend == "openai"
+    assert settings.llm_backend == "local"
     assert settings.llm_base_url == "http://easyflow-llm:8088/v1"
     assert (settings.llm_model, settings.llm_api_key) == (
         "qwen-0.5b",
