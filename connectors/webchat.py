@@ -12,11 +12,18 @@ itself is the event's payload, which is what the widget reads (handoff indicator
 Enabled in ``credentials.yml`` as ``connectors.webchat.WebChatInput`` with the
 same keys as Rasa's ``socketio`` block. The channel keeps the name ``socketio``,
 so ``output_channel=latest`` (operator replies, payment notices) finds it.
+
+Several Rasa replicas: a widget's socket lives on one replica, while a pushed
+message (an operator's reply, "paid") arrives through the HTTP API at any of them.
+With ``redis_url`` (default ``EASYFLOW_REDIS_URL``) the replicas share socket.io
+rooms through Redis pub/sub (python-socketio's ``AsyncRedisManager``), so a push
+from any replica reaches the socket wherever it is.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +31,10 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+from socketio import AsyncRedisManager
+
+# Redis pub/sub channel the replicas share socket.io rooms on.
+PUBSUB_CHANNEL = "easyflow-webchat"
 
 
 class WebChatOutput(SocketIOOutput):
@@ -34,9 +45,20 @@ class WebChatOutput(SocketIOOutput):
 
 
 class WebChatInput(SocketIOInput):
+    redis_url: str = ""
+
     @classmethod
     def name(cls) -> str:
         return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WebChatInput:
+        credentials = dict(credentials or {})
+        redis_url = credentials.pop("redis_url", None)
+        channel = super().from_credentials(credentials)
+        assert isinstance(channel, WebChatInput)
+        channel.redis_url = redis_url or os.environ.get("EASYFLOW_REDIS_URL", "")
+        return channel
 
     def get_output_channel(self) -> WebChatOutput | None:
         if self.sio is None:
@@ -50,6 +72,11 @@ class WebChatInput(SocketIOInput):
         sio = self.sio
         if sio is None:  # pragma: no cover - super().blueprint always sets it
             raise RuntimeError("socket.io server was not created")
+        if self.redis_url:
+            # Before the first connection, so the manager is the one initialised.
+            manager = AsyncRedisManager(self.redis_url, channel=PUBSUB_CHANNEL)
+            manager.set_server(sio)
+            sio.manager = manager
 
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)

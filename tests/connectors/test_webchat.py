@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -13,14 +15,20 @@ from rasa.core.agent import Agent
 from connectors.webchat import WebChatInput, WebChatOutput
 from tests.connectors.conftest import free_port, rasa_app
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
+CREDENTIALS = {
+    "user_message_evt": "user_uttered",
+    "bot_message_evt": "bot_uttered",
+    "session_persistence": True,
+}
 
-@pytest.fixture
-async def server(agent: Agent) -> AsyncIterator[tuple[str, WebChatInput]]:
-    channel = WebChatInput(
-        user_message_evt="user_uttered",
-        bot_message_evt="bot_uttered",
-        session_persistence=True,
-    )
+
+@asynccontextmanager
+async def serving(
+    agent: Agent, credentials: dict[str, Any]
+) -> AsyncIterator[tuple[str, WebChatInput]]:
+    """One Rasa server's web chat channel on a free loopback port."""
+    channel = WebChatInput.from_credentials(credentials)
     app = rasa_app(channel, agent)
     port = free_port()
     served = await app.create_server(
@@ -28,9 +36,20 @@ async def server(agent: Agent) -> AsyncIterator[tuple[str, WebChatInput]]:
     )
     assert served is not None
     await served.startup()
-    yield f"http://127.0.0.1:{port}", channel
-    served.close()
-    await served.wait_closed()
+    try:
+        yield f"http://127.0.0.1:{port}", channel
+    finally:
+        served.close()
+        await served.wait_closed()
+
+
+@pytest.fixture
+async def server(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[str, WebChatInput]]:
+    monkeypatch.delenv("EASYFLOW_REDIS_URL", raising=False)
+    async with serving(agent, CREDENTIALS) as running:
+        yield running
 
 
 async def connect(url: str, session_id: str) -> tuple[socketio.AsyncClient, Any]:
@@ -92,3 +111,44 @@ async def test_a_message_without_a_session_is_ignored(
             await asyncio.wait_for(received.get(), 2)
     finally:
         await client.disconnect()
+
+
+async def push_through_other_replica(
+    agent: Agent, credentials: dict[str, Any], text: str
+) -> asyncio.Queue[Any]:
+    session = f"widget-{uuid.uuid4().hex[:8]}"
+    async with (
+        serving(agent, credentials) as (url_a, _),
+        serving(agent, credentials) as (_, replica_b),
+    ):
+        client, received = await connect(url_a, session)
+        try:
+            output = replica_b.get_output_channel()
+            assert isinstance(output, WebChatOutput)
+            await asyncio.sleep(0.5)  # replica A's Redis listener subscribes
+            await output.send_text_message(session, text)
+            await asyncio.sleep(2)
+        finally:
+            await client.disconnect()
+    return received
+
+
+async def test_a_push_through_another_replica_reaches_the_socket(
+    agent: Agent,
+) -> None:
+    """Two replicas share rooms through Redis: the operator's reply arrives at the
+    replica that does not hold the widget's socket, and still reaches it."""
+    credentials = {**CREDENTIALS, "redis_url": REDIS_URL}
+    received = await push_through_other_replica(
+        agent, credentials, "Анна: заказ уже у курьера"
+    )
+    assert received.get_nowait()["text"] == "Анна: заказ уже у курьера"
+
+
+async def test_without_redis_a_push_through_another_replica_is_lost(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Why the Redis manager is there: replicas do not share rooms by themselves."""
+    monkeypatch.delenv("EASYFLOW_REDIS_URL", raising=False)
+    received = await push_through_other_replica(agent, CREDENTIALS, "lost")
+    assert received.empty()
