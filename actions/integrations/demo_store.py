@@ -8,7 +8,9 @@ warning in the log. SQLite calls run in a worker thread to keep the event loop f
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
 import uuid
@@ -102,19 +104,34 @@ class DemoStore(OrderSource):
             if self._ready:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if self.path.exists() and not self._is_valid():
-                backup = self.path.with_name(
-                    f"{self.path.name}.corrupt-{self.clock():%Y%m%d%H%M%S}"
-                )
-                self.path.rename(backup)
-                logger.warning(
-                    "demo_store.recreated",
-                    extra={"path": str(self.path), "backup": str(backup)},
-                )
-            if not self.path.exists():
-                self._create()
-                logger.info("demo_store.seeded", extra={"path": str(self.path)})
+            # Several action servers may start at once on one data directory
+            # (the production profile runs two): one of them checks and seeds.
+            with self._process_lock():
+                self._check_or_create()
             self._ready = True
+
+    @contextmanager
+    def _process_lock(self) -> Iterator[None]:
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _check_or_create(self) -> None:
+        if self.path.exists() and not self._is_valid():
+            backup = self.path.with_name(
+                f"{self.path.name}.corrupt-{self.clock():%Y%m%d%H%M%S}"
+            )
+            self.path.rename(backup)
+            logger.warning(
+                "demo_store.recreated",
+                extra={"path": str(self.path), "backup": str(backup)},
+            )
+        if not self.path.exists():
+            self._create()
+            logger.info("demo_store.seeded", extra={"path": str(self.path)})
 
     def _is_valid(self) -> bool:
         try:
@@ -127,7 +144,7 @@ class DemoStore(OrderSource):
             return False
 
     def _create(self) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
         db = sqlite3.connect(tmp)
         try:

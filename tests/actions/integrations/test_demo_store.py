@@ -1,3 +1,5 @@
+import asyncio
+import multiprocessing
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -71,3 +73,22 @@ async def test_products_match_russian_word_forms_and_english(tmp_path: Path) -> 
     assert boots.available("39", "brown")
     sneakers = (await store.find_products("кроссовки"))[0]
     assert not sneakers.available("42", "black")  # sold out on purpose
+
+
+def _start(path: str) -> None:
+    DemoStore(Path(path)).ensure_ready()
+
+
+def test_action_servers_starting_together_seed_one_store(tmp_path: Path) -> None:
+    """The production profile starts several action servers on one data dir."""
+    path = tmp_path / "store.sqlite"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_start, args=(str(path),)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    assert not list(tmp_path.glob("*.corrupt-*"))
+    assert not list(tmp_path.glob("*.tmp"))
+    assert asyncio.run(DemoStore(path).get_order("A-10234")) is not None
