@@ -7,13 +7,19 @@ Features are built from the message text here, not by the pipeline's featurizers
   L2-normalised;
 - for Russian words, the mean of natasha's navec vectors (300-d, shipped inside the
   ``natasha`` wheel: nothing is downloaded), so paraphrases without a shared stem
-  still meet. English text gets a zero vector there.
+  still meet. English text gets a zero vector there;
+- optionally (``minilm_weight`` > 0), the all-MiniLM-L6-v2 sentence vector of the
+  message times ``minilm_weight`` (bot/sentence_vectors.py): English paraphrases
+  meet too. The encoder is English-trained; with ``minilm_skip_cyrillic`` (the
+  default) messages with Cyrillic letters get a zero vector and are not encoded.
 
 A one-vs-rest ``LinearSVC`` trains CLINC150 (15k messages, 150 intents) in about
 half a minute on one core. Its scores are margins, not probabilities: each intent's
 confidence is ``sigmoid(slope * (margin - oos_margin) + logit(fallback_threshold))``,
 so a top margin under ``oos_margin`` gets a confidence under ``fallback_threshold``
 and the ``FallbackClassifier`` with that threshold turns it into ``nlu_fallback``.
+Messages that got a MiniLM vector use ``minilm_oos_margin`` instead: the sentence
+vector shifts their margins, so their out-of-scope cut is tuned on its own.
 Keep ``fallback_threshold`` equal to the FallbackClassifier's ``threshold``.
 """
 
@@ -36,6 +42,9 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.sentence_vectors import encoder as _minilm
+from bot.sentence_vectors import is_cyrillic, sentence_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +98,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "char_ngrams": [2, 5],
             "char_min_df": 2,
             "navec_weight": 1.0,
+            "minilm_weight": 0.0,
+            "minilm_skip_cyrillic": True,
+            "minilm_oos_margin": -0.4,
             "oos_margin": -0.4,
             "slope": 4.0,
             "fallback_threshold": 0.3,
@@ -121,6 +133,16 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     ) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
+    def _encoded(self, texts: list[str]) -> np.ndarray:
+        """Which messages get a MiniLM vector (the rest get a zero row)."""
+        if float(self.config["minilm_weight"]) <= 0:
+            return np.zeros(len(texts), dtype=bool)
+        skip = bool(self.config["minilm_skip_cyrillic"])
+        return np.array(
+            [bool(t.strip()) and not (skip and is_cyrillic(t)) for t in texts],
+            dtype=bool,
+        )
+
     def _features(self, texts: list[str], fit: bool = False) -> sp.csr_matrix:
         assert self._model is not None
         lowered = [text.lower() for text in texts]
@@ -131,6 +153,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         weight = float(self.config["navec_weight"])
         if weight > 0:
             blocks.append(sp.csr_matrix(_russian_vectors(lowered) * weight))
+        minilm = float(self.config["minilm_weight"])
+        if minilm > 0:
+            skip = bool(self.config["minilm_skip_cyrillic"])
+            blocks.append(sp.csr_matrix(sentence_vectors(texts, skip) * minilm))
         return sp.hstack(blocks).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -190,12 +216,19 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         component = cls(config, model_storage, resource, model)
         if model is not None and float(component.config["navec_weight"]) > 0:
             _navec()  # load the vectors now, not on the first message
+        if model is not None and float(component.config["minilm_weight"]) > 0:
+            _minilm()
         return component
 
-    def _confidences(self, margins: np.ndarray) -> np.ndarray:
+    def _confidences(self, margins: np.ndarray, encoded: np.ndarray) -> np.ndarray:
         threshold = float(self.config["fallback_threshold"])
         offset = math.log(threshold / (1 - threshold))
-        z = float(self.config["slope"]) * (margins - float(self.config["oos_margin"]))
+        cut = np.where(
+            encoded,
+            float(self.config["minilm_oos_margin"]),
+            float(self.config["oos_margin"]),
+        )[:, None]
+        z = float(self.config["slope"]) * (margins - cut)
         return 1.0 / (1.0 + np.exp(-(z + offset)))
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -206,7 +239,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         margins = np.atleast_2d(svm.decision_function(self._features(texts)))
         if len(svm.classes_) == 2:  # binary LinearSVC returns one column
             margins = np.hstack([-margins.T, margins.T])
-        confidences = self._confidences(margins)
+        confidences = self._confidences(margins, self._encoded(texts))
         limit = int(self.config["ranking_length"])
         for message, row in zip(messages, confidences, strict=False):
             order = np.argsort(-row)
