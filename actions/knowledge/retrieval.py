@@ -21,9 +21,9 @@ import numpy as np
 
 from actions.integrations.catalog import stems
 from actions.knowledge.lexicon import Lexicon
-from actions.knowledge.minilm import MODEL_ID as MINILM_ID
-from actions.knowledge.minilm import embed_english
 from actions.knowledge.semantic import embed
+from bot.minilm import MODEL_ID as MINILM_ID
+from bot.minilm import embed_english
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from actions.knowledge.minilm import MiniLMEncoder, english_encoder
+from bot.minilm import MiniLMEncoder, english_encoder
 
 
 @pytest.fixture(scope="module")
