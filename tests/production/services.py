@@ -64,6 +64,24 @@ def wait_for_port(port: int, seconds: float) -> None:
     raise TimeoutError(f"port {port}")
 
 
+def wait_until_refused(port: int, seconds: float) -> None:
+    """Wait until nothing accepts connections on ``port``.
+
+    A SIGKILLed process keeps its listening socket until the kernel has torn the
+    process down: for a Rasa replica (1 GB resident) about 0.1 s in which
+    connections are still accepted, then reset.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+        except OSError:
+            return
+        time.sleep(0.01)
+    raise TimeoutError(f"port {port} still accepts connections")
+
+
 def _as_postgres(command: list[str]) -> list[str]:
     return (
         ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command

@@ -36,6 +36,7 @@ from tests.production.services import (
     metric_sum,
     post_json,
     production_cluster,
+    wait_until_refused,
 )
 
 MODEL = ROOT / "models" / "easyflow.tar.gz"
@@ -105,6 +106,7 @@ def cluster(
     redis: PrivateRedis,
     rabbitmq: PrivateRabbitMQ,
     model_server: ModelServer,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Cluster]:
     env = {
         "EASYFLOW_PROFILE": "production",
@@ -118,8 +120,21 @@ def cluster(
         "EASYFLOW_DATA_DIR": str(base_dir / "data"),
         "EASYFLOW_MODEL_SERVER_URL": model_server.url,
     }
+    failed_before = request.session.testsfailed
     with production_cluster(base_dir / "run", env) as started:
         yield started
+        if request.session.testsfailed > failed_before:
+            capture = request.config.pluginmanager.getplugin("capturemanager")
+            with capture.global_and_fixture_disabled():
+                print_log_tails(base_dir / "run" / "log")
+
+
+def print_log_tails(log_dir: Path, lines: int = 40) -> None:
+    """Show what the processes said when a test failed: CI keeps no files."""
+    for log in sorted(log_dir.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        print(f"\n===== {log.name} (last {len(tail)} lines) =====")
+        print("\n".join(tail))
 
 
 @pytest.fixture(scope="module")
@@ -371,6 +386,9 @@ def test_killed_replica_conversation_continues_on_the_other(
     victim = first.upstream
     index = [f"127.0.0.1:{p}" for p in cluster.rasa_ports].index(victim)
     os.kill(cluster.pid(f"rasa-{index + 1}"), signal.SIGKILL)
+    # Killed, not dying: a request that reaches the socket while the kernel tears
+    # the process down is one in flight on it (502, deploy/production/README.md).
+    wait_until_refused(cluster.rasa_ports[index], 10)
 
     second = cluster.say(sender, "3728419056")
     assert second.status == 200, second
@@ -397,8 +415,9 @@ def test_action_servers_down_the_shopper_gets_an_apology(cluster: Cluster) -> No
     )
     page = f"http://127.0.0.1:{survivor}/metrics"
     errors_before = metric_sum(get_text(page)[1], "easyflow_action_errors_total")
-    for n in range(1, len(cluster.action_ports) + 1):
+    for n, port in enumerate(cluster.action_ports, start=1):
         os.kill(cluster.pid(f"actions-{n}"), signal.SIGKILL)
+        wait_until_refused(port, 10)
     reply = cluster.say(f"apology-{uuid.uuid4().hex[:8]}", "где мой заказ A-10234")
     assert reply.status == 200 and reply.messages
     assert "A-10234" not in reply.messages[0]["text"]
