@@ -6,7 +6,8 @@ conversations ``--rounds`` times through ``Agent.handle_text`` under cProfile, a
 prints the wall time per message and the functions with the most cumulative time.
 
     .venv/bin/python -m bench.profile_turn --model models/easyflow.tar.gz \
-        --actions http://127.0.0.1:5055/webhook [--no-tracker-store] [--speedups]
+        --actions http://127.0.0.1:5055/webhook [--no-tracker-store] [--plain-sqlite] \
+        [--no-ted-cache] [--speedups]
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ import argparse
 import asyncio
 import cProfile
 import io
+import logging
 import pstats
 import tempfile
 import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from bench.serving import OUR_CONVERSATIONS
+import yaml
+
+from bench.serving import OUR_CONVERSATIONS, ROOT
 
 
 async def play(agent, rounds: int) -> tuple[int, float]:  # type: ignore[no-untyped-def]
@@ -37,8 +42,28 @@ async def play(agent, rounds: int) -> tuple[int, float]:  # type: ignore[no-unty
     return count, time.perf_counter() - started
 
 
+def project_stores(work: Path, plain_sqlite: bool) -> tuple[Any, Any]:
+    """The tracker store and event broker of ``endpoints.yml``, files in ``work``.
+
+    ``plain_sqlite``: Rasa's own ``SQL`` types instead (the before figure of
+    ``bot/local_sqlite.py``).
+    """
+    from rasa.utils.endpoints import EndpointConfig
+
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text("utf-8"))
+    stores = []
+    for key in ("tracker_store", "event_broker"):
+        config = dict(endpoints[key])
+        config["db"] = str(work / Path(config["db"]).name)
+        if plain_sqlite:
+            config["type"] = "SQL"
+        stores.append(EndpointConfig.from_dict(config))
+    return stores[0], stores[1]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from rasa.core.agent import load_agent
+    from rasa.core.brokers.broker import EventBroker
     from rasa.core.tracker_store import TrackerStore
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.endpoints import EndpointConfig
@@ -48,28 +73,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--actions", default="http://127.0.0.1:5055/webhook")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-tracker-store", action="store_true")
+    parser.add_argument(
+        "--plain-sqlite", action="store_true", help="Rasa's SQL types, not WAL"
+    )
+    parser.add_argument(
+        "--no-ted-cache", action="store_true", help="CachedTEDPolicy as TEDPolicy"
+    )
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--speedups", action="store_true", help="bot.speedups")
     args = parser.parse_args(argv)
+    # As `rasa run` does: without it every structlog debug line is formatted.
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.INFO)
+    configure_structlog(logging.INFO)
     if args.speedups:
         from bot import speedups
 
         speedups.install()
 
     work = Path(tempfile.mkdtemp(prefix="easyflow-profile-"))
-    tracker_store = None
-    if not args.no_tracker_store:
-        tracker_store = EndpointConfig(
-            type="SQL", dialect="sqlite", db=str(work / "tracker.db")
-        )
     endpoints = AvailableEndpoints(
         action=EndpointConfig(args.actions),
         nlg=EndpointConfig(type="bot.nlg.LanguageAwareNLG", action_timeout_s=10),
-        tracker_store=tracker_store,
     )
     agent = asyncio.run(load_agent(model_path=str(args.model), endpoints=endpoints))
-    if tracker_store is not None:
-        agent.tracker_store = TrackerStore.create(tracker_store, agent.domain)
+    if args.no_ted_cache:
+        runner = agent.processor.graph_runner  # type: ignore[union-attr]
+        for node in runner._instantiated_nodes.values():  # type: ignore[attr-defined]
+            component = getattr(node, "_component", None)
+            if component is not None and "prediction_cache_size" in getattr(
+                component, "config", {}
+            ):
+                component.config["prediction_cache_size"] = 0
+    if not args.no_tracker_store:
+        tracker_store, event_broker = project_stores(work, args.plain_sqlite)
+        broker = asyncio.run(EventBroker.create(event_broker))
+        agent.tracker_store = TrackerStore.create(
+            tracker_store, agent.domain, event_broker=broker
+        )
         agent.processor.tracker_store = agent.tracker_store  # type: ignore[union-attr]
 
     loop = asyncio.new_event_loop()
