@@ -35,14 +35,14 @@ help: ## Show the commands
 $(BIN)/.installed: pyproject.toml uv.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (pyenv install 3.10) or set PYTHON310=/path/to/python3.10"; exit 1; }
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON310) -m pip install --quiet uv
-	$(UV) sync --frozen --python $(PYTHON310)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON310)
 	@touch $@
 
 install: $(BIN)/.installed ## Install the Python 3.10 environment from uv.lock
 
 $(API_BIN)/.installed: api/pyproject.toml api/uv.lock $(BIN)/.installed
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) or set PYTHON312=/path/to/python3.12"; exit 1; }
-	cd api && $(UV) sync --frozen --python $(PYTHON312)
+	cd api && $(UV) sync --frozen --compile-bytecode --python $(PYTHON312)
 	@touch $@
 
 install-api: $(API_BIN)/.installed ## Install the admin API's Python 3.12 environment

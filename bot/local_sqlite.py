@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -72,6 +73,19 @@ class LocalSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self.engine = wal_engine(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Publishes the events that are not stored yet, as Rasa does.
+
+        Rasa finds them by loading and deserialising the whole stored
+        conversation again (a second time per turn); the events not yet stored
+        are the ones after the stored count, which ``save`` counts anyway.
+        """
+        if self.event_broker is None:
+            return
+        with self.session_scope() as session:
+            new_events = list(self._additional_events(session, tracker))
+        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
 
 class LocalSQLEventBroker(SQLEventBroker):

@@ -62,6 +62,10 @@ stories:
 """
 
 
+def storage_of(policy_class: type[TEDPolicy], folder: Path) -> LocalModelStorage:
+    return LocalModelStorage(folder / policy_class.__name__)
+
+
 def trained(policy_class: type[TEDPolicy], tmp_path: Path) -> TEDPolicy:
     steps = YAMLStoryReader(DOMAIN).read_from_string(STORIES)
     trackers = TrainingDataGenerator(
@@ -71,7 +75,7 @@ def trained(policy_class: type[TEDPolicy], tmp_path: Path) -> TEDPolicy:
     storage.mkdir(parents=True)
     policy = policy_class.create(
         {**policy_class.get_default_config(), "epochs": 2, "random_seed": 1},
-        LocalModelStorage(storage),
+        storage_of(policy_class, tmp_path),
         Resource("ted"),
         ExecutionContext(graph_schema=None),  # type: ignore[arg-type]
     )
@@ -112,8 +116,12 @@ def conversations() -> list[DialogueStateTracker]:
 
 
 @pytest.fixture(scope="module")
-def policies(tmp_path_factory: pytest.TempPathFactory) -> tuple[TEDPolicy, TEDPolicy]:
-    folder = tmp_path_factory.mktemp("ted")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ted")
+
+
+@pytest.fixture(scope="module")
+def policies(folder: Path) -> tuple[TEDPolicy, CachedTEDPolicy]:
     return trained(TEDPolicy, folder), trained(CachedTEDPolicy, folder)
 
 
@@ -176,3 +184,27 @@ def test_a_bounded_cache(policies: tuple[TEDPolicy, CachedTEDPolicy]) -> None:
         assert len(cached._prediction_cache()) == 3
     finally:
         cached.config["prediction_cache_size"] = 4096
+
+
+def test_loaded_without_a_training_step_it_predicts_as_rasas_loader(
+    policies: tuple[TEDPolicy, CachedTEDPolicy], folder: Path
+) -> None:
+    """Rasa's loader fits one step and then loads the weights; ours does not fit.
+
+    Both load the same persisted model: every prediction must be the same.
+    """
+    storage = storage_of(CachedTEDPolicy, folder)
+    config = {**CachedTEDPolicy.get_default_config(), "prediction_cache_size": 0}
+    context = ExecutionContext(graph_schema=None)  # type: ignore[arg-type]
+    rasas = TEDPolicy.load(config, storage, Resource("ted"), context)
+    ours = CachedTEDPolicy.load(config, storage, Resource("ted"), context)
+    trained_in_process = policies[1]
+    assert ours.model is not None and rasas.model is not None
+    for tracker in conversations():
+        expected = rasas.predict_action_probabilities(tracker, DOMAIN).probabilities
+        assert ours.predict_action_probabilities(
+            tracker, DOMAIN
+        ).probabilities == pytest.approx(expected, abs=1e-6)
+        assert trained_in_process.predict_action_probabilities(
+            tracker, DOMAIN
+        ).probabilities == pytest.approx(expected, abs=1e-5)

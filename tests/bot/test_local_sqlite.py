@@ -92,3 +92,54 @@ def test_endpoints_yml_builds_the_wal_event_broker(tmp_path: Path) -> None:
         ("shopper-2", "привет"),
         ("shopper-2", "Здравствуйте!"),
     ]
+
+
+def broker_rows(database: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT sender_id, data FROM events ORDER BY id").fetchall()
+    return [(sender, json.loads(data)["event"]) for sender, data in rows]
+
+
+def play_two_turns(store: TrackerStore, domain: Domain) -> None:
+    first = [
+        ActionExecuted("action_listen"),
+        UserUttered("где мой заказ", {"name": "order_status"}),
+    ]
+    second = [
+        SlotSet("order_id", "3728419056"),
+        ActionExecuted("utter_ask_phone"),
+        ActionExecuted("action_listen"),
+    ]
+    tracker = DialogueStateTracker.from_events("shopper-3", first, domain.slots)
+    asyncio.run(store.save(tracker))
+    tracker = asyncio.run(store.retrieve("shopper-3"))
+    assert tracker is not None
+    for event in second:
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+
+
+def test_each_event_reaches_the_broker_once_as_with_rasas_stores(
+    tmp_path: Path, domain: Domain
+) -> None:
+    streamed = {}
+    for name, kind in (("rasa", "SQL"), ("ours", None)):
+        folder = tmp_path / name
+        folder.mkdir()
+        broker_config = project_endpoint("event_broker", folder)
+        store_config = project_endpoint("tracker_store", folder)
+        if kind:
+            broker_config.type = store_config.type = kind
+        broker = asyncio.run(EventBroker.create(broker_config))
+        store = TrackerStore.create(store_config, domain, event_broker=broker)
+        play_two_turns(store, domain)
+        streamed[name] = broker_rows(folder / "events.db")
+
+    assert streamed["ours"] == streamed["rasa"]
+    assert [event for _, event in streamed["ours"]] == [
+        "action",
+        "user",
+        "slot",
+        "action",
+        "action",
+    ]
