@@ -21,13 +21,21 @@ _FRACTION = re.compile(r"\.(\d+)")
 # --- settings -----------------------------------------------------------------
 
 
-def required(env: Mapping[str, str], name: str, source: str) -> str:
+def required(
+    env: Mapping[str, str],
+    name: str,
+    source: str,
+    chosen_by: str = "EASYFLOW_ORDER_SOURCES includes",
+) -> str:
+    """``env[name]`` stripped; a clear error naming what needs it when unset."""
     value = (env.get(name) or "").strip()
     if not value:
-        raise SettingsError(
-            f"{name}: required when EASYFLOW_ORDER_SOURCES includes {source}"
-        )
+        raise SettingsError(f"{name}: required when {chosen_by} {source}")
     return value
+
+
+def required_for_payments(env: Mapping[str, str], name: str, provider: str) -> str:
+    return required(env, name, provider, "EASYFLOW_PAYMENT_PROVIDER is")
 
 
 def url(env: Mapping[str, str], name: str, default: str) -> str:

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from actions.integrations.marketplace import seconds
+from actions.integrations.marketplace import required_for_payments, seconds
 from actions.payments.base import (
     DEFAULT_TIMEOUT_S,
     Payment,
@@ -38,7 +38,6 @@ from actions.payments.base import (
     WebhookEvent,
     WebhookRejected,
 )
-from actions.settings import SettingsError
 from connectors.http import PlatformClient, PlatformError, RetryPolicy
 from connectors.security import hmac_sha256_hex, secrets_equal
 
@@ -90,12 +89,6 @@ class SberProvider(PaymentProvider):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], public_url: str) -> SberProvider:
-        def required(name: str) -> str:
-            value = env.get(name, "").strip()
-            if not value:
-                raise SettingsError(f"{name} is required for the sber provider")
-            return value
-
         callback_token = env.get("SBER_CALLBACK_TOKEN", "").strip()
         if not callback_token:
             logger.warning(
@@ -103,8 +96,8 @@ class SberProvider(PaymentProvider):
                 extra={"reason": "SBER_CALLBACK_TOKEN is not set"},
             )
         return cls(
-            username=required("SBER_USERNAME"),
-            password=required("SBER_PASSWORD"),
+            username=required_for_payments(env, "SBER_USERNAME", "sber"),
+            password=required_for_payments(env, "SBER_PASSWORD", "sber"),
             callback_token=callback_token,
             return_url=env.get("SBER_RETURN_URL", "").strip() or public_url,
             api_url=env.get("SBER_API_URL", "").strip() or DEFAULT_API_URL,

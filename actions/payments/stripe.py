@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from actions.integrations.marketplace import seconds
+from actions.integrations.marketplace import required_for_payments, seconds
 from actions.payments.base import (
     DEFAULT_TIMEOUT_S,
     Payment,
@@ -92,12 +92,6 @@ class StripeProvider(PaymentProvider):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], public_url: str) -> StripeProvider:
-        def required(name: str) -> str:
-            value = env.get(name, "").strip()
-            if not value:
-                raise SettingsError(f"{name} is required for the stripe provider")
-            return value
-
         raw_tolerance = env.get("STRIPE_TOLERANCE_S", "").strip()
         try:
             tolerance = int(raw_tolerance) if raw_tolerance else DEFAULT_TOLERANCE_S
@@ -106,8 +100,10 @@ class StripeProvider(PaymentProvider):
         if tolerance <= 0:
             raise SettingsError("STRIPE_TOLERANCE_S must be positive")
         return cls(
-            secret_key=required("STRIPE_SECRET_KEY"),
-            webhook_secret=required("STRIPE_WEBHOOK_SECRET"),
+            secret_key=required_for_payments(env, "STRIPE_SECRET_KEY", "stripe"),
+            webhook_secret=required_for_payments(
+                env, "STRIPE_WEBHOOK_SECRET", "stripe"
+            ),
             success_url=env.get("STRIPE_SUCCESS_URL", "").strip() or public_url,
             api_url=env.get("STRIPE_API_URL", "").strip() or DEFAULT_API_URL,
             tolerance_s=tolerance,

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from actions.integrations.marketplace import seconds
+from actions.integrations.marketplace import required_for_payments, seconds
 from actions.payments.base import (
     DEFAULT_TIMEOUT_S,
     Payment,
@@ -39,7 +39,6 @@ from actions.payments.base import (
     WebhookEvent,
     WebhookRejected,
 )
-from actions.settings import SettingsError
 from connectors.http import BodyError, PlatformClient, PlatformError
 from connectors.security import secrets_equal
 
@@ -111,12 +110,9 @@ class TBankProvider(PaymentProvider):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], public_url: str) -> TBankProvider:
-        for name in ("TBANK_TERMINAL_KEY", "TBANK_PASSWORD"):
-            if not env.get(name, "").strip():
-                raise SettingsError(f"{name}: required for the tbank provider")
         return cls(
-            env["TBANK_TERMINAL_KEY"].strip(),
-            env["TBANK_PASSWORD"].strip(),
+            required_for_payments(env, "TBANK_TERMINAL_KEY", "tbank"),
+            required_for_payments(env, "TBANK_PASSWORD", "tbank"),
             f"{public_url.rstrip('/')}/payments/tbank/webhook",
             env.get("TBANK_API_URL", "").strip() or DEFAULT_API_URL,
             timeout_s=seconds(env, "TBANK_TIMEOUT_S", DEFAULT_TIMEOUT_S),

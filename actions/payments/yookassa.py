@@ -30,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
-from actions.integrations.marketplace import seconds
+from actions.integrations.marketplace import required_for_payments, seconds
 from actions.payments.base import (
     DEFAULT_TIMEOUT_S,
     Payment,
@@ -117,12 +117,9 @@ class YooKassaProvider(PaymentProvider):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], public_url: str) -> YooKassaProvider:
-        for name in ("YOOKASSA_SHOP_ID", "YOOKASSA_SECRET_KEY"):
-            if not env.get(name, "").strip():
-                raise SettingsError(f"{name}: required for the yookassa provider")
         return cls(
-            env["YOOKASSA_SHOP_ID"].strip(),
-            env["YOOKASSA_SECRET_KEY"].strip(),
+            required_for_payments(env, "YOOKASSA_SHOP_ID", "yookassa"),
+            required_for_payments(env, "YOOKASSA_SECRET_KEY", "yookassa"),
             env.get("YOOKASSA_RETURN_URL", "").strip() or public_url,
             env.get("YOOKASSA_API_URL", "").strip() or DEFAULT_API_URL,
             env.get("YOOKASSA_ALLOWED_IPS", "").strip() or DEFAULT_ALLOWED_IPS,
