@@ -5,6 +5,11 @@ Features are built from the message text here, not by the pipeline's featurizers
 
 - word 1-2 grams and char_wb 2-5 grams, lower-cased, sublinear TF-IDF, each block
   L2-normalised;
+- for Russian words, word 1-2 and char_wb 2-5 grams of their lemmas (pymorphy2,
+  the analyser spaCy's Russian lemmatiser wraps; its dictionaries ship in the
+  ``pymorphy2-dicts-ru`` wheel), times ``lemma_weight``: "заказала", "заказу" and
+  "заказов" all meet at "заказ". Non-Russian words are left out of this view, so
+  English messages get an empty block and English results do not change;
 - for Russian words, the mean of natasha's navec vectors (300-d, shipped inside the
   ``natasha`` wheel: nothing is downloaded), so paraphrases without a shared stem
   still meet. English text gets a zero vector there;
@@ -51,6 +56,7 @@ logger = logging.getLogger(__name__)
 _MODEL_FILE = "linear_intents.joblib"
 _NAVEC = ("natasha", "data/emb/navec_news_v1_1B_250K_300d_100q.tar")
 _RUSSIAN_WORDS = re.compile(r"[а-яё]+")
+_LEMMA_CACHE_SIZE = 200_000
 _NAVEC_DIM = 300
 
 
@@ -65,6 +71,34 @@ def _navec() -> Any | None:
     except (ImportError, FileNotFoundError, OSError) as error:
         logger.warning("linear_intents.navec_unavailable", extra={"error": repr(error)})
         return None
+
+
+@lru_cache(maxsize=1)
+def _morph() -> Any | None:
+    try:
+        import pymorphy2
+
+        return pymorphy2.MorphAnalyzer()
+    except (ImportError, OSError, ValueError) as error:
+        logger.warning(
+            "linear_intents.pymorphy_unavailable", extra={"error": repr(error)}
+        )
+        return None
+
+
+@lru_cache(maxsize=_LEMMA_CACHE_SIZE)
+def _lemma(word: str) -> str:
+    morph = _morph()
+    if morph is None:
+        return word
+    return str(morph.parse(word)[0].normal_form).replace("ё", "е")
+
+
+def russian_lemmas(text: str) -> str:
+    """The lemmas of the Russian words of ``text``, space-separated, in order."""
+    return " ".join(
+        _lemma(word) for word in _RUSSIAN_WORDS.findall(text.lower().replace("ё", "е"))
+    )
 
 
 def _russian_vectors(texts: list[str]) -> np.ndarray:
@@ -98,6 +132,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "char_ngrams": [2, 5],
             "char_min_df": 2,
             "navec_weight": 1.0,
+            "lemma_weight": 1.0,
             "minilm_weight": 0.0,
             "minilm_skip_cyrillic": True,
             "minilm_oos_margin": -0.4,
@@ -109,7 +144,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["sklearn", "navec"]
+        return ["sklearn", "navec", "pymorphy2"]
 
     def __init__(
         self,
@@ -150,6 +185,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             (v.fit_transform(lowered) if fit else v.transform(lowered))
             for v in self._model["vectorizers"]
         ]
+        lemma_vectorizers = self._model.get("lemma_vectorizers", [])
+        if lemma_vectorizers:
+            lemmas = [russian_lemmas(text) for text in lowered]
+            weight = float(self.config["lemma_weight"])
+            blocks.extend(
+                (v.fit_transform(lemmas) if fit else v.transform(lemmas)) * weight
+                for v in lemma_vectorizers
+            )
         weight = float(self.config["navec_weight"])
         if weight > 0:
             blocks.append(sp.csr_matrix(_russian_vectors(lowered) * weight))
@@ -160,7 +203,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return sp.hstack(blocks).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
 
         examples = [
@@ -170,26 +212,38 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if len(labels) < 2:
             logger.warning("linear_intents.skipped", extra={"intents": len(labels)})
             return self._resource
-        word = self.config["word_ngrams"]
-        char = self.config["char_ngrams"]
-        self._model = {
-            "vectorizers": [
-                TfidfVectorizer(ngram_range=(word[0], word[1]), sublinear_tf=True),
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(char[0], char[1]),
-                    sublinear_tf=True,
-                    min_df=int(self.config["char_min_df"]),
-                ),
-            ],
-        }
-        x = self._features([e.get(TEXT) for e in examples], fit=True)
+        texts = [e.get(TEXT) for e in examples]
+        self._model = {"vectorizers": self._vectorizers()}
+        russian = any(_RUSSIAN_WORDS.search(text.lower()) for text in texts)
+        if float(self.config["lemma_weight"]) > 0 and russian and _morph() is not None:
+            self._model["lemma_vectorizers"] = self._vectorizers()
+        try:
+            x = self._features(texts, fit=True)
+        except ValueError:  # too few Russian words left a lemma vocabulary empty
+            if not self._model.pop("lemma_vectorizers", None):
+                raise
+            x = self._features(texts, fit=True)
         y = [e.get(INTENT) for e in examples]
         svm = LinearSVC(C=float(self.config["C"]))
         svm.fit(x, y)
         self._model["svm"] = svm
         self.persist()
         return self._resource
+
+    def _vectorizers(self) -> list[Any]:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        word = self.config["word_ngrams"]
+        char = self.config["char_ngrams"]
+        return [
+            TfidfVectorizer(ngram_range=(word[0], word[1]), sublinear_tf=True),
+            TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=(char[0], char[1]),
+                sublinear_tf=True,
+                min_df=int(self.config["char_min_df"]),
+            ),
+        ]
 
     def persist(self) -> None:
         import joblib
@@ -216,6 +270,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         component = cls(config, model_storage, resource, model)
         if model is not None and float(component.config["navec_weight"]) > 0:
             _navec()  # load the vectors now, not on the first message
+        if model is not None and model.get("lemma_vectorizers"):
+            _morph()
         if model is not None and float(component.config["minilm_weight"]) > 0:
             _minilm()
         return component

@@ -8,7 +8,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.linear_intents import LinearIntentClassifier
+from bot.linear_intents import LinearIntentClassifier, russian_lemmas
 from bot.sentence_vectors import DIM, sentence_vectors
 
 EXAMPLES = {
@@ -106,3 +106,51 @@ def test_encoded_messages_use_their_own_out_of_scope_cut(tmp_path: Path) -> None
     assert np.allclose(confidences[:, 0], [0.3, 0.3])
     plain = _trained(tmp_path / "plain", oos_margin=-0.4, minilm_oos_margin=-0.2)
     assert not plain._encoded(texts).any()
+
+
+def test_russian_lemmas_join_inflected_forms_and_drop_other_words() -> None:
+    assert russian_lemmas("Где мои ЗАКАЗЫ? order 5") == "где мой заказ"
+    assert russian_lemmas("заказов ещё нет") == russian_lemmas("заказ еще нет")
+    assert russian_lemmas("where is my order") == ""
+
+
+def test_lemma_view_makes_inflections_of_a_word_meet(tmp_path: Path) -> None:
+    classifier = _trained(tmp_path, lemma_weight=1.0)
+    assert classifier._model is not None
+
+    def width(key: str) -> int:
+        assert classifier._model is not None
+        return sum(len(v.vocabulary_) for v in classifier._model[key])
+
+    start = width("vectorizers")
+    end = start + width("lemma_vectorizers")
+    one, other, english = classifier._features(
+        ["верните деньги", "вернули денег", "refund my purchase please"]
+    )[:, start:end].toarray()
+    assert one.any() and np.allclose(one, other)
+    assert not english.any()
+    plain = _trained(tmp_path / "plain", lemma_weight=0.0)
+    assert plain._model is not None and "lemma_vectorizers" not in plain._model
+    assert plain._features(["привет"]).shape[1] == classifier._features(
+        ["привет"]
+    ).shape[1] - (end - start)
+
+
+def test_english_only_training_gets_no_lemma_view(tmp_path: Path) -> None:
+    english = {k: [t for t in v if t.isascii()] for k, v in EXAMPLES.items()}
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(graph_schema=None)  # type: ignore[arg-type]
+    classifier = LinearIntentClassifier.create(
+        {}, storage, Resource("linear_intents"), context
+    )
+    classifier.train(
+        TrainingData(
+            training_examples=[
+                Message(data={TEXT: text, INTENT: intent})
+                for intent, texts in english.items()
+                for text in texts
+            ]
+        )
+    )
+    assert classifier._model is not None
+    assert "lemma_vectorizers" not in classifier._model
