@@ -32,7 +32,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,16 +101,23 @@ def rss_mb(pid: int) -> float:
 def process(args: Sequence[str], cwd: Path, log: Path, env: dict) -> Iterator[Any]:
     with log.open("w") as out:
         proc = subprocess.Popen(
-            list(args), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+            list(args),
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: Sanic workers stop with it
         )
         try:
             yield proc
         finally:
-            proc.send_signal(signal.SIGTERM)
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                with suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
 
@@ -212,13 +219,8 @@ async def load(
     return result
 
 
-def rasa_run_args(
-    model: Path, port: int, endpoints: Path | None, speedups: bool = False
-) -> list[str]:
-    rasa = (
-        [str(BIN / "python"), "-m", "bench.rasa_with_speedups"] if speedups else [RASA]
-    )
-    args = [*rasa, "run", "-m", str(model), "--enable-api"]
+def rasa_run_args(model: Path, port: int, endpoints: Path | None) -> list[str]:
+    args = [RASA, "run", "-m", str(model), "--enable-api"]
     args += ["--interface", "127.0.0.1", "--port", str(port)]
     if endpoints is not None:
         args += ["--endpoints", str(endpoints), "--credentials", "credentials.yml"]
@@ -276,9 +278,11 @@ def train_ours(work: Path, env: dict) -> tuple[Path, float]:
 def our_endpoints(work: Path, actions_port: int) -> Path:
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text("utf-8"))
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
-    for key in ("tracker_store", "event_broker"):
-        if endpoints.get(key, {}).get("dialect") == "sqlite":
-            endpoints[key]["db"] = str(work / Path(endpoints[key]["db"]).name)
+    for key in ("tracker_store", "event_broker", "lock_store"):
+        config = endpoints.get(key) or {}
+        local = config.get("dialect") == "sqlite" or key == "lock_store"
+        if local and config.get("db"):
+            config["db"] = str(work / Path(config["db"]).name)
     path = work / "endpoints.yml"
     path.write_text(yaml.safe_dump(endpoints), "utf-8")
     return path
@@ -288,11 +292,11 @@ def bench_ours(
     work: Path,
     duration_s: float,
     model: Path | None,
-    speedups: bool = False,
+    workers: int = 1,
     levels: Sequence[int] = CONCURRENCY,
 ) -> dict[str, Any]:
     env = base_env()
-    name = "ours+speedups" if speedups else "ours"
+    name = "ours" if workers == 1 else f"ours-{workers}w"
     result: dict[str, Any] = {}
     if model is None:
         model, train_s = train_ours(work, env)
@@ -315,9 +319,9 @@ def bench_ours(
         result.update(
             measure_server(
                 name,
-                rasa_run_args(model, rasa_port, endpoints, speedups),
+                rasa_run_args(model, rasa_port, endpoints),
                 ROOT,
-                env,
+                {**env, "SANIC_WORKERS": str(workers)},
                 work,
                 OUR_CONVERSATIONS,
                 duration_s,
@@ -363,7 +367,9 @@ def bench_stock(
     return result
 
 
-BOTS = ("ours", "ours+speedups", "stock")
+# ours-2w: the same model and endpoints with two Sanic workers (SANIC_WORKERS=2,
+# what EASYFLOW_RASA_WORKERS=2 does in deploy/local/run.sh).
+BOTS = ("ours", "ours-2w", "stock")
 
 
 def run(
@@ -382,9 +388,8 @@ def run(
             if bot == "stock":
                 out[bot] = bench_stock(work, duration_s, levels)
             else:
-                out[bot] = bench_ours(
-                    work, duration_s, model, bot == "ours+speedups", levels
-                )
+                workers = 2 if bot == "ours-2w" else 1
+                out[bot] = bench_ours(work, duration_s, model, workers, levels)
                 if model is None:
                     model = work / "models" / "bench.tar.gz"
         return out

@@ -13,8 +13,9 @@ Enabled in ``credentials.yml`` as ``connectors.webchat.WebChatInput`` with the
 same keys as Rasa's ``socketio`` block. The channel keeps the name ``socketio``,
 so ``output_channel=latest`` (operator replies, payment notices) finds it.
 
-Several Rasa replicas: a widget's socket lives on one replica, while a pushed
-message (an operator's reply, "paid") arrives through the HTTP API at any of them.
+Several Rasa replicas, or workers (``EASYFLOW_RASA_WORKERS``): a widget's socket
+lives on one process, while a pushed message (an operator's reply, "paid") arrives
+through the HTTP API at any of them.
 With ``redis_url`` (default ``EASYFLOW_REDIS_URL``) the replicas share socket.io
 rooms through Redis pub/sub (python-socketio's ``AsyncRedisManager``), so a push
 from any replica reaches the socket wherever it is.
@@ -23,6 +24,7 @@ from any replica reaches the socket wherever it is.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from collections.abc import Awaitable, Callable
@@ -33,8 +35,17 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncRedisManager
 
+logger = logging.getLogger(__name__)
+
 # Redis pub/sub channel the replicas share socket.io rooms on.
 PUBSUB_CHANNEL = "easyflow-webchat"
+
+
+def _sanic_workers() -> int:
+    try:
+        return int(os.environ.get("SANIC_WORKERS", "1"))
+    except ValueError:  # Rasa falls back to one worker too
+        return 1
 
 
 class WebChatOutput(SocketIOOutput):
@@ -77,6 +88,15 @@ class WebChatInput(SocketIOInput):
             manager = AsyncRedisManager(self.redis_url, channel=PUBSUB_CHANNEL)
             manager.set_server(sio)
             sio.manager = manager
+        elif _sanic_workers() > 1:
+            logger.warning(
+                "webchat.workers_without_redis",
+                extra={
+                    "workers": os.environ["SANIC_WORKERS"],
+                    "effect": "a push handled by another worker misses the widget; "
+                    "set EASYFLOW_REDIS_URL",
+                },
+            )
 
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)

@@ -56,6 +56,11 @@ if [ "${1:-}" = "shell" ]; then
   exit 0
 fi
 
+# EASYFLOW_RASA_WORKERS=2 runs two Rasa workers on one port (both cores of a
+# two-core machine); the SQLite lock store of endpoints.yml keeps each
+# conversation's turns in order across them. Web chat pushes from another worker
+# (operator replies) need EASYFLOW_REDIS_URL: see connectors/webchat.py.
+SANIC_WORKERS=${EASYFLOW_RASA_WORKERS:-1} \
 $BIN/rasa run -m "$MODEL" --enable-api --interface 127.0.0.1 --port "$RASA_PORT" \
   --endpoints endpoints.yml --credentials credentials.yml --cors "*" \
   >var/log/rasa.log 2>&1 &
