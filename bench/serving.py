@@ -72,8 +72,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MiB."""
+def _children_by_parent() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -84,6 +83,17 @@ def rss_mb(pid: int) -> float:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def children(pid: int) -> list[int]:
+    """The direct child processes of ``pid`` (Sanic's workers, for ``rasa run``)."""
+    return _children_by_parent().get(pid, [])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MiB."""
+    children = _children_by_parent()
     total_kb, todo = 0, [pid]
     while todo:
         current = todo.pop()

@@ -11,89 +11,38 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
-from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 import yaml
 
-from tests.e2e.test_rest_webhook import MODEL, RASA, ROOT, _free_port, _wait
+from bench.serving import children, our_endpoints, process, rasa_run_args
+from tests.emulators import free_port
+from tests.servers import MODEL, ROOT, action_server, wait_until_up
 
 ORDERS = ["A-10234", "A-10240", "A-10236", "A-10235"]
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with suppress(OSError):
-                stat = (entry / "stat").read_text()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-    return found
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """Rasa with two workers and the repo's endpoints.yml (files moved to a temp
+    folder), in its own process group so the workers stop with it."""
     assert MODEL.exists(), "train the model first: make train"
     data = tmp_path_factory.mktemp("workers")
-    actions_port, rasa_port = _free_port(), _free_port()
-    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text("utf-8"))
-    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
-    for key in ("tracker_store", "event_broker", "lock_store"):
-        endpoints[key]["db"] = str(data / Path(endpoints[key]["db"]).name)
-    assert endpoints["lock_store"]["type"] == "bot.local_lock_store.SQLiteLockStore"
-    (data / "endpoints.yml").write_text(yaml.safe_dump(endpoints), "utf-8")
-    env = {
-        **os.environ,
-        "EASYFLOW_DATA_DIR": str(data),
-        "EASYFLOW_ACTIONS_PORT": str(actions_port),
-        "EASYFLOW_ACTIONS_HOST": "127.0.0.1",
-        "SANIC_WORKERS": "2",
-    }
-    log = (data / "servers.log").open("w")
-    actions = subprocess.Popen(
-        [sys.executable, "-m", "actions.server"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    rasa = subprocess.Popen(
-        [
-            *(str(RASA), "run", "-m", str(MODEL), "--enable-api"),
-            *("--interface", "127.0.0.1", "--port", str(rasa_port)),
-            *("--endpoints", str(data / "endpoints.yml")),
-            *("--credentials", str(ROOT / "credentials.yml")),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # the workers are its children: stop them together
-    )
-    try:
-        _wait(f"http://127.0.0.1:{actions_port}/health", actions, 60)
-        _wait(f"http://127.0.0.1:{rasa_port}/status", rasa, 300)
-        yield f"http://127.0.0.1:{rasa_port}", rasa.pid
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(rasa.pid, signal.SIGTERM)
-        actions.send_signal(signal.SIGTERM)
-        for process in (rasa, actions):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        with suppress(ProcessLookupError):
-            os.killpg(rasa.pid, signal.SIGKILL)
-        log.close()
+    with action_server(data) as action_url:
+        endpoints = our_endpoints(data, urlparse(action_url).port or 0)
+        lock_store = yaml.safe_load(endpoints.read_text("utf-8"))["lock_store"]
+        assert lock_store["type"] == "bot.local_lock_store.SQLiteLockStore"
+        assert lock_store["db"] == str(data / "locks.db")
+        port = free_port()
+        args = rasa_run_args(MODEL, port, endpoints)
+        env = {**os.environ, "SANIC_WORKERS": "2"}
+        with process(args, ROOT, data / "rasa.log", env) as rasa:
+            wait_until_up(f"http://127.0.0.1:{port}/status", rasa, 300)
+            yield f"http://127.0.0.1:{port}", rasa.pid
 
 
 def _say(url: str, sender: str, text: str) -> str:
@@ -108,7 +57,7 @@ def _say(url: str, sender: str, text: str) -> str:
 
 def test_rasa_starts_two_worker_processes(server: tuple[str, int]) -> None:
     _, pid = server
-    assert len(_children(pid)) >= 2
+    assert len(children(pid)) >= 2
 
 
 def test_one_conversations_simultaneous_messages_become_whole_turns(
