@@ -14,6 +14,13 @@ transaction (SQLite lets one writer in at a time across processes). Locks expire
 after their lifetime anyway, so the file is not synced to disk
 (``synchronous=OFF``): a power cut can lose a lock, never a message.
 
+Unlike the in-memory store, the file outlives the process. A worker killed in
+the middle of a turn would leave its ticket behind, and the conversation's next
+message would wait for it to expire (a minute). So each ticket records the
+process that took it, and a ticket whose process is gone is dropped when the
+lock is read: after a crash and restart the shopper is answered at once. PIDs
+mean one host and one PID namespace (not containers sharing a volume).
+
 Several hosts need a shared store instead: ``bot.lock_store.RedisUrlLockStore``.
 """
 
@@ -21,11 +28,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
@@ -35,6 +44,42 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DB = "var/locks.db"
 BUSY_TIMEOUT_MS = 10_000
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
+
+
+class OwnedTicketLock(TicketLock):
+    """A ``TicketLock`` that knows which process holds each ticket."""
+
+    def __init__(self, conversation_id: str, tickets: Any = None) -> None:
+        super().__init__(conversation_id, tickets)
+        self.owners: dict[int, int] = {}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OwnedTicketLock:
+        lock = cls(data["conversation_id"], TicketLock.from_dict(data).tickets)
+        for number, pid in data.get("owners", {}).items():
+            if _alive(pid):
+                lock.owners[int(number)] = pid
+            else:
+                lock.remove_ticket_for(int(number))
+        return lock
+
+    def dumps(self) -> str:
+        data = json.loads(super().dumps())
+        live = {ticket.number for ticket in self.tickets}
+        data["owners"] = {str(n): pid for n, pid in self.owners.items() if n in live}
+        return json.dumps(data)
 
 
 class SQLiteLockStore(LockStore):
@@ -68,12 +113,12 @@ class SQLiteLockStore(LockStore):
             self._db.execute("COMMIT")
 
     @staticmethod
-    def _read(db: sqlite3.Connection, conversation_id: str) -> TicketLock | None:
+    def _read(db: sqlite3.Connection, conversation_id: str) -> OwnedTicketLock | None:
         row = db.execute(
             "SELECT lock FROM conversation_locks WHERE conversation_id = ?",
             (conversation_id,),
         ).fetchone()
-        return TicketLock.from_dict(json.loads(row[0])) if row else None
+        return OwnedTicketLock.from_dict(json.loads(row[0])) if row else None
 
     @staticmethod
     def _write(db: sqlite3.Connection, lock: TicketLock) -> None:
@@ -89,6 +134,10 @@ class SQLiteLockStore(LockStore):
             "DELETE FROM conversation_locks WHERE conversation_id = ?",
             (conversation_id,),
         )
+
+    @staticmethod
+    def create_lock(conversation_id: str) -> OwnedTicketLock:
+        return OwnedTicketLock(conversation_id)
 
     def get_lock(self, conversation_id: str) -> TicketLock | None:
         with self._guard:
@@ -111,6 +160,7 @@ class SQLiteLockStore(LockStore):
                     conversation_id
                 )
                 ticket = lock.issue_ticket(lock_lifetime)
+                lock.owners[ticket] = os.getpid()
                 self._write(db, lock)
                 return ticket
         except sqlite3.Error as error:

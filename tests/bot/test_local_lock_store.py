@@ -1,5 +1,7 @@
 import asyncio
+import json
 import multiprocessing
+import os
 import time
 from pathlib import Path
 
@@ -113,3 +115,40 @@ def test_turns_of_one_conversation_never_overlap_across_processes(
         worker.join(timeout=120)
         assert worker.exitcode == 0
     assert counter.read_text() == "100"
+
+
+def _take_ticket_and_die(path: str) -> None:
+    SQLiteLockStore(EndpointConfig(type=STORE, db=path)).issue_ticket("c1", 600)
+    os._exit(0)  # killed mid-turn: no cleanup
+
+
+def test_a_ticket_left_by_a_dead_process_does_not_hold_the_conversation(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "locks.db")
+    store = SQLiteLockStore(EndpointConfig(type=STORE, db=path))
+    dead = multiprocessing.get_context("fork").Process(
+        target=_take_ticket_and_die, args=(path,)
+    )
+    dead.start()
+    dead.join(timeout=30)
+    assert dead.exitcode == 0
+    raw = store._db.execute("SELECT lock FROM conversation_locks").fetchone()[0]
+    assert len(json.loads(raw)["tickets"]) == 1  # the dead worker's ticket is there
+
+    async def next_turn() -> float:
+        started = time.monotonic()
+        async with store.lock("c1", wait_time_in_seconds=0.5):
+            return time.monotonic() - started
+
+    # Served at once, not after the dead ticket's 600 s lifetime.
+    assert asyncio.run(asyncio.wait_for(next_turn(), 5)) < 0.5
+    assert store.get_lock("c1") is None
+
+
+def test_a_live_processes_ticket_still_holds_the_conversation(tmp_path: Path) -> None:
+    one, other = _store(tmp_path / "locks.db"), _store(tmp_path / "locks.db")
+    held = one.issue_ticket("c1")
+    waiting = other.issue_ticket("c1")
+    lock = other.get_lock("c1")
+    assert lock is not None and lock.is_locked(waiting) and not lock.is_locked(held)
