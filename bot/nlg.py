@@ -17,7 +17,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import action_guard, speedups
+from bot import action_guard, speedups, turn_guard
 from bot.language import DEFAULT_LANGUAGE, conversation_language
 
 LANGUAGE_SLOT = "language"
@@ -37,8 +37,9 @@ def tracker_language(
 class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
     """Selected in ``endpoints.yml`` with ``nlg: {type: bot.nlg.LanguageAwareNLG}``.
 
-    Rasa builds it once per server, so it is also where the action guard is set up
-    (``bot.action_guard``): both belong to "the shopper always gets a reply".
+    Rasa builds it once per server, so it is also where the action guard
+    (``bot.action_guard``) and the turn guard (``bot.turn_guard``) are set up: they
+    belong to "the shopper always gets one reply".
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
                 kwargs.get("action_timeout_s", action_guard.DEFAULT_TIMEOUT_S)
             )
         )
+        turn_guard.install()
         # Same behaviour, less per-message CPU (bot/speedups.py, bench/README.md).
         speedups.install()
 
