@@ -17,7 +17,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import action_guard, speedups, turn_guard
+from bot import action_guard, speedups, turn_guard, typed_payloads
 from bot.language import DEFAULT_LANGUAGE, conversation_language
 
 LANGUAGE_SLOT = "language"
@@ -56,6 +56,7 @@ class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
             )
         )
         turn_guard.install()
+        typed_payloads.install()  # a typed /intent{…} only as an offered button
         # Same behaviour, less per-message CPU (bot/speedups.py, bench/README.md).
         speedups.install()
 
