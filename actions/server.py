@@ -4,17 +4,24 @@ Run with ``python -m actions.server`` (what ``make run`` does). Settings are rea
 and the demo store is checked before the port opens, so a bad variable or an
 unusable store stops start-up with a clear message.
 
-With ``EASYFLOW_ACTION_TOKEN`` set (required in production) ``/webhook`` and
-``/actions`` answer 401 unless the ``token`` query parameter, which Rasa sends from
-``action_endpoint.token``, matches (compared in constant time). ``/health``, the
-pay pages and the payment webhooks (verified by their providers) stay open.
-``GET /metrics`` serves Prometheus metrics (names are a contract with
+Deny by default (``actions/access.py``): every route needs the shared action token
+(``Authorization: Bearer``, compared in constant time) except an explicit public
+allow-list matched on the resolved route: health, the pay pages, the payment
+webhooks and ``GET /metrics`` (Prometheus metrics; names are a contract with
 ``deploy/monitoring``).
+
+The token is ``EASYFLOW_ACTION_TOKEN`` (required in production). When it is unset
+(the embedded default) the server reads ``<EASYFLOW_DATA_DIR>/action_token``,
+creating a random one (mode 600) on first run; ``deploy/local/run.sh`` exports
+the same file's token to Rasa, whose ``endpoints.yml`` sends it as a header. So a
+plain ``make run`` never serves actions to whoever asks, and needs no setting.
+By default the server listens on 127.0.0.1 in development (the demo pay page
+address is ``http://localhost:5055``) and on 0.0.0.0 in production, where the pay
+pages and payment webhooks must be reachable; ``EASYFLOW_ACTIONS_HOST`` overrides.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import sys
@@ -28,6 +35,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.access import TOKEN_FILE, install_token_guard, local_token, route_name
 from actions.payments.demo import DemoPaymentProvider
 from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
@@ -53,7 +61,6 @@ LLM_LATENCY = REGISTRY.histogram(
 FALLBACKS = REGISTRY.counter(
     "easyflow_fallbacks_total", "Fallback answers by answerer.", ["answerer"]
 )
-PROTECTED_PATHS = frozenset({"/webhook", "/actions"})
 
 
 def _action_call(request: Request) -> dict[str, Any]:
@@ -79,26 +86,16 @@ def _answerer(reply: HTTPResponse) -> str | None:
 
 
 def install_guard_and_metrics(app: Sanic, token: str) -> None:
-    """The shared-token check and the action metrics, as app middleware."""
-    expected = token.encode()
+    """The deny-by-default token check and the action metrics, as app middleware."""
+    install_token_guard(app, token)
 
     @app.middleware("request")
-    async def check_token(request: Request) -> HTTPResponse | None:
+    async def start_clock(request: Request) -> None:
         request.ctx.easyflow_started = time.perf_counter()
-        if not expected or request.path not in PROTECTED_PATHS:
-            return None
-        given = str(request.args.get("token", "")).encode()
-        if hmac.compare_digest(given, expected):
-            return None
-        logger.warning(
-            "actions.server.token_rejected",
-            extra={"path": request.path, "remote": request.remote_addr or request.ip},
-        )
-        return response.json({"error": "unauthorized"}, status=401)
 
     @app.middleware("response")
     async def record(request: Request, reply: HTTPResponse) -> None:
-        if request.path != "/webhook" or request.method != "POST":
+        if route_name(app, request) != "webhook" or request.method != "POST":
             return
         if reply.status in (401, 404):  # not ours to count: unknown caller or name
             return
@@ -153,7 +150,8 @@ def main() -> int:
         target=_warm_up_knowledge, args=(services,), name="warm-up", daemon=True
     ).start()
     app = create_app("actions")
-    install_guard_and_metrics(app, settings.action_token)
+    token = settings.action_token or local_token(settings.data_dir / TOKEN_FILE)
+    install_guard_and_metrics(app, token)
     if isinstance(services.payments, DemoPaymentProvider):
         app.blueprint(pay_blueprint(services.payments, services.settlement))
     app.blueprint(
@@ -162,9 +160,10 @@ def main() -> int:
         )
     )
     logger.info(
-        "actions.server.start port=%s token_required=%s",
+        "actions.server.start host=%s port=%s token=%s",
+        settings.actions_host,
         settings.actions_port,
-        bool(settings.action_token),
+        "configured" if settings.action_token else "local file",
     )
     app.run(settings.actions_host, settings.actions_port, workers=1, access_log=False)
     return 0

@@ -94,7 +94,14 @@ class Settings:
                 "demo",
             ),
             public_url=reader.url("EASYFLOW_PUBLIC_URL", "http://localhost:5055"),
-            actions_host=reader.text("EASYFLOW_ACTIONS_HOST", "0.0.0.0"),
+            # Loopback on the embedded default (the demo pay page is on
+            # localhost); production must reach pay pages and payment webhooks.
+            actions_host=reader.text(
+                "EASYFLOW_ACTIONS_HOST",
+                "0.0.0.0"
+                if environment == Environment.PRODUCTION.value
+                else "127.0.0.1",
+            ),
             actions_port=reader.integer("EASYFLOW_ACTIONS_PORT", 5055, 1, 65535),
             return_window_days=reader.integer(
                 "EASYFLOW_RETURN_WINDOW_DAYS", 14, 1, 365

@@ -6,8 +6,8 @@ conversations ``--rounds`` times through ``Agent.handle_text`` under cProfile, a
 prints the wall time per message and the functions with the most cumulative time.
 
     .venv/bin/python -m bench.profile_turn --model models/easyflow.tar.gz \
-        --actions http://127.0.0.1:5055/webhook [--no-tracker-store] [--plain-sqlite] \
-        [--no-ted-cache] [--speedups]
+        --actions http://127.0.0.1:5055/webhook [--action-token T] \
+        [--no-tracker-store] [--plain-sqlite] [--no-ted-cache] [--speedups]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import asyncio
 import cProfile
 import io
 import logging
+import os
 import pstats
 import tempfile
 import time
@@ -61,6 +62,11 @@ def project_stores(work: Path, plain_sqlite: bool) -> tuple[Any, Any]:
     return stores[0], stores[1]
 
 
+def _local_action_token() -> str:
+    path = ROOT / "var" / "action_token"
+    return path.read_text("utf-8").strip() if path.exists() else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from rasa.core.agent import load_agent
     from rasa.core.brokers.broker import EventBroker
@@ -71,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--actions", default="http://127.0.0.1:5055/webhook")
+    parser.add_argument(
+        "--action-token",
+        default=os.environ.get("EASYFLOW_ACTION_TOKEN") or _local_action_token(),
+        help="EASYFLOW_ACTION_TOKEN, else var/action_token (what make run made)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-tracker-store", action="store_true")
     parser.add_argument(
@@ -95,7 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="easyflow-profile-"))
     endpoints = AvailableEndpoints(
-        action=EndpointConfig(args.actions),
+        # The action server's token (actions/access.py), as endpoints.yml sends it.
+        action=EndpointConfig(
+            args.actions,
+            headers={"Authorization": f"Bearer {args.action_token}"},
+        ),
         nlg=EndpointConfig(type="bot.nlg.LanguageAwareNLG", action_timeout_s=10),
     )
     agent = asyncio.run(load_agent(model_path=str(args.model), endpoints=endpoints))

@@ -131,9 +131,15 @@ def process(args: Sequence[str], cwd: Path, log: Path, env: dict) -> Iterator[An
                 proc.wait()
 
 
+# Our action server refuses callers without its token (actions/access.py); Rasa
+# sends it from endpoints.yml's header, read from the same variable.
+ACTION_TOKEN = os.environ.get("EASYFLOW_ACTION_TOKEN") or uuid.uuid4().hex
+
+
 def base_env() -> dict[str, str]:
     return {
         **os.environ,
+        "EASYFLOW_ACTION_TOKEN": ACTION_TOKEN,
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONWARNINGS": "ignore",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,6 +22,10 @@ from tests.emulators import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "easyflow.tar.gz"
+# The action server refuses callers without its token (actions/access.py): the
+# servers started here use this one unless a test passes its own, and the agents
+# built here send it the way endpoints.yml makes Rasa send it.
+ACTION_TOKEN = secrets.token_urlsafe(24)
 
 
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float) -> None:
@@ -39,13 +44,15 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float) -> None:
 @contextmanager
 def action_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """``python -m actions.server`` on a free port (or ``EASYFLOW_ACTIONS_PORT`` in
-    ``env``, when the caller needs the port first); yields its webhook URL."""
+    ``env``, when the caller needs the port first) with ``ACTION_TOKEN`` (or
+    ``EASYFLOW_ACTION_TOKEN`` in ``env``); yields its webhook URL."""
     port = int((env or {}).get("EASYFLOW_ACTIONS_PORT") or free_port())
     full_env = {
         **os.environ,
         "EASYFLOW_DATA_DIR": str(data_dir),
         "EASYFLOW_ACTIONS_PORT": str(port),
         "EASYFLOW_ACTIONS_HOST": "127.0.0.1",
+        "EASYFLOW_ACTION_TOKEN": ACTION_TOKEN,
         **(env or {}),
     }
     log = (data_dir / "actions.log").open("w")
@@ -68,11 +75,47 @@ def action_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator
         log.close()
 
 
+def action_endpoint(url: str, token: str = ACTION_TOKEN) -> EndpointConfig:
+    """Rasa's action endpoint at ``url``, sending ``token`` as a bearer header."""
+    return EndpointConfig(url, headers={"Authorization": f"Bearer {token}"})
+
+
+def embedded_rasa_api(var_dir: Path, api_port: int) -> tuple[list[str], dict[str, str]]:
+    """What ``deploy/local/run.sh`` gives Rasa on the embedded defaults, built by
+    the script's own ``deploy/local/tokens.sh`` with no token configured: the API
+    flags (``--enable-api --auth-token … --cors …``) and the environment every
+    process gets (both tokens, generated into ``var_dir``)."""
+    script = (
+        '. deploy/local/tokens.sh && printf "%s\\0" "${RASA_API_ARGS[@]}" && '
+        'printf "%s\\0%s\\0" "$EASYFLOW_RASA_TOKEN" "$EASYFLOW_ACTION_TOKEN"'
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key
+        not in {"EASYFLOW_RASA_TOKEN", "EASYFLOW_ACTION_TOKEN", "EASYFLOW_RASA_CORS"}
+    }
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=ROOT,
+        env={**env, "VAR_DIR": str(var_dir), "API_PORT": str(api_port)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    *args, rasa_token, action_token = result.stdout.split("\0")[:-1]
+    return args, {
+        "EASYFLOW_RASA_TOKEN": rasa_token,
+        "EASYFLOW_ACTION_TOKEN": action_token,
+    }
+
+
 def agent_for(action_url: str, action_timeout_s: float = 5) -> Agent:
     """The trained model, its custom actions served at ``action_url``."""
     assert MODEL.exists(), "train the model first: make train"
     endpoints = AvailableEndpoints(
-        action=EndpointConfig(action_url),
+        action=action_endpoint(action_url),
         nlg=EndpointConfig(
             type="bot.nlg.LanguageAwareNLG", action_timeout_s=action_timeout_s
         ),

@@ -5,6 +5,7 @@
 // - the api with a fresh seeded SQLite database, ingesting Rasa's event file.
 // Tests find the addresses in EASYFLOW_E2E_* variables.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   closeSync,
   copyFileSync,
@@ -154,6 +155,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         [
           "action_endpoint:",
           `  url: "${actionsUrl}/webhook"`,
+          // The action server refuses callers without its token (actions/access.py).
+          "  headers:",
+          "    Authorization: Bearer ${EASYFLOW_ACTION_TOKEN}",
           "nlg:",
           "  type: bot.nlg.LanguageAwareNLG",
           "  default_language: ru",
@@ -178,6 +182,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         EASYFLOW_ACTIONS_HOST: "127.0.0.1",
         EASYFLOW_PUBLIC_URL: actionsUrl,
         EASYFLOW_RASA_URL: rasaUrl,
+        EASYFLOW_ACTION_TOKEN: randomBytes(24).toString("hex"),
       };
       children.push(start("actions", RASA_PYTHON, ["-m", "actions.server"], rasaEnv, REPO, dir));
       children.push(

@@ -2,10 +2,13 @@
 # Starts the Rasa server inside the container (deploy/docker/rasa.Dockerfile),
 # the way deploy/production/run.sh starts each replica on a host.
 #   EASYFLOW_RASA_TOKEN    required: token of Rasa's HTTP API (--auth-token)
+#   EASYFLOW_ACTION_TOKEN  required: sent to the action server as a bearer header
+#                          (both endpoints files); the action container must have
+#                          the same value
 #   EASYFLOW_PROFILE       embedded (endpoints.yml, SQLite stores; the default) |
 #                          production (endpoints.production.yml; also requires
-#                          EASYFLOW_ACTION_TOKEN, EASYFLOW_DATABASE_URL,
-#                          EASYFLOW_REDIS_URL, EASYFLOW_ACTIONS_URL)
+#                          EASYFLOW_DATABASE_URL, EASYFLOW_REDIS_URL,
+#                          EASYFLOW_ACTIONS_URL)
 #   EASYFLOW_ENDPOINTS, EASYFLOW_CREDENTIALS, EASYFLOW_MODEL, EASYFLOW_RASA_PORT,
 #   EASYFLOW_RASA_CORS, EASYFLOW_APP_DIR (/app), EASYFLOW_RUN_DIR (var)  optional
 # Extra arguments are passed to `rasa run`.
@@ -19,6 +22,8 @@ fail() {
 cd "${EASYFLOW_APP_DIR:-/app}"
 [ -n "${EASYFLOW_RASA_TOKEN:-}" ] ||
     fail "EASYFLOW_RASA_TOKEN is not set: the HTTP API is enabled only with a token"
+[ -n "${EASYFLOW_ACTION_TOKEN:-}" ] ||
+    fail "EASYFLOW_ACTION_TOKEN is not set: the action server answers only with it"
 
 profile=${EASYFLOW_PROFILE:-embedded}
 credentials=${EASYFLOW_CREDENTIALS:-credentials.yml}
@@ -33,8 +38,7 @@ for file in "$endpoints" "$credentials" "$model"; do
 done
 
 if [ "$profile" = production ]; then
-    for name in EASYFLOW_ACTION_TOKEN EASYFLOW_DATABASE_URL EASYFLOW_REDIS_URL \
-        EASYFLOW_ACTIONS_URL; do
+    for name in EASYFLOW_DATABASE_URL EASYFLOW_REDIS_URL EASYFLOW_ACTIONS_URL; do
         eval "value=\${$name:-}"
         [ -n "$value" ] || fail "$name is required by the production profile"
     done

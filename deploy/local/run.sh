@@ -23,6 +23,11 @@ API_PORT=${EASYFLOW_API_PORT:-8000}
 ROOT=$(pwd)
 MODEL=${EASYFLOW_MODEL:-models/easyflow.tar.gz}
 mkdir -p var/log
+# Tokens of Rasa's HTTP API and of the action server (generated into var/ on first
+# run unless set), exported to every process below; Rasa's API flags and CORS
+# origins (the dashboard's only): deploy/local/tokens.sh.
+VAR_DIR=$ROOT/var
+. deploy/local/tokens.sh
 
 pids=()
 stop() {
@@ -61,11 +66,12 @@ fi
 # conversation's turns in order across them. Web chat pushes from another worker
 # (operator replies) need EASYFLOW_REDIS_URL: see connectors/webchat.py.
 SANIC_WORKERS=${EASYFLOW_RASA_WORKERS:-1} \
-$BIN/rasa run -m "$MODEL" --enable-api --interface 127.0.0.1 --port "$RASA_PORT" \
-  --endpoints endpoints.yml --credentials credentials.yml --cors "*" \
+$BIN/rasa run -m "$MODEL" "${RASA_API_ARGS[@]}" --interface 127.0.0.1 \
+  --port "$RASA_PORT" --endpoints endpoints.yml --credentials credentials.yml \
   >var/log/rasa.log 2>&1 &
 pids+=($!)
-wait_for "http://127.0.0.1:$RASA_PORT/status" rasa "${pids[-1]}"
+# "/" needs no token; Rasa loads the model before it opens the port.
+wait_for "http://127.0.0.1:$RASA_PORT/" rasa "${pids[-1]}"
 
 # The admin API with the dashboard, the widget and the demo shop (api/), reading
 # Rasa's events from var/events.db. Skipped when its environment is not installed.
@@ -92,7 +98,8 @@ cat <<MSG
   Easy Flow is running.
     Chat (REST):  curl -s localhost:$RASA_PORT/webhooks/rest/webhook \\
                     -d '{"sender":"me","message":"где мой заказ A-10234"}'
-    HTTP API:     http://localhost:$RASA_PORT/status
+    HTTP API:     http://localhost:$RASA_PORT/status?token=<var/rasa_token, or
+                    EASYFLOW_RASA_TOKEN>  (browsers: only from the dashboard)
     Pay pages:    http://localhost:$ACTIONS_PORT/pay/<id> (links come in the chat)
 $api_line
     Logs:         var/log/rasa.log, var/log/actions.log, var/log/api.log

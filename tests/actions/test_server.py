@@ -1,11 +1,92 @@
-"""Start-up of the action server refuses bad settings with a clear message."""
+"""The action server as a process: start-up checks, and its doors attacked.
 
+Deny by default (``actions/access.py``): every spelling of an action route answers
+401 without the token, the public allow-list answers without it, and the token
+works as a bearer header (and, for one release, as ``?token=``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
 import os
+import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.servers import action_server
 
 ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "door-test-token-7f3a"
+# An action call rasa-sdk would run if it got past the door.
+CALL = json.dumps(
+    {
+        "next_action": "action_handle_order_request",
+        "sender_id": "intruder",
+        "tracker": {"sender_id": "intruder", "slots": {}, "events": []},
+        "domain": {},
+    }
+).encode()
+# Every way found to reach the action routes without the exact path ``/webhook``:
+# Sanic routes a trailing (or doubled trailing) slash to the same handler; the
+# others must not slip through a path comparison either, whatever Sanic does.
+ACTION_SPELLINGS = [
+    ("POST", "/webhook"),
+    ("POST", "/webhook/"),
+    ("POST", "/webhook//"),
+    ("POST", "//webhook"),
+    ("POST", "/WEBHOOK"),
+    ("POST", "/Webhook/"),
+    ("POST", "/%77ebhook"),
+    ("POST", "/webhook%2F"),
+    ("POST", "/%2Fwebhook"),
+    ("POST", "/./webhook"),
+    ("POST", "/webhook?x=1"),
+    ("POST", "/webhook/?next_action=action_listen"),
+    ("POST", "/webhook;token=x"),
+    ("GET", "/actions"),
+    ("GET", "/actions/"),
+    ("GET", "//actions"),
+    ("GET", "/ACTIONS"),
+    ("GET", "/actions?token="),
+    ("GET", "/no-such-route"),
+]
+
+
+def _request(
+    base: str,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+) -> tuple[int, bytes]:
+    """Sends ``path`` exactly as written (urllib would normalise it)."""
+    address = urlparse(base)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    try:
+        connection.request(
+            method,
+            path,
+            body=body if body is not None else (CALL if method == "POST" else None),
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The action server with a configured token; yields its base URL."""
+    data = tmp_path_factory.mktemp("doors")
+    with action_server(data, env={"EASYFLOW_ACTION_TOKEN": TOKEN}) as webhook:
+        yield webhook.removesuffix("/webhook")
 
 
 def test_invalid_setting_stops_start_up_naming_the_variable(tmp_path: Path) -> None:
@@ -26,3 +107,90 @@ def test_invalid_setting_stops_start_up_naming_the_variable(tmp_path: Path) -> N
     assert "EASYFLOW_RETURN_WINDOW_DAYS" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "demo_store.sqlite").exists()
+
+
+@pytest.mark.parametrize(("method", "path"), ACTION_SPELLINGS)
+def test_every_spelling_without_the_token_is_refused(
+    server: str, method: str, path: str
+) -> None:
+    status, body = _request(server, method, path)
+    assert status == 401, (path, body)
+    assert json.loads(body) == {"error": "unauthorized"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": f"Bearer {TOKEN}x"},
+        {"Authorization": "Bearer"},
+        {"X-Token": TOKEN},
+    ],
+)
+def test_a_wrong_or_misplaced_token_is_refused(
+    server: str, headers: dict[str, str]
+) -> None:
+    for path in ("/webhook", "/webhook/", "/actions"):
+        assert _request(server, "POST", path, headers)[0] == 401, (path, headers)
+    assert _request(server, "POST", "/webhook?token=wrong-token")[0] == 401
+
+
+@pytest.mark.parametrize("path", ["/webhook", "/webhook/", "/webhook//"])
+def test_the_bearer_token_reaches_the_action(server: str, path: str) -> None:
+    """Past the door rasa-sdk answers: an empty tracker has no order to look up,
+    so the action runs and asks for the order number."""
+    status, body = _request(server, "POST", path, {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200, body
+    assert "events" in json.loads(body)
+
+
+def test_the_query_token_still_works_for_one_release(server: str) -> None:
+    status, body = _request(server, "GET", f"/actions?token={TOKEN}")
+    assert status == 200, body
+    names = {action["name"] for action in json.loads(body)}
+    assert "action_handle_order_request" in names
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/health", 200),
+        ("GET", "/health/", 200),
+        ("GET", "/metrics", 200),
+        ("GET", "/pay/no-such-payment", 404),
+        ("POST", "/pay/no-such-payment", 404),
+        ("POST", "/payments/demo/webhook", 404),  # the demo provider has none
+        ("POST", "/payments/nobody/webhook", 404),
+        # A payment id "../webhook" for the pay page, never the action route.
+        ("POST", "/pay/..%2Fwebhook", 404),
+    ],
+)
+def test_public_routes_answer_without_the_token(
+    server: str, method: str, path: str, expected: int
+) -> None:
+    status, body = _request(server, method, path, body=b"{}")
+    assert status == expected, (path, body)
+
+
+def test_without_a_configured_token_one_is_generated_and_required(
+    tmp_path: Path,
+) -> None:
+    """The embedded default: no EASYFLOW_ACTION_TOKEN, yet no open door; the
+    token lands in the data folder, readable by its owner only, and is kept."""
+    token_file = tmp_path / "action_token"
+    with action_server(tmp_path, env={"EASYFLOW_ACTION_TOKEN": ""}) as webhook:
+        base = webhook.removesuffix("/webhook")
+        token = token_file.read_text().strip()
+        assert len(token) >= 32
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        assert _request(base, "POST", "/webhook/")[0] == 401
+        assert (
+            _request(base, "POST", "/webhook", {"Authorization": "Bearer "})[0] == 401
+        )
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert _request(base, "GET", "/actions", bearer)[0] == 200
+    with action_server(tmp_path, env={"EASYFLOW_ACTION_TOKEN": ""}) as webhook:
+        assert token_file.read_text().strip() == token
+        base = webhook.removesuffix("/webhook")
+        assert _request(base, "GET", "/actions", bearer)[0] == 200

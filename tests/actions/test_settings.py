@@ -102,3 +102,13 @@ def test_local_backend_takes_another_address_model_and_key() -> None:
     )
     with pytest.raises(SettingsError, match="EASYFLOW_LLM_BACKEND"):
         Settings.from_env({"EASYFLOW_LLM_BACKEND": "transformers"})
+
+
+def test_action_server_listens_on_loopback_unless_production() -> None:
+    """The embedded default's pay page is on localhost: nothing else needs to
+    reach the action server; production serves pay pages and provider webhooks."""
+    assert Settings.from_env({}).actions_host == "127.0.0.1"
+    production = {"EASYFLOW_ENV": "production", "EASYFLOW_PUBLIC_URL": "https://s.ex"}
+    assert Settings.from_env(production).actions_host == "0.0.0.0"
+    chosen = {**production, "EASYFLOW_ACTIONS_HOST": "10.0.0.5"}
+    assert Settings.from_env(chosen).actions_host == "10.0.0.5"

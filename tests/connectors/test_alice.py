@@ -28,6 +28,7 @@ from connectors.alice import (
 from connectors.base import ConfigError
 from connectors.dedupe import MemoryDedupe
 from tests.connectors.conftest import MODEL, free_port, rasa_app
+from tests.servers import action_endpoint
 
 SKILL_ID = "3ad36498-f5rd-4079-a14b-788652932056"
 URL = "/webhooks/alice/webhook"
@@ -321,7 +322,12 @@ class SlowActions:
         async with (
             aiohttp.ClientSession() as session,
             session.post(
-                self.target, data=body, headers={"Content-Type": "application/json"}
+                self.target,
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": request.headers.get("Authorization", ""),
+                },
             ) as answer,
         ):
             return web.Response(
@@ -340,7 +346,7 @@ def slow_port() -> int:
 def slow_agent(slow_port: int, action_server: str) -> Agent:
     """The trained model with its action endpoint on the slow server."""
     endpoints = AvailableEndpoints(
-        action=EndpointConfig(f"http://127.0.0.1:{slow_port}/webhook"),
+        action=action_endpoint(f"http://127.0.0.1:{slow_port}/webhook"),
         nlg=EndpointConfig(type="bot.nlg.LanguageAwareNLG", action_timeout_s=5),
     )
     return asyncio.run(load_agent(model_path=str(MODEL), endpoints=endpoints))

@@ -80,8 +80,18 @@ def test_refuses_to_start_without_a_token(app: Path) -> None:
     assert not (app.parent / "args").exists()
 
 
+def test_refuses_to_start_without_the_action_token(app: Path) -> None:
+    """endpoints.yml sends it as a header in every profile: Rasa would stop on
+    the unset variable anyway, this says which one before it loads a model."""
+    result = _run(app, {"EASYFLOW_RASA_TOKEN": "t0k3n"})
+    assert result.returncode == 2
+    assert "EASYFLOW_ACTION_TOKEN" in result.stderr
+    assert not (app.parent / "args").exists()
+
+
 def test_embedded_profile_is_the_default(app: Path) -> None:
-    result = _run(app, {"EASYFLOW_RASA_TOKEN": "t0k3n"}, "--debug")
+    embedded = {"EASYFLOW_RASA_TOKEN": "t0k3n", "EASYFLOW_ACTION_TOKEN": "a"}
+    result = _run(app, embedded, "--debug")
     assert result.returncode == 0, result.stderr
     args = _rasa_args(app)
     assert args[0] == "run" and "--enable-api" in args
@@ -91,7 +101,7 @@ def test_embedded_profile_is_the_default(app: Path) -> None:
     assert args[args.index("--interface") + 1] == "0.0.0.0"
     assert args[args.index("--port") + 1] == "5005"
     assert args[-1] == "--debug"
-    result = _run(app, {"EASYFLOW_RASA_TOKEN": "t0k3n", "EASYFLOW_PROFILE": "embedded"})
+    result = _run(app, {**embedded, "EASYFLOW_PROFILE": "embedded"})
     assert result.returncode == 0, result.stderr
     assert "endpoints.yml" in _rasa_args(app)
 

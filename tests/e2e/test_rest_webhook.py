@@ -1,7 +1,10 @@
 """The running assistant over the REST channel: Rasa server + action server.
 
 Needs the trained model (``make test`` trains it first). Both servers run as real
-processes on free loopback ports with their own data directory.
+processes on free loopback ports with their own data directory, with the doors
+of the embedded default (``deploy/local/tokens.sh``, as ``make run``): Rasa's HTTP
+API only with its generated token and CORS for the dashboard's origin only, the
+action server only for Rasa, which sends its token as a header.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.servers import embedded_rasa_api
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "easyflow.tar.gz"
@@ -49,6 +55,10 @@ def _wait(url: str, process: subprocess.Popen, seconds: float) -> None:
 class Assistant:
     rasa_url: str
     actions: subprocess.Popen
+    actions_url: str
+    tokens: dict[str, str]
+    api_origin: str
+    log: Path
 
     def say(self, sender: str, message: str) -> list[dict]:
         request = urllib.request.Request(
@@ -67,12 +77,15 @@ class Assistant:
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     assert MODEL.exists(), "train the model first: make train"
     data = tmp_path_factory.mktemp("e2e")
-    actions_port, rasa_port = _free_port(), _free_port()
+    actions_port, rasa_port, api_port = _free_port(), _free_port(), _free_port()
+    api_args, tokens = embedded_rasa_api(data, api_port)
     endpoints = data / "endpoints.yml"
     endpoints.write_text(
         f"""
 action_endpoint:
   url: "http://127.0.0.1:{actions_port}/webhook"
+  headers:
+    Authorization: Bearer ${{EASYFLOW_ACTION_TOKEN}}
 nlg:
   type: bot.nlg.LanguageAwareNLG
   action_timeout_s: 5
@@ -89,8 +102,10 @@ tracker_store:
         "EASYFLOW_ACTIONS_HOST": "127.0.0.1",
         "EASYFLOW_PUBLIC_URL": f"http://127.0.0.1:{actions_port}",
         "EASYFLOW_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        **tokens,
     }
-    log = (data / "servers.log").open("w")
+    log_path = data / "servers.log"
+    log = log_path.open("w")
     actions = subprocess.Popen(
         [sys.executable, "-m", "actions.server"],
         cwd=ROOT,
@@ -104,7 +119,7 @@ tracker_store:
             "run",
             "-m",
             str(MODEL),
-            "--enable-api",
+            *api_args,
             "--interface",
             "127.0.0.1",
             "--port",
@@ -121,8 +136,15 @@ tracker_store:
     )
     try:
         _wait(f"http://127.0.0.1:{actions_port}/health", actions, 60)
-        _wait(f"http://127.0.0.1:{rasa_port}/status", rasa, 240)
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", actions)
+        _wait(f"http://127.0.0.1:{rasa_port}/", rasa, 240)  # "/" needs no token
+        yield Assistant(
+            f"http://127.0.0.1:{rasa_port}",
+            actions,
+            f"http://127.0.0.1:{actions_port}",
+            tokens,
+            f"http://localhost:{api_port}",
+            log_path,
+        )
     finally:
         for process in (rasa, actions):
             process.send_signal(signal.SIGTERM)
@@ -163,6 +185,85 @@ def test_pay_in_the_dialog_then_the_order_is_paid(assistant: Assistant) -> None:
     assert "is paid and being packed" in assistant.texts(
         "payer", "where is order A-10240"
     )
+
+
+def _status(
+    url: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+def test_rasa_api_needs_its_token(assistant: Assistant) -> None:
+    token = assistant.tokens["EASYFLOW_RASA_TOKEN"]
+    tracker = f"{assistant.rasa_url}/conversations/x/tracker"
+    assert _status(tracker)[0] == 401
+    assert _status(f"{tracker}?token=wrong")[0] == 401
+    assert _status(f"{tracker}?token={token}")[0] == 200
+    assert _status(f"{assistant.rasa_url}/status")[0] == 401
+    assert _status(f"{assistant.rasa_url}/status?token={token}")[0] == 200
+
+
+def test_rasa_api_refuses_to_load_a_model_without_the_token(
+    assistant: Assistant,
+) -> None:
+    """PUT /model from a URL would unpickle whatever the URL serves."""
+    request = urllib.request.Request(
+        f"{assistant.rasa_url}/model",
+        data=json.dumps({"model_server": {"url": "http://evil.example/m"}}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="PUT",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 401
+
+
+def test_rasa_cors_answers_only_the_dashboard_origin(assistant: Assistant) -> None:
+    tracker = f"{assistant.rasa_url}/conversations/x/tracker"
+    for origin, allowed in (
+        ("http://evil.example", False),
+        ("null", False),
+        (assistant.api_origin, True),
+    ):
+        preflight = {
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+        }
+        _, headers = _status(tracker, "OPTIONS", preflight)
+        given = {k.lower(): v for k, v in headers.items()}
+        assert ("access-control-allow-origin" in given) is allowed, (origin, given)
+        if allowed:
+            assert given["access-control-allow-origin"] == origin
+        # Even a page that somehow holds the token may not read the answer.
+        token = assistant.tokens["EASYFLOW_RASA_TOKEN"]
+        status, headers = _status(
+            f"{tracker}?token={token}", headers={"Origin": origin}
+        )
+        assert status == 200
+        given = {k.lower(): v for k, v in headers.items()}
+        assert ("access-control-allow-origin" in given) is allowed, (origin, given)
+
+
+def test_the_action_server_answers_rasa_only(assistant: Assistant) -> None:
+    """Turns above ran actions, so Rasa's header reached it; nobody else gets in."""
+    for path in ("/webhook", "/webhook/", "/actions"):
+        assert _status(assistant.actions_url + path, "POST")[0] == 401
+    bearer = {"Authorization": f"Bearer {assistant.tokens['EASYFLOW_ACTION_TOKEN']}"}
+    assert _status(assistant.actions_url + "/actions", headers=bearer)[0] == 200
+    assert _status(assistant.actions_url + "/health")[0] == 200
+
+
+def test_the_payment_notice_reaches_the_closed_api(assistant: Assistant) -> None:
+    """The pay test above settled a payment: the action server told Rasa with its
+    token (actions/payments/notifier.py); without it Rasa would answer 401."""
+    log = assistant.log.read_text()
+    assert "payments.shopper_told" in log
+    assert "payments.notify_failed" not in log
 
 
 def test_action_server_down_gets_an_apology(assistant: Assistant) -> None:
