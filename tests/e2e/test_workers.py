@@ -21,7 +21,7 @@ import yaml
 
 from bench.serving import children, our_endpoints, process, rasa_run_args
 from tests.emulators import free_port
-from tests.servers import MODEL, ROOT, action_server, wait_until_up
+from tests.servers import ACTION_TOKEN, MODEL, ROOT, action_server, wait_until_up
 
 ORDERS = ["A-10234", "A-10240", "A-10236", "A-10235"]
 
@@ -39,7 +39,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         assert lock_store["db"] == str(data / "locks.db")
         port = free_port()
         args = rasa_run_args(MODEL, port, endpoints)
-        env = {**os.environ, "SANIC_WORKERS": "2"}
+        env = {
+            **os.environ,
+            "SANIC_WORKERS": "2",
+            "EASYFLOW_ACTION_TOKEN": ACTION_TOKEN,
+        }
         with process(args, ROOT, data / "rasa.log", env) as rasa:
             wait_until_up(f"http://127.0.0.1:{port}/status", rasa, 300)
             yield f"http://127.0.0.1:{port}", rasa.pid
