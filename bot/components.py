@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -23,8 +25,88 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.order_ids import find_in_text
+from bot.translit import cyrillic_view
 
 ORDER_ID = "order_id"
+LATIN_TEXT = "latin_text"
+_VOCABULARY_FILE = "vocabulary.json"
+_CYRILLIC_WORD = re.compile(r"[а-яё]+")
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True
+)
+class CyrillicView(GraphComponent):
+    """Russian typed in Latin letters or on the Latin layout, read in Cyrillic.
+
+    Place it first, before the tokenizer: every later component (word and char
+    n-grams, lemmas, word vectors, entities) then sees «где мой заказ» for
+    "gde moy zakaz" or "ult vjq pfrfp" (``bot.translit``). The message's text is
+    replaced; the text as typed stays in the parse result as ``latin_text``.
+    Training keeps the words of the Russian training examples, so that an
+    ambiguous reading prefers a word the model knows.
+    """
+
+    def __init__(
+        self,
+        model_storage: ModelStorage,
+        resource: Resource,
+        vocabulary: frozenset[str] = frozenset(),
+    ) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self.vocabulary = vocabulary
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CyrillicView:
+        return cls(model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        words = {
+            word
+            for example in training_data.training_examples
+            for word in _CYRILLIC_WORD.findall((example.get(TEXT) or "").lower())
+        }
+        self.vocabulary = frozenset(words)
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / _VOCABULARY_FILE).write_text(
+                json.dumps(sorted(words), ensure_ascii=False), "utf-8"
+            )
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> CyrillicView:
+        try:
+            with model_storage.read_from(resource) as directory:
+                words = json.loads((directory / _VOCABULARY_FILE).read_text("utf-8"))
+        except (ValueError, FileNotFoundError):
+            words = []
+        return cls(model_storage, resource, frozenset(words))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            view = cyrillic_view(text, self.vocabulary)
+            if view is not None:
+                message.set(LATIN_TEXT, text, add_to_output=True)
+                message.set(TEXT, view)
+        return messages
 
 
 @DefaultV1Recipe.register(

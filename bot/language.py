@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.translit import is_russian_in_latin
+
 RUSSIAN = "ru"
 ENGLISH = "en"
 SUPPORTED = (RUSSIAN, ENGLISH)
@@ -32,7 +34,8 @@ def detect(text: str | None) -> str | None:
     if cyrillic and cyrillic >= latin:
         return RUSSIAN
     if latin >= _MIN_LATIN_LETTERS:
-        return ENGLISH
+        # "gde moy zakaz" and "ult vjq pfrfp" are Russian (bot/translit.py).
+        return RUSSIAN if is_russian_in_latin(text) else ENGLISH
     return None
 
 

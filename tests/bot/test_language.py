@@ -1,3 +1,5 @@
+import pytest
+
 from bot.language import ENGLISH, RUSSIAN, conversation_language, detect
 
 
@@ -39,3 +41,8 @@ def test_button_payloads_do_not_decide() -> None:
 def test_intents_triggered_over_the_api_do_not_decide() -> None:
     newest_first = ["EXTERNAL: EXTERNAL_handoff_taken", "позовите оператора"]
     assert conversation_language(newest_first, default="en") == "ru"
+
+
+@pytest.mark.parametrize("text", ["gde moi zakaz A-10234", "ult vjq pfrfp"])
+def test_russian_in_latin_letters_is_russian(text: str) -> None:
+    assert detect(text) == "ru"
