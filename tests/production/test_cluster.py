@@ -9,11 +9,14 @@ killing a replica comes last.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -216,10 +219,25 @@ def test_tokens_guard_the_http_api_and_the_action_server(cluster: Cluster) -> No
     assert post_json(webhook, call).status == 401
     assert post_json(webhook + "?token=wrong", call).status == 401
     assert post_json(webhook + f"?token={ACTION_TOKEN}", call).status == 404
+    # Deny by default whatever the spelling; the header is the form Rasa uses.
+    assert post_json(webhook + "/", call).status == 401
+    request = urllib.request.Request(
+        webhook + "/",
+        data=json.dumps(call).encode(),
+        headers={"Authorization": f"Bearer {ACTION_TOKEN}"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as unknown_action:
+        urllib.request.urlopen(request, timeout=30)
+    assert unknown_action.value.code == 404  # past the door: rasa-sdk answers
     # Rasa itself sends the token: an order lookup needs the action server.
     reply = cluster.say("token-check", "где мой заказ A-10234")
     assert reply.status == 200
     assert "A-10234" in reply.messages[0]["text"]
+    # The API call above went through nginx with ?token=: its log has the path only.
+    log = (cluster.run_dir / "log" / "nginx.access.log").read_text()
+    assert '"GET /status HTTP/1.1" 200' in log
+    assert RASA_TOKEN not in log and "token=" not in log
 
 
 def test_500_messages_over_50_conversations_through_the_balancer(
