@@ -24,6 +24,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.emoji_words import emoji_reading
 from bot.order_ids import find_in_text
 from bot.translit import cyrillic_view
 
@@ -37,7 +38,8 @@ _CYRILLIC_WORD = re.compile(r"[а-яё]+")
     [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True
 )
 class CyrillicView(GraphComponent):
-    """Russian typed in Latin letters or on the Latin layout, read in Cyrillic.
+    """Russian typed in Latin letters or on the Latin layout, read in Cyrillic;
+    an emoji-only answer read as its word (``bot.emoji_words``).
 
     Place it first, before the tokenizer: every later component (word and char
     n-grams, lemmas, word vectors, entities) then sees «где мой заказ» for
@@ -102,7 +104,7 @@ class CyrillicView(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
-            view = cyrillic_view(text, self.vocabulary)
+            view = emoji_reading(text) or cyrillic_view(text, self.vocabulary)
             if view is not None:
                 message.set(LATIN_TEXT, text, add_to_output=True)
                 message.set(TEXT, view)
