@@ -34,8 +34,14 @@ def _database(settings: Settings) -> Database:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from
+    # 127.0.0.1 on its own; EASYFLOW_API_TRUSTED_PROXIES is the one switch.
     uvicorn.run(
-        "easyflow_api.main:app", host=args.host, port=args.port, log_config=None
+        "easyflow_api.main:app",
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        proxy_headers=False,
     )
     return 0
 
@@ -103,9 +109,14 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
         with db.session() as session:
             try:
                 users.create_user(
-                    session, args.username, password, args.role, args.display_name
+                    session,
+                    args.username,
+                    password,
+                    args.role,
+                    args.display_name,
+                    production=settings.env == "production",
                 )
-            except users.UserConflict as exc:
+            except (users.UserConflict, users.WeakPassword) as exc:
                 print(str(exc), file=sys.stderr)
                 return 1
             audit.record(

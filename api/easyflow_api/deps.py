@@ -11,9 +11,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from easyflow_api.core.net import client_ip
 from easyflow_api.core.security import decode_access_token, hash_api_key
 from easyflow_api.core.state import AppState
 from easyflow_api.models import ApiKey, User
+from easyflow_api.services import tokens
 
 bearer_scheme = HTTPBearer(auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -40,6 +42,8 @@ class Principal:
     role: str
     display_name: str
     via: str  # "token" | "api_key"
+    token_id: str | None = None  # the JWT's jti, for logout
+    token_expires_at: float | None = None
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -73,8 +77,15 @@ def get_principal(
     user = session.scalar(select(User).where(User.username == str(claims["sub"])))
     if user is None or not user.is_active:
         raise _unauthorized("user no longer active")
+    if tokens.is_revoked(session, claims, user):
+        raise _unauthorized("token revoked")
     return Principal(
-        user.username, user.role, user.display_name or user.username, "token"
+        user.username,
+        user.role,
+        user.display_name or user.username,
+        "token",
+        token_id=str(claims["jti"]),
+        token_expires_at=float(claims["exp"]),  # type: ignore[arg-type]
     )
 
 
@@ -96,3 +107,10 @@ AdminDep = Annotated[Principal, Depends(require_roles())]
 AnalystDep = Annotated[Principal, Depends(require_roles("analyst"))]
 OperatorDep = Annotated[Principal, Depends(require_roles("operator"))]
 ReaderDep = Annotated[Principal, Depends(require_roles("analyst", "operator"))]
+
+
+def get_client_ip(request: Request, state: StateDep) -> str:
+    return client_ip(request, state.settings.trusted_proxies)
+
+
+ClientIpDep = Annotated[str, Depends(get_client_ip)]

@@ -13,9 +13,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from easyflow_api.core.config import ConfigError, Settings, get_settings
+from easyflow_api.core.headers import security_headers
 from easyflow_api.core.logging import configure_logging
 from easyflow_api.core.metrics import LATENCY, REQUESTS
-from easyflow_api.core.ratelimit import LoginLimiter
+from easyflow_api.core.ratelimit import build_limiter
 from easyflow_api.core.state import AppState
 from easyflow_api.db import Database
 from easyflow_api.routes import (
@@ -57,8 +58,10 @@ def build_state(settings: Settings) -> AppState:
         rasa=RasaClient(
             settings.rasa_url, settings.rasa_token, settings.api_http_timeout_s
         ),
-        limiter=LoginLimiter(
-            settings.api_login_max_failures, settings.api_login_window_s
+        limiter=build_limiter(
+            settings.redis_url,
+            settings.api_login_max_failures,
+            settings.api_login_window_s,
         ),
     )
 
@@ -109,6 +112,8 @@ def create_app(
                 "env": resolved.env,
                 "database": state.db.engine.dialect.name,
                 "ingest": resolved.api_ingest,
+                "login_limiter": "redis" if resolved.redis_url else "memory",
+                "trusted_proxies": resolved.api_trusted_proxies or None,
             },
         )
         try:
@@ -122,6 +127,9 @@ def create_app(
             ingestor = getattr(app.state, "sql_ingestor", None)
             if ingestor is not None:
                 ingestor.close()
+            close = getattr(state.limiter, "close", None)
+            if close is not None:
+                close()
             state.db.dispose()
             logger.info("api.stopped")
 
@@ -151,6 +159,8 @@ def create_app(
                 template = "/static"
             REQUESTS.labels(request.method, template, str(status)).inc()
             LATENCY.labels(template).observe(time.perf_counter() - started)
+
+    app.middleware("http")(security_headers)
 
     raw = (
         settings.api_cors_origins

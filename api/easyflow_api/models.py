@@ -89,6 +89,9 @@ class Handoff(Base):
     sender_id: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), index=True)
     operator: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # Who took it through the api (a username, or key:<name>): only they or an
+    # admin may reply or release. None when taken outside the api.
+    operator_username: Mapped[str | None] = mapped_column(String(64), nullable=True)
     requested_at: Mapped[float] = mapped_column(Float)
     taken_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     closed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -161,6 +164,18 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[float] = mapped_column(Float)
+    # Tokens issued before this moment are refused (set on password change).
+    tokens_valid_after: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class RevokedToken(Base):
+    """Access tokens ended by logout, kept until they would have expired."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class ApiKey(Base):

@@ -23,6 +23,11 @@ class LoginRequest(Strict):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class PasswordChange(Strict):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=8, max_length=1024)
+
+
 class TokenPublic(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"

@@ -14,9 +14,11 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from easyflow_api.core.net import IPNetwork, parse_networks
+from easyflow_api.core.passwords import password_problems
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
-DEFAULT_ADMIN_PASSWORDS = {"admin", "password", "change-me", "changeme"}
 MIN_SECRET_LENGTH = 32
 
 
@@ -53,6 +55,9 @@ class Settings(BaseSettings):
     api_low_confidence: float = Field(default=0.6, ge=0, le=1)
     api_login_max_failures: int = Field(default=5, ge=1)
     api_login_window_s: float = Field(default=60.0, gt=0)
+    api_trusted_proxies: str = ""
+    redis_url: str | None = None
+    api_widget_rasa_url: str | None = None
     api_dashboard_dir: Path = Path("dashboard/dist")
     api_widget_dir: Path | None = None
     api_demo_page: Path | None = None
@@ -73,15 +78,33 @@ class Settings(BaseSettings):
             raise ConfigError(
                 f"EASYFLOW_API_SECRET is shorter than {MIN_SECRET_LENGTH} characters"
             )
-        if (
-            self.admin_password is not None
-            and self.admin_password.strip().lower() in DEFAULT_ADMIN_PASSWORDS
-        ):
-            raise ConfigError(
-                "EASYFLOW_ADMIN_PASSWORD is a default password; set a strong one "
-                "or unset it and use `python -m easyflow_api create-user`"
-            )
+        if self.admin_password is not None:
+            problems = password_problems(self.admin_password, self.admin_user)
+            if problems:
+                raise ConfigError(
+                    f"EASYFLOW_ADMIN_PASSWORD is too weak ({'; '.join(problems)}); "
+                    "set a strong one or unset it and use "
+                    "`python -m easyflow_api create-user`"
+                )
         return self
+
+    @model_validator(mode="after")
+    def _check_proxies(self) -> Settings:
+        try:
+            parse_networks(self.api_trusted_proxies)
+        except ValueError as exc:
+            raise ConfigError(f"EASYFLOW_API_TRUSTED_PROXIES: {exc}") from None
+        return self
+
+    @property
+    def trusted_proxies(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.api_trusted_proxies)
+
+    @property
+    def widget_rasa_url(self) -> str:
+        """Rasa as shoppers' browsers reach it (the api itself may use an
+        internal name such as http://rasa:5005)."""
+        return (self.api_widget_rasa_url or self.rasa_url).rstrip("/")
 
     @property
     def data_path(self) -> Path:

@@ -37,8 +37,17 @@ def burn_password_check(password: str) -> None:
 
 
 def create_access_token(username: str, role: str, secret: str, ttl_minutes: int) -> str:
-    now = int(time.time())
-    claims = {"sub": username, "role": role, "iat": now, "exp": now + ttl_minutes * 60}
+    """A token with an id (`jti`) so logout can revoke it, and a sub-second
+    `iat` so a password change revokes every token issued before it (and none
+    issued in the same second after it)."""
+    now = time.time()
+    claims = {
+        "sub": username,
+        "role": role,
+        "jti": secrets.token_urlsafe(16),
+        "iat": now,
+        "exp": int(now) + ttl_minutes * 60,
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -46,7 +55,10 @@ def decode_access_token(token: str, secret: str) -> dict[str, object] | None:
     """The token's claims, or None when it is forged, malformed or expired."""
     try:
         return jwt.decode(
-            token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+            token,
+            secret,
+            algorithms=["HS256"],
+            options={"require": ["exp", "sub", "iat", "jti"]},
         )
     except jwt.PyJWTError:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from easyflow_api.core.config import Settings
-from easyflow_api.core.ratelimit import LoginLimiter
+from easyflow_api.core.ratelimit import LoginLimiter, MemoryLoginLimiter
 from easyflow_api.db import Database
 from easyflow_api.services.rasa_client import RasaClient
 
@@ -16,4 +16,4 @@ class AppState:
     db: Database
     secret: str
     rasa: RasaClient
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    limiter: LoginLimiter = field(default_factory=MemoryLoginLimiter)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from easyflow_api.core.times import iso, iso_required
-from easyflow_api.deps import AdminDep, SessionDep
+from easyflow_api.deps import AdminDep, SessionDep, StateDep
 from easyflow_api.models import ApiKey, User
 from easyflow_api.schemas import (
     ApiKeyCreate,
@@ -49,12 +49,19 @@ def list_users(_: AdminDep, session: SessionDep) -> list[dict[str, object]]:
 
 @router.post("/users", response_model=UserPublic, status_code=201)
 def create_user(
-    principal: AdminDep, session: SessionDep, body: UserCreate
+    principal: AdminDep, state: StateDep, session: SessionDep, body: UserCreate
 ) -> dict[str, object]:
     try:
         user = users.create_user(
-            session, body.username, body.password, body.role, body.display_name
+            session,
+            body.username,
+            body.password,
+            body.role,
+            body.display_name,
+            production=state.settings.env == "production",
         )
+    except users.WeakPassword as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
     except users.UserConflict as exc:
         raise HTTPException(409, detail=str(exc)) from exc
     audit.record(
@@ -66,13 +73,25 @@ def create_user(
 
 @router.patch("/users/{username}", response_model=UserPublic)
 def update_user(
-    principal: AdminDep, session: SessionDep, username: UsernamePath, body: UserUpdate
+    principal: AdminDep,
+    state: StateDep,
+    session: SessionDep,
+    username: UsernamePath,
+    body: UserUpdate,
 ) -> dict[str, object]:
     user = _get_user(session, username)
     try:
         users.update_user(
-            session, user, body.password, body.role, body.display_name, body.is_active
+            session,
+            user,
+            body.password,
+            body.role,
+            body.display_name,
+            body.is_active,
+            production=state.settings.env == "production",
         )
+    except users.WeakPassword as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
     except users.UserConflict as exc:
         raise HTTPException(409, detail=str(exc)) from exc
     changed = sorted(k for k, v in body.model_dump().items() if v is not None)

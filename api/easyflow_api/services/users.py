@@ -8,6 +8,7 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from easyflow_api.core.passwords import password_problems
 from easyflow_api.core.security import (
     burn_password_check,
     hash_api_key,
@@ -24,6 +25,20 @@ class UserConflict(ValueError):
     """The change would break a rule (duplicate name, no admin left)."""
 
 
+class WeakPassword(ValueError):
+    """The password fails the production policy (core.passwords)."""
+
+
+def check_password(password: str, username: str, production: bool) -> None:
+    """Production refuses weak passwords; development takes the schema's
+    minimum so demos and tests stay short."""
+    if not production:
+        return
+    problems = password_problems(password, username)
+    if problems:
+        raise WeakPassword("password is " + "; ".join(problems))
+
+
 def get_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
@@ -38,9 +53,12 @@ def create_user(
     password: str,
     role: str,
     display_name: str | None = None,
+    *,
+    production: bool = False,
 ) -> User:
     if get_user(session, username) is not None:
         raise UserConflict(f"user {username!r} already exists")
+    check_password(password, username, production)
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -72,6 +90,8 @@ def update_user(
     role: str | None,
     display_name: str | None,
     is_active: bool | None,
+    *,
+    production: bool = False,
 ) -> User:
     losing_admin = (
         user.role == "admin"
@@ -81,7 +101,8 @@ def update_user(
     if losing_admin and _active_admins(session) <= 1:
         raise UserConflict("the last active admin cannot be demoted or disabled")
     if password is not None:
-        user.password_hash = hash_password(password)
+        check_password(password, user.username, production)
+        change_password(user, password)
     if role is not None:
         user.role = role
     if display_name is not None:
@@ -90,6 +111,14 @@ def update_user(
         user.is_active = is_active
     session.flush()
     return user
+
+
+def change_password(user: User, password: str) -> None:
+    """New hash; every token issued before now stops working (deps checks
+    `iat` against `tokens_valid_after`), so a leaked token dies with the
+    old password."""
+    user.password_hash = hash_password(password)
+    user.tokens_valid_after = time.time()
 
 
 def delete_user(session: Session, user: User) -> None:
@@ -119,23 +148,25 @@ def ensure_bootstrap_admin(
         return False
     create_user(session, username, password, "admin", display_name=username)
     session.commit()
-    if development and password == "admin":
-        logger.warning(
-            "auth.bootstrap_admin.dev_only",
-            extra={
-                "username": username,
-                "password": password,
-                "note": "DEVELOPMENT-ONLY credential; set EASYFLOW_ADMIN_PASSWORD "
-                "and EASYFLOW_ENV=production for real deployments",
-            },
-        )
+    # Never the password itself: logs are shipped, kept and read by others.
+    # Only where it comes from, so the operator knows where to look.
+    source = (
+        "the development default documented in api/README.md"
+        if development and password == "admin"
+        else "EASYFLOW_ADMIN_PASSWORD"
+    )
+    logger.warning(
+        "auth.bootstrap_admin.created",
+        extra={"username": username, "password_from": source},
+    )
+    if development:
         print(
-            f"\n*** DEV-ONLY admin login: {username} / {password} "
-            "(never use in production) ***\n",
+            f"\n*** first admin {username!r} created; its password is {source}. "
+            "Change it after logging in (POST /api/auth/password), or set "
+            "EASYFLOW_ADMIN_PASSWORD before the first start; production never "
+            "creates a default admin. ***\n",
             flush=True,
         )
-    else:
-        logger.info("auth.bootstrap_admin.created", extra={"username": username})
     return True
 
 
