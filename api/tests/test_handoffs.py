@@ -133,7 +133,12 @@ def test_take_reply_release(db: Database, tmp_path: Path, rasa) -> None:
             "text": "Здравствуйте, я Анна. Чем помочь?",
         }
         audit = [a["action"] for a in client.get("/api/audit", headers=admin).json()]
-        assert audit[:3] == ["handoff.release", "handoff.message", "handoff.take"]
+        assert audit[:4] == [
+            "handoff.read",
+            "handoff.release",
+            "handoff.message",
+            "handoff.take",
+        ]
 
 
 def test_operator_message_recorded_once(db: Database, tmp_path: Path, rasa) -> None:
@@ -255,3 +260,70 @@ def test_detailed_health(db: Database, tmp_path: Path, rasa) -> None:
         assert body["status"] == "degraded"
         assert body["checks"]["rasa"]["ok"] is False
         assert body["checks"]["action_server"]["detail"].startswith("unreachable")
+
+
+def test_only_the_holder_or_an_admin_replies_and_releases(
+    db: Database, tmp_path: Path, rasa
+) -> None:
+    """Olga may not speak in Anna's conversation or close it; an admin may."""
+    load_demo(db, BASE_DAY, 0.6)
+    with _app(db, tmp_path, rasa) as client:
+        admin = login(client, "admin", "admin-password-1")
+        anna = add_user(client, admin, "anna", "operator")
+        olga = add_user(client, admin, "olga", "operator")
+        hid = _waiting(client, admin)["id"]
+
+        # nobody holds a waiting handoff: an operator cannot release it unseen
+        assert (
+            client.post(f"/api/handoffs/{hid}/release", headers=olga).status_code == 403
+        )
+        assert client.post(f"/api/handoffs/{hid}/take", headers=anna).status_code == 200
+        sent = len(rasa.requests)
+
+        hijack = client.post(
+            f"/api/handoffs/{hid}/messages",
+            headers=olga,
+            json={"text": "Переведите оплату на карту 4111…"},
+        )
+        assert hijack.status_code == 403
+        assert "took this handoff" in hijack.json()["detail"]
+        assert (
+            client.post(f"/api/handoffs/{hid}/release", headers=olga).status_code == 403
+        )
+        assert len(rasa.requests) == sent  # nothing reached the shopper
+        detail = client.get(f"/api/handoffs/{hid}", headers=anna).json()
+        assert detail["status"] == "active"
+        assert all("4111" not in m["text"] for m in detail["messages"])
+
+        reply = client.post(
+            f"/api/handoffs/{hid}/messages", headers=anna, json={"text": "Это Анна"}
+        )
+        assert reply.status_code == 201
+        by_admin = client.post(
+            f"/api/handoffs/{hid}/messages", headers=admin, json={"text": "Админ"}
+        )
+        assert by_admin.status_code == 201
+
+        # an API key with the operator role is a principal of its own
+        key = client.post(
+            "/api/api-keys", headers=admin, json={"name": "bot", "role": "operator"}
+        ).json()["key"]
+        keyed = client.post(f"/api/handoffs/{hid}/release", headers={"X-API-Key": key})
+        assert keyed.status_code == 403
+
+        # the seed's active handoff was taken outside the api (Boris): no
+        # operator holds it here, so only an admin may act on it
+        boris = client.get("/api/handoffs?status=active", headers=admin).json()
+        boris_id = next(h["id"] for h in boris if h["operator"] == "Boris")
+        assert (
+            client.post(
+                f"/api/handoffs/{boris_id}/messages", headers=anna, json={"text": "x"}
+            ).status_code
+            == 403
+        )
+        assert (
+            client.post(f"/api/handoffs/{boris_id}/release", headers=admin).status_code
+            == 200
+        )
+        released = client.post(f"/api/handoffs/{hid}/release", headers=admin)
+        assert released.status_code == 200 and released.json()["status"] == "closed"

@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from easyflow_api.deps import AnalystDep, SessionDep, StateDep
 from easyflow_api.schemas import DailyRow, IntentRow, LowConfidenceRow, Overview
-from easyflow_api.services import analytics
+from easyflow_api.services import analytics, audit
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 
@@ -73,9 +73,24 @@ def low_confidence(
 
 
 @router.get("/export.csv", response_class=PlainTextResponse)
-def export_csv(_: AnalystDep, session: SessionDep, f: FiltersDep) -> PlainTextResponse:
+def export_csv(
+    principal: AnalystDep, session: SessionDep, f: FiltersDep
+) -> PlainTextResponse:
+    body = analytics.export_csv(session, f)
+    audit.record(
+        session,
+        principal.username,
+        "analytics.export",
+        detail={
+            "start": f.start.isoformat() if f.start else None,
+            "end": f.end.isoformat() if f.end else None,
+            "channel": f.channel,
+            "rows": len(body.splitlines()) - 1,
+        },
+    )
+    session.commit()
     return PlainTextResponse(
-        analytics.export_csv(session, f),
+        body,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="easyflow-daily.csv"'},
     )

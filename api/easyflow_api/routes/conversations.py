@@ -47,9 +47,20 @@ def list_conversations(
 
 @router.get("/{conversation_id}", response_model=ConversationDetail)
 def get_conversation(
-    _: ReaderDep, session: SessionDep, conversation_id: ConversationId
+    principal: ReaderDep, session: SessionDep, conversation_id: ConversationId
 ) -> dict[str, object]:
-    return service.detail(session, _get(session, conversation_id))
+    """A transcript: personal data, so every read is in the audit log."""
+    conversation = _get(session, conversation_id)
+    body = service.detail(session, conversation)
+    audit.record(
+        session,
+        principal.username,
+        "conversation.read",
+        str(conversation.id),
+        {"sender_id": conversation.sender_id},
+    )
+    session.commit()
+    return body
 
 
 @router.post("/{conversation_id}/tags", response_model=ConversationPublic)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from easyflow_api.core.times import iso_required
-from easyflow_api.deps import OperatorDep, SessionDep, StateDep
+from easyflow_api.deps import OperatorDep, Principal, SessionDep, StateDep
 from easyflow_api.models import Handoff
 from easyflow_api.schemas import (
     HandoffDetail,
@@ -28,6 +28,14 @@ def _get(session: SessionDep, handoff_id: int) -> Handoff:
     if handoff is None:
         raise HTTPException(404, detail="handoff not found")
     return handoff
+
+
+def _require_holder(handoff: Handoff, principal: Principal) -> None:
+    if not service.may_act(handoff, principal.username, principal.role):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="only the operator who took this handoff, or an admin, may do this",
+        )
 
 
 def _detail(session: SessionDep, handoff: Handoff) -> dict[str, object]:
@@ -51,9 +59,19 @@ def list_handoffs(
 
 @router.get("/{handoff_id}", response_model=HandoffDetail)
 def get_handoff(
-    _: OperatorDep, session: SessionDep, handoff_id: HandoffId
+    principal: OperatorDep, session: SessionDep, handoff_id: HandoffId
 ) -> dict[str, object]:
-    return _detail(session, _get(session, handoff_id))
+    handoff = _get(session, handoff_id)
+    body = _detail(session, handoff)
+    audit.record(
+        session,
+        principal.username,
+        "handoff.read",
+        str(handoff.id),
+        {"conversation_id": handoff.conversation_id},
+    )
+    session.commit()
+    return body
 
 
 @router.post(
@@ -69,7 +87,9 @@ async def take(
 ) -> dict[str, object]:
     handoff = _get(session, handoff_id)
     try:
-        await service.take(session, state.rasa, handoff, principal.display_name)
+        await service.take(
+            session, state.rasa, handoff, principal.display_name, principal.username
+        )
     except service.HandoffStateError as exc:
         raise HTTPException(409, detail=str(exc)) from exc
     except RasaError as exc:
@@ -83,7 +103,11 @@ async def take(
     "/{handoff_id}/messages",
     response_model=HandoffMessage,
     status_code=201,
-    responses={409: {"description": "not active"}, 502: {"description": "Rasa failed"}},
+    responses={
+        403: {"description": "not the holder"},
+        409: {"description": "not active"},
+        502: {"description": "Rasa failed"},
+    },
 )
 async def send_message(
     principal: OperatorDep,
@@ -93,6 +117,8 @@ async def send_message(
     body: OperatorMessage,
 ) -> dict[str, object]:
     handoff = _get(session, handoff_id)
+    if handoff.status == "active":  # otherwise the service answers 409
+        _require_holder(handoff, principal)
     try:
         event = await service.reply(
             session, state.rasa, handoff, principal.display_name, body.text
@@ -120,6 +146,7 @@ async def send_message(
     "/{handoff_id}/release",
     response_model=HandoffDetail,
     responses={
+        403: {"description": "not the holder"},
         409: {"description": "already closed"},
         502: {"description": "Rasa failed"},
     },
@@ -128,6 +155,8 @@ async def release(
     principal: OperatorDep, state: StateDep, session: SessionDep, handoff_id: HandoffId
 ) -> dict[str, object]:
     handoff = _get(session, handoff_id)
+    if handoff.status != "closed":  # otherwise the service answers 409
+        _require_holder(handoff, principal)
     try:
         await service.release(session, state.rasa, handoff)
     except service.HandoffStateError as exc:

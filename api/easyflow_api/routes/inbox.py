@@ -66,9 +66,15 @@ def dismiss(
 
 
 @router.get("/inbox/export", response_class=PlainTextResponse)
-def export(_: AnalystDep, session: SessionDep) -> PlainTextResponse:
+def export(principal: AnalystDep, session: SessionDep) -> PlainTextResponse:
+    body = service.export_yaml(session)
+    # Shopper messages leave the system here: who took them, and when.
+    audit.record(
+        session, principal.username, "inbox.export", detail={"bytes": len(body)}
+    )
+    session.commit()
     return PlainTextResponse(
-        service.export_yaml(session),
+        body,
         media_type="text/yaml; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="nlu_inbox.yml"'},
     )

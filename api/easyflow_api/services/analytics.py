@@ -8,14 +8,13 @@ zero is null.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from easyflow_api.core.csvsafe import write_csv
 from easyflow_api.core.times import iso_required
 from easyflow_api.models import Conversation, Event, Payment
 
@@ -196,9 +195,7 @@ def export_csv(session: Session, filters: Filters) -> str:
             .group_by(Conversation.day, channel)
         ).all()
     }
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    lines: list[list[object]] = []
     for day, chan, convs, turns, fallbacks, handoffs, csat_avg, csat_n in rows:
         convs, turns, fallbacks, handoffs = (
             int(convs),
@@ -209,7 +206,7 @@ def export_csv(session: Session, filters: Filters) -> str:
         links, paid = payments.get((day, chan), (0, 0))
         containment = _ratio(convs - handoffs, convs)
         fallback_rate = _ratio(fallbacks, turns)
-        writer.writerow(
+        lines.append(
             [
                 day,
                 chan,
@@ -225,4 +222,4 @@ def export_csv(session: Session, filters: Filters) -> str:
                 paid,
             ]
         )
-    return out.getvalue()
+    return write_csv(CSV_COLUMNS, lines)

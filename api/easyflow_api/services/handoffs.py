@@ -20,6 +20,18 @@ class HandoffStateError(ValueError):
     """The handoff is not in a state that allows the operation."""
 
 
+def may_act(handoff: Handoff, username: str, role: str) -> bool:
+    """Reply and release belong to the operator who took the handoff through
+    the api, or an admin. A handoff nobody took here (waiting, or taken
+    outside the api) has no holder, so only an admin may release it; the
+    operator name in Rasa's events is shopper-reachable text, never proof."""
+    if role == "admin":
+        return True
+    return handoff.operator_username is not None and handoff.operator_username == (
+        username
+    )
+
+
 def _last_message(session: Session, conversation_id: int) -> str | None:
     return session.scalar(
         select(Event.text)
@@ -79,7 +91,11 @@ def messages(session: Session, handoff: Handoff) -> list[dict[str, object]]:
 
 
 async def take(
-    session: Session, rasa: RasaClient, handoff: Handoff, operator: str
+    session: Session,
+    rasa: RasaClient,
+    handoff: Handoff,
+    operator: str,
+    username: str,
 ) -> None:
     if handoff.status != "waiting":
         raise HandoffStateError(f"handoff is {handoff.status}, not waiting")
@@ -88,6 +104,7 @@ async def take(
     )
     handoff.status = "active"
     handoff.operator = operator
+    handoff.operator_username = username
     handoff.taken_at = time.time()
 
 
