@@ -5,12 +5,27 @@ served without a restart."""
 
 from __future__ import annotations
 
+import html
+import logging
+import re
+import secrets
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import FileResponse, HTMLResponse
 
+from easyflow_api.core.config import Settings
+from easyflow_api.core.headers import demo_csp
 from easyflow_api.deps import StateDep
+
+logger = logging.getLogger(__name__)
+_RASA_ATTRIBUTE = re.compile(r'data-rasa-url="[^"]*"')
+_INLINE_SCRIPT = re.compile(r"<script>")
+# host[:port] only: the origin goes into the CSP header, where a `;` or a
+# space would start a directive of the caller's choosing.
+_NETLOC = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 
 router = APIRouter(include_in_schema=False)
 RESERVED_PREFIXES = (
@@ -44,12 +59,54 @@ def widget(path: str, state: StateDep) -> FileResponse:
     return FileResponse(found)
 
 
+def _http_url(value: str) -> str | None:
+    """An absolute http(s) URL without credentials, normalised, else None."""
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username or parts.password or not _NETLOC.fullmatch(parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+def demo_rasa_url(settings: Settings, requested: str | None) -> str:
+    """Where the demo's widget connects. Production: the configured Rasa only,
+    so a link to /demo?rasa=<attacker> cannot make shoppers chat with a fake
+    assistant on our origin. Development: ?rasa= may point it elsewhere."""
+    configured = settings.widget_rasa_url
+    if not requested:
+        return configured
+    if settings.env == "production":
+        logger.info("demo.rasa_param.ignored", extra={"requested": requested[:200]})
+        return configured
+    return _http_url(requested) or configured
+
+
 @router.get("/demo")
-def demo(state: StateDep) -> FileResponse:
+def demo(
+    state: StateDep,
+    rasa: Annotated[str | None, Query(max_length=2048)] = None,
+) -> HTMLResponse:
     page = state.settings.demo_page_path
     if not page.is_file():
         raise HTTPException(404, detail="demo page not built (dashboard/dist/demo)")
-    return FileResponse(page)
+    rasa_url = demo_rasa_url(state.settings, rasa)
+    nonce = secrets.token_urlsafe(16)
+    text = _RASA_ATTRIBUTE.sub(
+        lambda _: f'data-rasa-url="{html.escape(rasa_url, quote=True)}"',
+        page.read_text(encoding="utf-8"),
+    )
+    text = _INLINE_SCRIPT.sub(f'<script nonce="{nonce}">', text)
+    return HTMLResponse(
+        text,
+        headers={
+            "Content-Security-Policy": demo_csp(nonce, rasa_url),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/{path:path}")
