@@ -12,10 +12,24 @@ export const apiUrl = (): string => {
   return url;
 };
 
-export const test = base.extend({
+export const test = base.extend<{ cspGuard: void }>({
   baseURL: async ({}, use) => {
     await use(apiUrl());
   },
+  // The api sends a Content-Security-Policy (api/easyflow_api/core/headers.py):
+  // anything it blocks on a test's page (a script, a style, the widget's socket)
+  // fails the test instead of breaking the page silently.
+  cspGuard: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      page.on("console", (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+      });
+      await use();
+      expect(violations, "Content-Security-Policy violations").toEqual([]);
+    },
+    { auto: true },
+  ],
 });
 export { expect };
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { loadSession, saveSession, setUnauthorizedHandler, type Role, type Session } from "./api";
+import { loadSession, logout, saveSession, setUnauthorizedHandler, type Role, type Session } from "./api";
 import { useI18n, type Dict } from "./i18n";
 import { navigate, useRoute } from "./router";
 import { LoginPage } from "./pages/Login";
@@ -82,7 +82,7 @@ export function App() {
               type="button"
               className="link"
               onClick={() => {
-                saveSession(null);
+                void logout();
                 setSession(null);
               }}
             >

@@ -229,3 +229,18 @@ export async function login(username: string, password: string): Promise<Session
   saveSession(session);
   return session;
 }
+
+/** Signs out on the server too: the token is revoked there, not only forgotten here. */
+export async function logout(): Promise<void> {
+  const session = loadSession();
+  saveSession(null);
+  if (!session) return;
+  try {
+    await fetch("/api/auth/logout", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${session.token}` },
+    });
+  } catch {
+    /* offline: the token still expires on its own */
+  }
+}
