@@ -161,6 +161,13 @@ class KnowledgeIndex:
         digest.update(repr(sorted(self.lexicon.aliases.items())).encode())
         return digest.hexdigest()[:16]
 
+    def unknown_terms(self, question: str, language: str) -> list[str]:
+        """The question's stems that no passage in ``language`` contains: mostly
+        names of other services ("netflix", "авит"), the mark of an off-topic
+        question that happens to use shop words (actions/knowledge/relevance.py)."""
+        df = self._df.get(language, Counter())
+        return sorted({term for term in _terms(question) if not df[term]})
+
     def search(self, question: str, language: str, limit: int = 3) -> list[Hit]:
         question = self.lexicon.expand(question, language)
         query = set(_terms(question))
