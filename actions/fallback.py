@@ -3,9 +3,12 @@
 For messages NLU cannot place (``nlu_fallback``) or that no intent covers
 (``out_of_scope``). ``FallbackService`` retrieves passages from
 ``data/knowledge/<language>/`` and answers with the configured answerer (extractive
-by default, or an OpenAI-compatible LLM), citing the passage. Without a good
-passage the shopper is offered a human. Each answer records its sources and
-answerer in the bot message's metadata, for analytics and review.
+by default, or an OpenAI-compatible LLM), citing the passage. When no passage is
+relevant enough (an off-topic question: the weather, another service's
+subscription; see ``actions/knowledge/relevance.py``) or none answers, nothing is
+quoted: the shopper hears what the assistant can help with and is offered a human
+(``utter_default``, whose "yes" starts a handoff). Each answer records its sources
+and answerer in the bot message's metadata, for analytics and review.
 """
 
 from __future__ import annotations

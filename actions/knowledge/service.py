@@ -4,15 +4,25 @@ cache, and fall back to the extractive answer on any LLM trouble.
 - Time budget per channel (Alice must answer within about 3 s in total); the LLM
   gets what is left of it, at most its own timeout.
 - A circuit breaker stops calling an LLM that keeps failing for ``open_s`` seconds.
-- Guardrail: an LLM answer that states a number with a currency or percent sign not
-  written in the passages (a price, a discount, a refund amount) is discarded.
-- Answers are cached by normalised question, language, answerer and knowledge
-  version, in memory or in Redis when ``EASYFLOW_REDIS_URL`` is set.
+- Relevance: without a passage relevant enough (``relevance.py``) nothing is quoted;
+  the action offers what the assistant can do and an operator.
+- Guardrail: an LLM answer is discarded (the extractive answer instead) when it
+  states a number with a currency or percent sign not written in the passages (a
+  price, a discount, a refund amount), or when it says the bot did something it
+  cannot do from here ("I've cancelled your order", «ваш возврат одобрен»): only
+  the order flows act on orders, and a promise the bot never kept is worse than no
+  answer.
+- Answers are cached under a hash of everything that went into the prompt: question,
+  language, conversation history, the passages (knowledge version and sources),
+  answerer and model. Without the history in the key, one conversation that steered
+  the LLM would have its answer served to every shopper for an hour. In memory, or
+  in Redis when ``EASYFLOW_REDIS_URL`` is set.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -28,26 +38,57 @@ from actions.knowledge.answerers import (
     HistoryTurn,
 )
 from actions.knowledge.redact import redact
-from actions.knowledge.retrieval import KnowledgeIndex
+from actions.knowledge.relevance import relevance, relevant
+from actions.knowledge.retrieval import Hit, KnowledgeIndex
 
 logger = logging.getLogger(__name__)
 
 
-# BM25 score below which no passage is relevant enough to answer from.
-MIN_SCORE = 3.0
-# Cosine of mean word vectors above which a Russian passage is a paraphrase of
-# the question (off-topic questions such as the weather score about 0.45).
-MIN_SIMILARITY = 0.6
-# English uses sentence vectors (MiniLM), on another scale: paraphrases score
-# 0.45-0.75, off-topic questions under 0.1. Shared words alone are not enough in
-# English ("tell me a joke" shares "me", "tell" with a returns passage), so BM25
-# needs some similarity beside it.
-MIN_SIMILARITY_EN = 0.45
-MIN_SIMILARITY_EN_WITH_WORDS = 0.2
 CHANNEL_BUDGETS_S = {"alice": 2.0}
 _MONEY = re.compile(
     r"(\d[\d\s ]*(?:[.,]\d+)?)\s*(?:₽|руб|rub|%|процент|percent|\$|€)", re.I
 )
+# An answer that says an action on an order, a refund, an address or a discount was
+# (or will be) taken. Policy wording ("a refund is issued within 10 days", «возврат
+# оформляется в личном кабинете») does not match: these need a first person, "your"
+# or a completed form.
+_RU_ACT = (
+    r"(?:оформил|отменил|одобрил|вернул|изменил|поменял|начислил|предоставил|"
+    r"применил|перевел|перевёл|провел|провёл|подтвердил|сделал|дал)[аи]?"
+)
+_RU_OBJECT = r"(?:возврат|заказ|адрес|скидк|деньги|средств|балл|промокод|обмен)"
+_RU_DONE = (
+    r"(?:одобрен|оформлен|отмен[её]н|измен[её]н|подтвержд[её]н|возвращ[её]н|"
+    r"предоставлен|начислен|применен|применён|принят)"
+)
+_EN_DONE = (
+    r"(?:cancell?ed|refunded|approved|processed|issued|changed|updated|applied|"
+    r"granted|initiated|arranged)"
+)
+_EN_OBJECT = r"(?:order|refund|return|address|discount|exchange|money|payment)"
+_CONDITION = re.compile(
+    r"\b(?:если|когда|как|после|пока|if|when|once|after|until)\b[^.!?]*$", re.I
+)
+# "you placed an order", «вы оформили возврат»: the shopper acted, not the bot.
+_OTHER_SUBJECT = re.compile(r"\b(?:вы|you|курьер|покупатель)\s+(?:уже\s+)?$", re.I)
+_PROMISES = [
+    re.compile(pattern, re.I)
+    for pattern in (
+        rf"\b(?:я|мы)\s+(?:уже\s+|только что\s+)?{_RU_ACT}\b",
+        rf"(?<![\w-]){_RU_ACT}\s+(?:вам\s+|ваш\w*\s+|для вас\s+)?{_RU_OBJECT}",
+        r"\b(?:я|мы)\s+(?:сейчас\s+)?(?:оформлю|отменю|одобрю|верну|изменю|"
+        r"поменяю|начислю|оформим|отменим|одобрим|вернём|вернем|изменим)\b",
+        rf"\bваш\w*\s+{_RU_OBJECT}\w*\s+(?:уже\s+)?(?:был\w*\s+)?{_RU_DONE}",
+        rf"\b{_RU_OBJECT}\w*(?:\s+\w+)?\s+(?:вам\s+)?(?:уже\s+)?(?:был\w*\s+)?"
+        rf"{_RU_DONE}[аоы]?\b(?=[\s.,!]|$)(?!\s+(?:в течение|после|если|когда|при))",
+        rf"\bвам\s+(?:уже\s+)?{_RU_DONE}",
+        rf"\b(?:i|we)(?:'ve|\s+have)?(?:\s+(?:just|already|now))?\s+{_EN_DONE}\b",
+        r"\b(?:i|we)(?:'ll|\s+will)\s+(?:now\s+)?(?:cancel|refund|approve|change|"
+        r"update|apply|grant|process|issue)\b",
+        rf"\byour\s+{_EN_OBJECT}\s+(?:has|have|is|was)\s+(?:been\s+)?"
+        rf"(?:now\s+|already\s+|successfully\s+)?{_EN_DONE}\b",
+    )
+]
 
 
 class CircuitBreaker:
@@ -131,22 +172,6 @@ class RedisAnswerCache(AnswerCache):
             logger.warning("knowledge.cache.unavailable", extra={"error": repr(error)})
 
 
-def relevant(hits: list, language: str = "ru") -> bool:
-    """Enough shared wording, or a close paraphrase."""
-    if language == "en" and any(hit.similarity > 0 for hit in hits):
-        return any(
-            hit.similarity >= MIN_SIMILARITY_EN
-            or (
-                hit.score >= MIN_SCORE
-                and hit.similarity >= MIN_SIMILARITY_EN_WITH_WORDS
-            )
-            for hit in hits
-        )
-    return any(
-        hit.score >= MIN_SCORE or hit.similarity >= MIN_SIMILARITY for hit in hits
-    )
-
-
 def normalise(question: str) -> str:
     return " ".join(re.findall(r"[\wё]+", question.lower().replace("ё", "е")))
 
@@ -158,6 +183,43 @@ def invents_numbers(answer: str, passages_text: str) -> bool:
         if re.sub(r"\D", "", match.group(1)) not in known:
             return True
     return False
+
+
+def promises_action(answer: str) -> bool:
+    """The answer says the bot cancelled, refunded, changed or granted something.
+
+    A match in a sentence that starts a condition ("if", "when", «если», «как») is
+    policy ("if the order is cancelled, the money…"), not a claim."""
+    for pattern in _PROMISES:
+        for match in pattern.finditer(answer):
+            # The sentence up to the match.
+            before = re.split(r"[.!?\n]", answer[: match.start()])[-1]
+            if not _CONDITION.search(before) and not _OTHER_SUBJECT.search(before):
+                return True
+    return False
+
+
+def cache_key(
+    version: str,
+    answerer: str,
+    model: str,
+    language: str,
+    question: str,
+    history: list[HistoryTurn],
+    hits: list[Hit],
+) -> str:
+    """A digest of everything that goes into the prompt (see the module docstring)."""
+    material = {
+        "knowledge": version,
+        "answerer": answerer,
+        "model": model,
+        "language": language,
+        "question": normalise(question),
+        "history": [[turn.speaker, turn.text] for turn in history],
+        "passages": [hit.passage.source for hit in hits],
+    }
+    encoded = json.dumps(material, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()
 
 
 @dataclass
@@ -188,11 +250,28 @@ class FallbackService:
         started = time.monotonic()
         budget = CHANNEL_BUDGETS_S.get(channel or "", self.budget_s)
         hits = self.index.search(question, language, limit=3)
-        if not hits or not relevant(hits, language):
+        unknown = self.index.unknown_terms(question, language)
+        if not hits or not relevant(hits, len(unknown), language):
+            logger.info(
+                "fallback.not_relevant",
+                extra={
+                    "language": language,
+                    "relevance": round(relevance(hits, len(unknown)), 3),
+                    "unknown_words": len(unknown),
+                    "question": redact(question),
+                },
+            )
             return Answer(None, "retrieval", ())
         assert self.cache is not None and self.breaker is not None
-        key = ":".join(
-            (self.index.version, self.answerer_name, language, normalise(question))
+        history = history or []
+        key = cache_key(
+            self.index.version,
+            self.answerer_name,
+            getattr(self.llm, "model", "") if self.llm else "",
+            language,
+            question,
+            history,
+            hits,
         )
         cached = await self.cache.get(key)
         if cached is not None:
@@ -203,7 +282,7 @@ class FallbackService:
             answer = await self._ask_llm(
                 question,
                 hits,
-                history or [],
+                history,
                 language,
                 budget - (time.monotonic() - started),
             )
@@ -241,11 +320,17 @@ class FallbackService:
             logger.warning("fallback.llm.failed", extra={"error": type(error).__name__})
             return None
         self.breaker.success()
-        if answer.text is not None and invents_numbers(
-            answer.text, " ".join(h.passage.text for h in hits)
-        ):
+        if answer.text is None:
+            return answer
+        reason = None
+        if invents_numbers(answer.text, " ".join(h.passage.text for h in hits)):
+            reason = "invented_number"
+        elif promises_action(answer.text):
+            reason = "promised_action"
+        if reason is not None:
             logger.warning(
-                "fallback.llm.guardrail", extra={"sources": list(answer.sources)}
+                "fallback.llm.guardrail",
+                extra={"reason": reason, "sources": list(answer.sources)},
             )
             return None
         return answer

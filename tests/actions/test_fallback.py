@@ -53,3 +53,40 @@ async def test_no_good_passage_offers_a_human() -> None:
     dispatcher = await _ask("какая завтра погода в антарктиде")
     assert responses(dispatcher) == ["utter_default"]
     assert dispatcher.messages[0]["fallback_sources"] == []
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("какая сегодня погода в москве", "ru"),
+        ("how do I cancel my Netflix subscription", "en"),
+    ],
+)
+async def test_off_topic_question_gets_what_i_can_do_and_an_operator(
+    question: str, language: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker([user(question, "out_of_scope")], {"language": language})
+    await ActionLlmFallback().run(dispatcher, tracker, DOMAIN)
+    assert responses(dispatcher) == ["utter_default"]
+    assert dispatcher.messages[0]["fallback_sources"] == []
+    assert dispatcher.messages[0]["fallback_answerer"] == "retrieval"
+
+
+@pytest.mark.parametrize(
+    ("variant", "words"),
+    [
+        (0, ["заказ", "отмен", "адрес", "возврат", "обмен", "оплат", "доставк"]),
+        (1, ["order", "cancel", "address", "return", "exchange", "payment", "stock"]),
+    ],
+)
+def test_the_reply_says_what_the_assistant_can_do_and_offers_an_operator(
+    variant: int, words: list[str]
+) -> None:
+    """The fallback's reply lists the assistant's jobs and has yes/no buttons, whose
+    "yes" starts a handoff (actions/pending.py)."""
+    response = DOMAIN["responses"]["utter_default"][variant]
+    text = response["text"].lower()
+    assert all(word in text for word in words), text
+    assert "оператор" in text or "operator" in text
+    assert [b["payload"] for b in response["buttons"]] == ["/affirm", "/deny"]
