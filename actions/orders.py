@@ -4,6 +4,10 @@ One form (``order_form``) collects the order number for every order request: sta
 cancel, change delivery, return, refund, pay. The ``order_request`` slot, set from
 the intent, says which; a shopper who changes their mind mid-form only changes that
 slot. ``action_handle_order_request`` then answers from the order source.
+
+Privacy (``actions/privacy.py``) decides how much: a verified shopper gets the
+details and the change; anyone else gets the coarse state, and a change becomes a
+request to a human operator where the source offers no factor to verify.
 """
 
 from __future__ import annotations
@@ -34,13 +38,16 @@ from actions.payments.demo import DemoPaymentProvider
 from actions.payments.refunds import RefundRefused, Refunds
 from actions.privacy import (
     VERIFIED_SLOT,
+    Access,
     PrivacyPolicy,
-    is_verified,
+    access,
     last4_matches,
+    limiter_for,
     verified,
 )
 from actions.returns import handle_refund, handle_return
 from actions.services import Services, get_services
+from actions.support import start_handoff
 from bot.order_ids import find_in_text, normalize
 
 logger = logging.getLogger(__name__)
@@ -143,11 +150,13 @@ class ValidateOrderForm(FormValidationAction):
             return slots
         if order is None:
             return slots
-        policy = PrivacyPolicy(services.settings.order_privacy)
-        if not is_verified(policy, order, tracker):
-            slots.append(PHONE)
+        allowed = await order_access(services, order, tracker)
+        if allowed is Access.ASK:
+            return [*slots, PHONE]
+        # The new address only from a verified shopper; others get a human.
         if (
-            tracker.get_slot(REQUEST) == "change_delivery"
+            allowed is Access.GRANTED
+            and tracker.get_slot(REQUEST) == "change_delivery"
             and order.state.can_change_delivery
         ):
             slots.append(ADDRESS)
@@ -237,22 +246,35 @@ class ValidateOrderForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        services = get_services()
         order_id = tracker.get_slot(ORDER_ID)
         try:
             order = (
-                await find_order(get_services(), order_id, tracker.get_slot(SOURCE))
+                await find_order(services, order_id, tracker.get_slot(SOURCE))
                 if order_id
                 else None
             )
         except (OrderSourceError, AmbiguousOrder):
             order = None
-        if order is not None and last4_matches(order, str(value or "")):
+        if order is None:
+            dispatcher.utter_message(response="utter_phone_mismatch")
+            return {PHONE: None, ATTEMPTS: _attempts(tracker) + 1}
+        limiter = limiter_for(services.settings)
+        # Locked: the digits are not even compared; the form ends and
+        # action_handle_order_request explains.
+        give_up = {PHONE: None, ATTEMPTS: services.settings.max_order_id_attempts}
+        if await limiter.locked(order, tracker.sender_id):
+            return give_up
+        if last4_matches(order, str(value or "")):
             logger.info("orders.verified", extra={"order_id": order.order_id})
             return {
                 PHONE: "verified",
                 VERIFIED_SLOT: verified(tracker, order.order_id),
                 ATTEMPTS: 0,
             }
+        await limiter.failed(order, tracker.sender_id)
+        if await limiter.locked(order, tracker.sender_id):
+            return give_up
         dispatcher.utter_message(response="utter_phone_mismatch")
         return {PHONE: None, ATTEMPTS: _attempts(tracker) + 1}
 
@@ -288,11 +310,10 @@ class ActionHandleOrderRequest(Action):
             if order is None:
                 turn.say("utter_order_not_found", order_id=order_id)
                 return [SlotSet(ORDER_ID, None)]
-            policy = PrivacyPolicy(services.settings.order_privacy)
-            if not is_verified(policy, order, tracker):
-                turn.say("utter_order_verification_failed")
-                return [SlotSet(ATTEMPTS, 0)]
             request = tracker.get_slot(REQUEST) or "status"
+            allowed = await order_access(services, order, tracker)
+            if allowed is not Access.GRANTED:
+                return await handle_unverified(order, request, allowed, turn)
             handler = _HANDLERS.get(request, handle_status)
             return await handler(order, turn)
         except AmbiguousOrder as error:  # the shopper never said where
@@ -337,6 +358,45 @@ class ActionAskOrderSource(Action):
         return []
 
 
+async def order_access(services: Services, order: Order, tracker: Tracker) -> Access:
+    """How much of ``order`` this conversation may see and do (actions/privacy.py)."""
+    policy = PrivacyPolicy(services.settings.order_privacy)
+    return await access(policy, order, tracker, limiter_for(services.settings))
+
+
+async def handle_unverified(
+    order: Order, request: str, allowed: Access, turn: Turn
+) -> list[EventType]:
+    """The order number alone: the coarse state, never details or a change.
+
+    A source with no factor cannot verify anyone, so a change (or a detail) is
+    handed to an operator, who checks the buyer in the shop's own system.
+    """
+    logger.info(
+        "privacy.details_withheld",
+        extra={
+            "order_id": order.order_id,
+            "request": request,
+            "access": allowed.value,
+        },
+    )
+    events: list[EventType] = [SlotSet(ATTEMPTS, 0)]
+    if request == "status":
+        turn.say(f"utter_order_brief_{order.state.value}", order_id=order.order_id)
+    if allowed is Access.NO_FACTOR:
+        if request == "status":
+            turn.say("utter_order_details_by_operator")
+            return events
+        turn.say("utter_order_change_by_operator", order_id=order.order_id)
+        reason = f"unverified_{request}:{order.order_id}"
+        return events + await start_handoff(turn, reason=reason)
+    if allowed is Access.LOCKED:
+        turn.say("utter_order_verification_locked")
+    else:
+        turn.say("utter_order_verification_failed")
+    return events
+
+
 def say_self_service(turn: Turn, order_id: str, source: str) -> None:
     """Marketplaces: "do it in the X app"; shop platforms: "on the shop's site"."""
     if source in MARKETPLACE_APPS:
@@ -379,7 +439,23 @@ async def handle_cancel(order: Order, turn: Turn) -> list[EventType]:
 
 
 async def cancel_confirmed(order_id: str, turn: Turn) -> list[EventType]:
-    """The shopper said yes to "cancel order X?"."""
+    """The shopper said yes to "cancel order X?".
+
+    Checked again: the question is only asked a verified shopper, but a tracker
+    is the caller's word, and a cancel must never rest on it alone.
+    """
+    try:
+        current = await turn.services.orders.get_order(order_id)
+    except (OrderSourceError, AmbiguousOrder):
+        current = None
+    if (
+        current is None
+        or await order_access(turn.services, current, turn.tracker)
+        is not Access.GRANTED
+    ):
+        logger.warning("privacy.cancel_refused", extra={"order_id": order_id})
+        turn.say("utter_order_verification_failed")
+        return []
     try:
         order = await turn.services.orders.cancel_order(order_id)
     except OrderNotChangeable:

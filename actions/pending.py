@@ -27,6 +27,8 @@ HANDOFF_OFFERS = frozenset(
         "utter_order_id_give_up",
         "utter_payment_problem",
         "utter_order_verification_failed",
+        "utter_order_verification_locked",
+        "utter_order_details_by_operator",
     }
 )
 

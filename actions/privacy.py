@@ -1,28 +1,84 @@
-"""Order details only for their owner: verify the shopper before revealing them.
+"""Order details only for their owner: verify the shopper, and fail closed.
 
-Policies (``EASYFLOW_ORDER_PRIVACY``):
+Shop order numbers are sequential, so knowing one proves nothing. Policies
+(``EASYFLOW_ORDER_PRIVACY``):
 
-- ``none`` — anyone who knows the order number sees its details (the demo default);
-- ``phone_last4`` — the shopper confirms the last four digits of the phone on the
-  order, unless the channel already proved that phone (a WhatsApp sender *is* a
-  phone number). A verified order stays verified for the conversation.
+- ``phone_last4`` (the default, embedded and production): the shopper confirms the
+  last four digits of the phone on the order, unless the channel already proved
+  that phone (a sender id made by the WhatsApp connector *is* the phone the
+  platform verified). A verified order stays verified for the conversation.
+- ``none``: anyone who knows the order number sees its details and may change the
+  order. UNSAFE, an explicit opt-out for a local demo only.
+
+What the order number alone gets (``Access`` other than ``GRANTED``): the coarse
+state only — «в пути», «доставлен», «ожидает оплаты», «собирается», «ждёт в пункте
+выдачи», «отменён». That is what a parcel-tracking page shows anyone and it names
+nobody. Never without verification: the address or pickup point, carrier, tracking
+number or tracking link, items, amounts, dates (order, delivery, expected
+delivery), returns and refunds, and every change (cancel, change of address,
+return). The payment link needs verification too: paying someone else's order is
+harmless, but the link and its page show the amount.
+
+Factors per order source (``Order.customer_phone`` as each source maps it):
+
+=============  =====================================  ==========================
+Source         Phone on the order                     Factor
+=============  =====================================  ==========================
+demo           yes (every seeded order)               phone last 4 / WhatsApp
+bitrix24       the order's ``PHONE`` property, when   phone last 4 / WhatsApp;
+               the buyer gave one                     none without a phone
+shopify        no (the Admin query reads no phone)    none
+wildberries    no (the seller API hides the buyer)    none
+ozon           no (the seller API hides the buyer)    none
+=============  =====================================  ==========================
+
+An order without a phone is NOT verified, ever (``Access.NO_FACTOR``): its status
+is the coarse one and a change or detail request becomes a request to a human
+operator (``actions/orders.py``), who checks the buyer in the shop's own system.
+
+Attempt limits (``AttemptLimiter``): wrong digits are counted per order across all
+conversations and per sender across orders, in a sliding window. An order with
+``ORDER_LIMIT`` wrong answers in ``WINDOW_S`` is locked for everyone (a new sender
+id does not help), a sender with ``SENDER_LIMIT`` is locked for every order; while
+locked the digits are not even compared. The counters live in SQLite under
+``EASYFLOW_DATA_DIR`` (``verification.sqlite``, shared by action-server processes
+on one host: the embedded default), or in Redis when ``EASYFLOW_REDIS_URL`` is set
+(production: shared by replicas). If the store fails the check fails closed
+(locked). The action server sees no client IP, so per-IP limits belong to the
+channels' rate limits.
 
 Digits are compared in constant time; the phone itself is never shown or logged.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 import re
+import secrets
+import sqlite3
+import threading
+import time
 from enum import Enum
+from pathlib import Path
+from typing import Protocol
 
 from rasa_sdk import Tracker
 
 from actions.integrations.base import Order
+from actions.settings import Settings
 from connectors.security import secrets_equal
 
+logger = logging.getLogger(__name__)
+
 VERIFIED_SLOT = "verified_orders"
-# Channels whose sender id is the shopper's own, platform-verified phone number.
-_PHONE_CHANNELS = ("whatsapp:",)
+# The WhatsApp connector's sender ids are "whatsapp:<phone the platform verified>"
+# and its messages arrive on this input channel (connectors/whatsapp.py).
+WHATSAPP_CHANNEL = "whatsapp"
+ORDER_LIMIT = 5
+SENDER_LIMIT = 10
+WINDOW_S = 3600.0
 
 
 class PrivacyPolicy(str, Enum):
@@ -30,21 +86,42 @@ class PrivacyPolicy(str, Enum):
     PHONE_LAST4 = "phone_last4"
 
 
+class Access(str, Enum):
+    GRANTED = "granted"  # verified (or the unsafe ``none`` policy)
+    ASK = "ask"  # a factor exists: ask for the last four digits
+    LOCKED = "locked"  # too many wrong answers for this order or this sender
+    NO_FACTOR = "no_factor"  # the source gives no factor: a human decides
+
+
 def _digits(value: str | None) -> str:
     return re.sub(r"\D", "", value or "")
 
 
+def has_factor(order: Order) -> bool:
+    """Whether the shopper can prove this order is theirs to the bot at all."""
+    return len(_digits(order.customer_phone)) >= 4
+
+
 def channel_phone(tracker: Tracker) -> str | None:
-    """The phone the channel vouches for, if the conversation comes from one."""
+    """The phone the WhatsApp connector vouches for, if the conversation is its.
+
+    Both the sender id and the input channel must be WhatsApp's: a sender id
+    alone is a string other channels could be made to carry.
+    """
     sender = tracker.sender_id or ""
-    if sender.startswith(_PHONE_CHANNELS):
-        return _digits(sender.split(":", 1)[1]) or None
-    return None
+    if not sender.startswith(f"{WHATSAPP_CHANNEL}:"):
+        return None
+    if tracker.get_latest_input_channel() != WHATSAPP_CHANNEL:
+        return None
+    return _digits(sender.split(":", 1)[1]) or None
 
 
 def is_verified(policy: PrivacyPolicy, order: Order, tracker: Tracker) -> bool:
-    if policy is PrivacyPolicy.NONE or not order.customer_phone:
+    """Whether this conversation may see the order's details and change it."""
+    if policy is PrivacyPolicy.NONE:
         return True
+    if not has_factor(order):
+        return False  # fails closed: nothing to check against
     if order.order_id in (tracker.get_slot(VERIFIED_SLOT) or []):
         return True
     known = channel_phone(tracker)
@@ -54,13 +131,175 @@ def is_verified(policy: PrivacyPolicy, order: Order, tracker: Tracker) -> bool:
     )
 
 
+async def access(
+    policy: PrivacyPolicy, order: Order, tracker: Tracker, limiter: AttemptLimiter
+) -> Access:
+    if is_verified(policy, order, tracker):
+        return Access.GRANTED
+    if not has_factor(order):
+        return Access.NO_FACTOR
+    if await limiter.locked(order, tracker.sender_id):
+        return Access.LOCKED
+    return Access.ASK
+
+
 def last4_matches(order: Order, answer: str | None) -> bool:
     given = _digits(answer)
     expected = _digits(order.customer_phone)[-4:]
-    return len(given) == 4 and secrets_equal(expected, given)
+    return len(expected) == 4 and len(given) == 4 and secrets_equal(expected, given)
 
 
 def verified(tracker: Tracker, order_id: str) -> list[str]:
     """The verified-orders slot value with ``order_id`` added."""
     current = list(tracker.get_slot(VERIFIED_SLOT) or [])
     return current if order_id in current else [*current, order_id]
+
+
+class FailureStore(Protocol):
+    async def add(self, keys: list[str], now: float) -> None: ...
+
+    async def count(self, key: str, since: float) -> int: ...
+
+
+def _key(kind: str, value: str) -> str:
+    # Hashed: the store holds no order numbers or sender ids in clear.
+    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+
+
+class AttemptLimiter:
+    """Wrong last-4 answers per order (everyone) and per sender (every order)."""
+
+    def __init__(
+        self,
+        store: FailureStore,
+        order_limit: int = ORDER_LIMIT,
+        sender_limit: int = SENDER_LIMIT,
+        window_s: float = WINDOW_S,
+    ) -> None:
+        self.store = store
+        self.order_limit = order_limit
+        self.sender_limit = sender_limit
+        self.window_s = window_s
+
+    @staticmethod
+    def _order_key(order: Order) -> str:
+        return _key("order", f"{order.channel}:{order.order_id}")
+
+    async def locked(self, order: Order, sender_id: str | None) -> bool:
+        since = time.time() - self.window_s
+        try:
+            by_order = await self.store.count(self._order_key(order), since)
+            by_sender = await self.store.count(_key("sender", sender_id or ""), since)
+        except (sqlite3.Error, OSError, ConnectionError) as error:
+            logger.error("privacy.limiter.unavailable", extra={"error": repr(error)})
+            return True  # fails closed
+        return by_order >= self.order_limit or by_sender >= self.sender_limit
+
+    async def failed(self, order: Order, sender_id: str | None) -> None:
+        keys = [self._order_key(order), _key("sender", sender_id or "")]
+        try:
+            await self.store.add(keys, time.time())
+        except (sqlite3.Error, OSError, ConnectionError) as error:
+            logger.error("privacy.limiter.unavailable", extra={"error": repr(error)})
+        logger.warning(
+            "privacy.verification_failed",
+            extra={"order_id": order.order_id, "sender_id": sender_id},
+        )
+
+
+class SqliteFailureStore:
+    """One SQLite file: shared by the action-server processes of one host."""
+
+    _SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS failures_key ON failures (key, at);"
+    )
+
+    def __init__(self, path: Path, window_s: float = WINDOW_S) -> None:
+        self.path = Path(path)
+        self.window_s = window_s
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db.executescript(self._SCHEMA)
+        return db
+
+    async def add(self, keys: list[str], now: float) -> None:
+        def work() -> None:
+            db = self._connect()
+            try:
+                db.execute("DELETE FROM failures WHERE at < ?", (now - self.window_s,))
+                db.executemany(
+                    "INSERT INTO failures VALUES (?, ?)", [(k, now) for k in keys]
+                )
+            finally:
+                db.close()
+
+        await asyncio.to_thread(work)
+
+    async def count(self, key: str, since: float) -> int:
+        def work() -> int:
+            db = self._connect()
+            try:
+                row = db.execute(
+                    "SELECT COUNT(*) FROM failures WHERE key = ? AND at >= ?",
+                    (key, since),
+                ).fetchone()
+                return int(row[0])
+            finally:
+                db.close()
+
+        return await asyncio.to_thread(work)
+
+
+class RedisFailureStore:
+    """A sorted set of failure times per key: shared by every replica."""
+
+    def __init__(self, url: str, window_s: float = WINDOW_S) -> None:
+        from redis import asyncio as redis_asyncio
+
+        self._redis = redis_asyncio.from_url(url)
+        self.window_s = window_s
+
+    async def add(self, keys: list[str], now: float) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for key in keys:
+                    name = f"easyflow:verify:{key}"
+                    pipe.zadd(name, {f"{now}:{secrets.token_hex(6)}": now})
+                    pipe.zremrangebyscore(name, 0, now - self.window_s)
+                    pipe.expire(name, int(self.window_s) + 60)
+                await pipe.execute()
+        except RedisError as error:
+            raise ConnectionError(repr(error)) from error
+
+    async def count(self, key: str, since: float) -> int:
+        from redis.exceptions import RedisError
+
+        try:
+            return int(
+                await self._redis.zcount(f"easyflow:verify:{key}", since, "+inf")
+            )
+        except RedisError as error:
+            raise ConnectionError(repr(error)) from error
+
+
+_limiters: dict[tuple[str, str], AttemptLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def limiter_for(settings: Settings) -> AttemptLimiter:
+    """The process's limiter for these settings: Redis when configured."""
+    key = (str(settings.data_dir), settings.redis_url)
+    with _limiters_lock:
+        if key not in _limiters:
+            store: FailureStore = (
+                RedisFailureStore(settings.redis_url)
+                if settings.redis_url
+                else SqliteFailureStore(settings.data_dir / "verification.sqlite")
+            )
+            _limiters[key] = AttemptLimiter(store)
+        return _limiters[key]

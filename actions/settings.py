@@ -48,7 +48,8 @@ class Settings:
     llm_timeout_s: float = 6.0
     fallback_budget_s: float = 8.0
     redis_url: str = ""
-    order_privacy: str = "none"
+    # phone_last4 unless a demo opts out with the unsafe "none" (actions/privacy.py).
+    order_privacy: str = "phone_last4"
     rasa_url: str = "http://localhost:5005"
     rasa_token: str = ""
     action_token: str = ""
@@ -125,7 +126,7 @@ class Settings:
             rasa_token=reader.text("EASYFLOW_RASA_TOKEN", ""),
             action_token=reader.text("EASYFLOW_ACTION_TOKEN", ""),
             order_privacy=reader.choice(
-                "EASYFLOW_ORDER_PRIVACY", ["none", "phone_last4"], "none"
+                "EASYFLOW_ORDER_PRIVACY", ["none", "phone_last4"], "phone_last4"
             ),
             env=env,
         )

@@ -56,7 +56,10 @@ def reset() -> Iterator[None]:
 
 async def confirm_cancel() -> list[str]:
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker([slot("pending", "cancel:3728419056"), user("да", "affirm")])
+    tracker = make_tracker(
+        [slot("pending", "cancel:3728419056"), user("да", "affirm")],
+        slots={"verified_orders": ["3728419056"]},  # the question follows a check
+    )
     await ActionResolvePending().run(dispatcher, tracker, DOMAIN)
     return responses(dispatcher)
 

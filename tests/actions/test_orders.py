@@ -1,4 +1,8 @@
-"""Order form validation and order requests against the seeded demo store."""
+"""Order form validation and order requests against the seeded demo store.
+
+Requests here come from a shopper who verified the order (``verified_orders``);
+what an unverified one gets is in test_privacy.py.
+"""
 
 from pathlib import Path
 from typing import Any
@@ -11,6 +15,7 @@ from actions.integrations.base import OrderState, RefundState
 from actions.integrations.demo_store import DemoStore
 from actions.orders import ActionHandleOrderRequest, ValidateOrderForm
 from actions.pending import ActionResolvePending
+from actions.services import get_services
 from tests.conftest import bot, make_tracker, responses, slot, user
 
 DOMAIN = yaml.safe_load(
@@ -40,9 +45,16 @@ async def _handle(
     request: str, order_id: str | None, text: str = "где мой заказ", **slots: Any
 ) -> tuple[list, list[str], CollectingDispatcher]:
     dispatcher = CollectingDispatcher()
+    # Verified as the form does it: under the number the source knows the order by.
+    order = await get_services().orders.get_order(order_id) if order_id else None
     tracker = make_tracker(
         [user(text, "order_status")],
-        slots={"order_request": request, "order_id": order_id, **slots},
+        slots={
+            "order_request": request,
+            "order_id": order_id,
+            "verified_orders": [order.order_id] if order else [],
+            **slots,
+        },
     )
     events = await ActionHandleOrderRequest().run(dispatcher, tracker, DOMAIN)
     return events, responses(dispatcher), dispatcher
@@ -151,7 +163,8 @@ async def test_cancel_asks_first_then_cancels_on_yes(store: DemoStore) -> None:
             slot("pending", "cancel:3728419056"),
             bot("utter_confirm_cancel"),
             user("да", "affirm"),
-        ]
+        ],
+        slots={"verified_orders": ["3728419056"]},
     )
     await ActionResolvePending().run(dispatcher, tracker, DOMAIN)
     assert responses(dispatcher) == ["utter_order_cancelled_refund"]
@@ -196,7 +209,11 @@ async def test_change_delivery_asks_address_only_when_possible(
     async def required(order_id: str) -> list[str]:
         tracker = make_tracker(
             [user("смените адрес", "change_delivery")],
-            slots={"order_request": "change_delivery", "order_id": order_id},
+            slots={
+                "order_request": "change_delivery",
+                "order_id": order_id,
+                "verified_orders": [order_id],
+            },
         )
         return await form.required_slots(
             domain_slots, CollectingDispatcher(), tracker, DOMAIN

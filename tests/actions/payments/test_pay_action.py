@@ -62,7 +62,12 @@ async def pay(sender: str = "telegram:555") -> tuple[list[str], list[Any], float
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(
         [user("оплатить заказ A-10240", "pay_order")],
-        slots={"order_request": "pay", "order_id": "A-10240"},
+        # A payment link shows the amount: for a verified shopper only.
+        slots={
+            "order_request": "pay",
+            "order_id": "A-10240",
+            "verified_orders": ["A-10240"],
+        },
         sender_id=sender,
     )
     started = time.monotonic()
@@ -151,7 +156,13 @@ async def test_cancelling_a_paid_order_refunds_through_the_provider_once(
     for _ in range(2):  # the shopper's "yes" delivered twice
         dispatcher = CollectingDispatcher()
         await cancel_confirmed(
-            "A-10240", Turn(dispatcher, make_tracker([]), services, "ru")
+            "A-10240",
+            Turn(
+                dispatcher,
+                make_tracker([], slots={"verified_orders": ["A-10240"]}),
+                services,
+                "ru",
+            ),
         )
         said.append(responses(dispatcher))
     assert said == [["utter_order_cancelled_refund"], ["utter_cancel_refused"]]
