@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from actions.integrations.demo_store import demo_phone
 from tests.servers import embedded_rasa_api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,25 +157,47 @@ tracker_store:
         log.close()
 
 
+def last4(order_id: str) -> str:
+    """The demo order's phone digits: what its buyer answers to the check."""
+    return re.sub(r"\D", "", demo_phone(order_id))[-4:]
+
+
 def test_order_status_in_russian(assistant: Assistant) -> None:
-    reply = assistant.texts("ru-shopper", "где мой заказ A-10234")
-    assert "Заказ A-10234 в пути" in reply
+    asked = assistant.texts("ru-shopper", "где мой заказ A-10234")
+    assert "последние 4 цифры телефона" in asked and "трек" not in asked
+    reply = assistant.texts("ru-shopper", last4("A-10234"))
+    assert "Заказ A-10234 в пути (" in reply and "трек-номер" in reply
 
 
 def test_order_status_in_english(assistant: Assistant) -> None:
-    reply = assistant.texts("en-shopper", "where is my order A-10234")
-    assert "Order A-10234 is on its way" in reply
+    asked = assistant.texts("en-shopper", "where is my order A-10234")
+    assert "last 4 digits" in asked
+    reply = assistant.texts("en-shopper", last4("A-10234"))
+    assert "Order A-10234 is on its way (" in reply
+
+
+def test_wrong_digits_get_the_coarse_state_only(assistant: Assistant) -> None:
+    """A-10236 waits at a pickup point: its address is what an attacker wants."""
+    assistant.texts("guesser", "где мой заказ A-10236")
+    wrong = "0000" if last4("A-10236") != "0000" else "1111"
+    replies = [assistant.texts("guesser", wrong) for _ in range(3)]
+    assert "Цифры не совпадают" in replies[0]
+    assert "Заказ A-10236 ждёт получателя в пункте выдачи." in replies[-1]
+    assert "Позвать оператора?" in replies[-1]
+    assert all("Арбат" not in reply and "SMS" not in reply for reply in replies)
 
 
 def test_bad_number_is_re_asked_then_answered(assistant: Assistant) -> None:
     assert "номер заказа" in assistant.texts("retry", "где мой заказ")
     reply = assistant.texts("retry", "A-12")
     assert "не похоже на номер заказа" in reply and "Назовите" in reply
-    assert "в пути" in assistant.texts("retry", "A-10234")
+    assert "последние 4 цифры" in assistant.texts("retry", "A-10234")
+    assert "в пути" in assistant.texts("retry", last4("A-10234"))
 
 
 def test_pay_in_the_dialog_then_the_order_is_paid(assistant: Assistant) -> None:
-    reply = assistant.texts("payer", "pay for order A-10240")
+    assert "last 4 digits" in assistant.texts("payer", "pay for order A-10240")
+    reply = assistant.texts("payer", last4("A-10240"))
     url = re.search(r"http://\S+/pay/\S+", reply)
     assert url, reply
     with urllib.request.urlopen(url.group(0), timeout=10) as page:
