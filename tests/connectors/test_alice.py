@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from rasa.core.utils import AvailableEndpoints
 from rasa.shared.core.events import UserUttered
 from rasa.utils.endpoints import EndpointConfig
 
+from actions.integrations.demo_store import demo_phone
 from connectors.alice import (
     MAX_TEXT,
     STILL_WORKING,
@@ -29,6 +31,9 @@ from connectors.base import ConfigError
 from connectors.dedupe import MemoryDedupe
 from tests.connectors.conftest import MODEL, free_port, rasa_app
 from tests.servers import action_endpoint
+
+# The demo order's phone digits: its buyer's answer to the privacy check.
+LAST4 = re.sub(r"\D", "", demo_phone("A-10234"))[-4:]
 
 SKILL_ID = "3ad36498-f5rd-4079-a14b-788652932056"
 URL = "/webhooks/alice/webhook"
@@ -302,7 +307,8 @@ async def test_order_status_conversation(agent: Agent) -> None:
     dialog = Dialog(rasa_app(channel(), agent))
     await dialog.say("")
     assert "номер заказа" in (await dialog.say("где мой заказ"))["response"]["text"]
-    reply = await dialog.say("A-10234")
+    assert "последние 4 цифры" in (await dialog.say("A-10234"))["response"]["text"]
+    reply = await dialog.say(LAST4)
     assert "Заказ A-10234 в пути" in reply["response"]["text"]
     assert "Заказ A-10234 в пути" in reply["response"]["tts"]
 
@@ -387,9 +393,10 @@ async def test_slow_turn_is_answered_in_time_and_delivered_next(
     assert reply["response"]["end_session"] is False
 
     answer = await ask_until_answered(dialog, "где мой заказ A-10234", waiting)
-    assert "Заказ A-10234 в пути" in answer
+    # The slow turn's answer: the order form's privacy check.
+    assert "последние 4 цифры" in answer
     # The repeated questions were answered from the first turn, not processed.
-    assert slow_actions.actions.count("action_handle_order_request") == 1
+    assert slow_actions.actions.count("validate_order_form") == 1
     texts = await user_texts(slow_agent, dialog.sender_id)
     assert texts == ["где мой заказ A-10234"]
 
@@ -402,7 +409,7 @@ async def test_slow_turn_in_english_gets_the_english_wording(
     reply = await dialog.say("where is my order A-10234")
     assert reply["response"]["text"] == waiting
     answer = await ask_until_answered(dialog, "where is my order A-10234", waiting)
-    assert "A-10234" in answer
+    assert "last 4 digits" in answer
 
 
 async def test_custom_json_sets_tts_and_ends_the_session() -> None:

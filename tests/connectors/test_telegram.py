@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import uuid
 from typing import Any
 
 import pytest
 from rasa.core.agent import Agent
 
+from actions.integrations.demo_store import demo_phone
 from connectors.dedupe import MemoryDedupe, RedisDedupe
 from connectors.http import PlatformClient, RetryPolicy
 from connectors.telegram import MAX_TEXT, TelegramInput, TelegramOutput
 from tests.connectors.conftest import Call, Emulator, rasa_app
+
+# The demo order's phone digits: its buyer's answer to the privacy check.
+LAST4 = re.sub(r"\D", "", demo_phone("A-10234"))[-4:]
 
 TOKEN = "7000000001:AAHtestTOKENtestTOKENtestTOKEN"
 SECRET = "s3cret-Token_for-tests"
@@ -213,7 +218,9 @@ async def test_order_status_conversation(telegram: Emulator, agent: Agent) -> No
     await post(app, text_update("где мой заказ", chat=555000119))
     assert "номер заказа" in sent_texts(telegram)[-1]
     await post(app, text_update("A-10234", chat=555000119))
-    assert "Заказ A-10234 в пути" in sent_texts(telegram)[-1]
+    assert "последние 4 цифры" in sent_texts(telegram)[-1]  # order privacy
+    await post(app, text_update(LAST4, chat=555000119))
+    assert "Заказ A-10234 в пути (" in sent_texts(telegram)[-1]
 
 
 async def test_wildberries_style_rate_limit_header_is_honoured(

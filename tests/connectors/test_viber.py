@@ -5,17 +5,22 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
 from rasa.core.agent import Agent
 
+from actions.integrations.demo_store import demo_phone
 from connectors.base import ConfigError
 from connectors.dedupe import MemoryDedupe
 from connectors.http import PlatformClient, RetryPolicy
 from connectors.security import hmac_sha256_hex
 from connectors.viber import MAX_TEXT, ViberInput, ViberOutput, api_error
 from tests.connectors.conftest import Call, Emulator, rasa_app
+
+# The demo order's phone digits: its buyer's answer to the privacy check.
+LAST4 = re.sub(r"\D", "", demo_phone("A-10234"))[-4:]
 
 AUTH_TOKEN = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f"
 NAME = "Easy Flow"
@@ -321,4 +326,6 @@ async def test_order_status_conversation(viber: Emulator, agent: Agent) -> None:
     await post(app, text_event("где мой заказ", "vb-user-0012"))
     assert "номер заказа" in sent_texts(viber)[-1]
     await post(app, text_event("A-10234", "vb-user-0012"))
-    assert "Заказ A-10234 в пути" in sent_texts(viber)[-1]
+    assert "последние 4 цифры" in sent_texts(viber)[-1]  # order privacy
+    await post(app, text_event(LAST4, "vb-user-0012"))
+    assert "Заказ A-10234 в пути (" in sent_texts(viber)[-1]

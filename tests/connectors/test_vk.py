@@ -5,17 +5,22 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 import uuid
 from typing import Any
 
 import pytest
 from rasa.core.agent import Agent
 
+from actions.integrations.demo_store import demo_phone
 from connectors.base import ConfigError
 from connectors.dedupe import MemoryDedupe
 from connectors.http import PlatformClient, RetryPolicy
 from connectors.vk import MAX_TEXT, VKInput, VKOutput, api_error
 from tests.connectors.conftest import Call, Emulator, rasa_app
+
+# The demo order's phone digits: its buyer's answer to the privacy check.
+LAST4 = re.sub(r"\D", "", demo_phone("A-10234"))[-4:]
 
 TOKEN = "vk1.a.community-token-for-tests"
 SECRET = "vk-Secret_key-for-tests"
@@ -382,4 +387,6 @@ async def test_order_status_conversation(vk: Emulator, agent: Agent) -> None:
     await post(app, message_event("где мой заказ", peer=700000113))
     assert "номер заказа" in sent_texts(vk)[-1]
     await post(app, message_event("A-10234", peer=700000113))
-    assert "Заказ A-10234 в пути" in sent_texts(vk)[-1]
+    assert "последние 4 цифры" in sent_texts(vk)[-1]  # order privacy
+    await post(app, message_event(LAST4, peer=700000113))
+    assert "Заказ A-10234 в пути (" in sent_texts(vk)[-1]

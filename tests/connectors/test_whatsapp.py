@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from typing import Any
 
 import pytest
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
+from actions.integrations.demo_store import demo_phone
 from connectors.dedupe import MemoryDedupe
 from connectors.http import PlatformClient, RetryPolicy
 from connectors.security import hmac_sha256_hex
@@ -21,6 +23,9 @@ from connectors.whatsapp import (
     WhatsAppOutput,
 )
 from tests.connectors.conftest import Call, Emulator, rasa_app
+
+# The demo order's phone digits: its buyer's answer to the privacy check.
+LAST4 = re.sub(r"\D", "", demo_phone("A-10234"))[-4:]
 
 ACCESS_TOKEN = "EAAGtestACCESStokenZZZ"
 APP_SECRET = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -595,4 +600,7 @@ async def test_order_status_conversation(graph: Emulator, agent: Agent) -> None:
     await post(app, notification(text_message("где мой заказ", "79160000128")))
     assert "номер заказа" in sent_texts(graph)[-1]
     await post(app, notification(text_message("A-10234", "79160000128")))
-    assert "Заказ A-10234 в пути" in sent_texts(graph)[-1]
+    # Not the order's phone: the shopper confirms its last four digits.
+    assert "последние 4 цифры" in sent_texts(graph)[-1]
+    await post(app, notification(text_message(LAST4, "79160000128")))
+    assert "Заказ A-10234 в пути (" in sent_texts(graph)[-1]
