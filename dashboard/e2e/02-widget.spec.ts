@@ -24,11 +24,18 @@ test("demo page: widget answers, renders buttons as chips, keeps the session", a
   await page.locator(".ef-input").fill("где мой заказ A-10234");
   await page.locator(".ef-input").press("Enter");
   await expect(page.locator(".ef-msg.ef-user").last()).toHaveText("где мой заказ A-10234");
+  // Order privacy: the last 4 digits of the order's phone (demo_phone("A-10234")).
+  await expect(page.locator(".ef-msg.ef-bot").last(), NO_REPLY).toContainText("4 цифры", { timeout: 60_000 });
+  await page.locator(".ef-input").fill("6199");
+  await send.click();
   await expect(page.locator(".ef-msg.ef-bot").last(), NO_REPLY).toContainText("A-10234", { timeout: 60_000 });
-  await expect(page.locator(".ef-msg.ef-bot").last()).toContainText("в пути");
+  await expect(page.locator(".ef-msg.ef-bot").last()).toContainText("в пути (");
 
   // A reply with buttons: the cancel confirmation shows Да / Нет chips.
   await page.locator(".ef-input").fill("хочу отменить заказ 3728419056");
+  await send.click();
+  await expect(page.locator(".ef-msg.ef-bot").last(), NO_REPLY).toContainText("4 цифры", { timeout: 60_000 });
+  await page.locator(".ef-input").fill("9914"); // demo_phone("3728419056")
   await send.click();
   const chips = page.locator(".ef-chip");
   await expect(chips).toHaveText(["Да", "Нет"], { timeout: 60_000 });
@@ -86,7 +93,7 @@ test("widget is full-screen on a phone and speaks English to English browsers", 
     }).observe(typing, { attributes: true });
   });
   await page.locator(".ef-send").click();
-  await expect(page.locator(".ef-msg.ef-bot").last(), NO_REPLY).toContainText("Order A-10234 is on its way", {
+  await expect(page.locator(".ef-msg.ef-bot").last(), NO_REPLY).toContainText("last 4 digits of the phone", {
     timeout: 60_000,
   });
   await expect(page.locator(".ef-typing")).toBeHidden();
