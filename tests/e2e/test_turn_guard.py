@@ -75,7 +75,9 @@ def test_the_same_order_number_still_completes_the_form(agent: Agent) -> None:
     _turn(agent, sender, "where is my order")
     _turn(agent, sender, "is the pizza place open tonight")
 
-    assert "A-10234" in "\n".join(_turn(agent, sender, "A-10234"))
+    asked = "\n".join(_turn(agent, sender, "A-10234"))
+    assert "last 4 digits" in asked  # order privacy: the form went on
+    assert "A-10234" in "\n".join(_turn(agent, sender, "6199"))
 
 
 def test_a_conversation_left_dead_by_the_loop_answers_again(agent: Agent) -> None:
@@ -117,6 +119,8 @@ def test_every_turn_of_a_topic_switching_conversation_is_bounded(
 
 
 def test_an_ordinary_turn_is_not_touched(agent: Agent) -> None:
-    texts = _turn(agent, "guard-plain", "где мой заказ A-10234")
+    asked = _turn(agent, "guard-plain", "где мой заказ A-10234")
+    texts = _turn(agent, "guard-plain", "6199")  # the phone's last 4 digits
 
+    assert len(asked) == 1 and "4 цифры" in asked[0], asked
     assert len(texts) == 1 and "A-10234 в пути" in texts[0], texts
