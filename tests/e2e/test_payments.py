@@ -37,6 +37,7 @@ from rasa.core.channels.channel import register
 from rasa.server import create_app
 from sanic import Sanic
 
+from actions.integrations.demo_store import demo_phone
 from connectors.dedupe import MemoryDedupe
 from connectors.telegram import TelegramInput
 from tests import servers
@@ -219,6 +220,9 @@ def _webhook_url(stack: Stack, api: ProviderApi, payment_id: str) -> str:
     return f"http://127.0.0.1:{stack.actions_port}/payments/{api.name}/webhook"
 
 
+# The last 4 digits of the phone on demo order A-10240 (order privacy).
+LAST4 = re.sub(r"\D", "", demo_phone("A-10240"))[-4:]
+
 PROVIDERS = {
     "yookassa": (YooKassaApi, ""),
     "tbank": (TBankApi, "OK"),
@@ -242,8 +246,10 @@ async def test_pay_in_the_dialog_then_told_once(
     emulator = await emulator_factory(api)
     chat = next(_chats)
     with action_server(tmp_path, env=_env(stack, api, emulator.url)):
+        asked = await write(stack, chat, "оплатить заказ A-10240")
+        assert any("4 цифры" in text for text in asked), asked  # order privacy
         started = time.monotonic()
-        replies = await write(stack, chat, "оплатить заказ A-10240")
+        replies = await write(stack, chat, LAST4)
         link_s = time.monotonic() - started
         link = re.search(LINKS[provider], "\n".join(replies))
         assert link and "Ссылка на оплату заказа A-10240" in replies[-1], replies
@@ -278,6 +284,7 @@ async def test_forged_notification_changes_nothing(
     chat = next(_chats)
     with action_server(tmp_path, env=_env(stack, api, emulator.url)):
         await write(stack, chat, "оплатить заказ A-10240")
+        await write(stack, chat, LAST4)
         genuine = api.pay(_payment_id(api))
         forged = Notification(
             genuine.body,
@@ -303,8 +310,9 @@ async def test_slow_or_failing_provider_still_gets_an_answer(
     ]
     with action_server(tmp_path, env=_env(stack, api, emulator.url)):
         emulator.delay_s = 30  # slow: no answer within the budget
+        await write(stack, chat, "оплатить заказ A-10240")
         started = time.monotonic()
-        slow = await write(stack, chat, "оплатить заказ A-10240")
+        slow = await write(stack, chat, LAST4)
         slow_s = time.monotonic() - started
         emulator.delay_s = 0
         for _ in range(10):  # failing: 503 on every attempt
