@@ -13,11 +13,22 @@ had nothing to say" from "the message was lost". This channel keeps the path
   was stored, so sending the same message again is safe.
 
 Streaming (``?stream=true``) is not offered here.
+
+The channel decides the conversation id: a ``sender`` becomes ``rest:<sender>``
+(unless it already starts with ``rest:``, so a caller that reuses the
+``recipient_id`` of a reply stays in its conversation). A REST caller proves
+nothing about who it is, so it must not continue a Telegram shopper's conversation
+by posting as ``telegram:123``, nor pass for a WhatsApp phone (``whatsapp:…``,
+which ``actions/privacy.py`` trusts as verified). The input channel is always
+``rest`` for the same reason: ``output_channel=latest`` and analytics read it.
+A missing ``sender`` gets a fresh ``rest:<uuid>``; a ``sender`` that is not a
+string of at most ``MAX_SENDER_CHARS`` characters is refused with 400.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,12 +41,34 @@ from sanic.response import HTTPResponse
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_S = "2"
+NAMESPACE = "rest:"
+MAX_SENDER_CHARS = 128
+
+
+def conversation_id(sender: object) -> str | None:
+    """The conversation a REST ``sender`` writes to; ``None`` when it is invalid."""
+    if sender is None:
+        return f"{NAMESPACE}{uuid.uuid4().hex}"
+    if isinstance(sender, int) and not isinstance(sender, bool):
+        sender = str(sender)
+    if not isinstance(sender, str) or not sender.strip():
+        return None
+    sender = sender.strip()
+    if len(sender) > MAX_SENDER_CHARS:
+        return None
+    return sender if sender.startswith(NAMESPACE) else f"{NAMESPACE}{sender}"
 
 
 class StrictRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        return conversation_id((req.json or {}).get("sender"))
+
+    def _extract_input_channel(self, req: Request) -> str:
+        return self.name()
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -49,6 +82,16 @@ class StrictRestInput(RestInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             sender_id = await self._extract_sender(request)
+            if sender_id is None:
+                logger.info("rest.sender_refused")
+                return response.json(
+                    {
+                        "error": "invalid_sender",
+                        "detail": "sender must be a non-empty string of at most "
+                        f"{MAX_SENDER_CHARS} characters",
+                    },
+                    status=400,
+                )
             text = self._extract_message(request)
             collector = CollectingOutputChannel()
             try:

@@ -77,7 +77,9 @@ def test_one_conversations_simultaneous_messages_become_whole_turns(
     for order, reply in zip(ORDERS, replies, strict=True):
         assert order in reply, (order, reply)
 
-    with urllib.request.urlopen(f"{url}/conversations/same/tracker", timeout=30) as r:
+    # The REST channel keeps its conversations under rest:<sender> (bot/rest.py).
+    tracker_url = f"{url}/conversations/rest:same/tracker"
+    with urllib.request.urlopen(tracker_url, timeout=30) as r:
         events = json.loads(r.read())["events"]
     turns: list[tuple[str, str]] = []
     for event in events:

@@ -414,9 +414,11 @@ class Cluster:
         return int((self.run_dir / "pids" / f"{name}.pid").read_text())
 
     def tracker(self, sender: str) -> dict[str, Any]:
+        """The conversation of REST ``sender``: kept as ``rest:<sender>``."""
         token = self.env["EASYFLOW_RASA_TOKEN"]
+        conversation = sender if sender.startswith("rest:") else f"rest:{sender}"
         status, text = get_text(
-            f"{self.url}/conversations/{sender}/tracker?token={token}"
+            f"{self.url}/conversations/{conversation}/tracker?token={token}"
         )
         assert status == 200, text
         return json.loads(text)
