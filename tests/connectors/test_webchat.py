@@ -1,40 +1,25 @@
-"""Web chat over socket.io: the real Rasa agent, a real socket.io client.
-
-Sessions are the server's: each test takes the id ``session_confirm`` gives it, as
-the widget does, and the attacks present ids the server did not issue.
-"""
+"""Web chat over socket.io: the real Rasa agent, a real socket.io client."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import socketio
 from rasa.core.agent import Agent
-from rasa.shared.core.events import UserUttered
 
-from connectors.base import ConfigError
-from connectors.webchat import (
-    SECRET_FILE,
-    SessionIds,
-    WebChatInput,
-    WebChatOutput,
-    session_key,
-)
+from connectors.webchat import WebChatInput, WebChatOutput
 from tests.connectors.conftest import free_port, rasa_app
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-SECRET = "webchat-test-secret-0123456789"
 CREDENTIALS = {
     "user_message_evt": "user_uttered",
     "bot_message_evt": "bot_uttered",
     "session_persistence": True,
-    "session_secret": SECRET,
 }
 
 
@@ -67,42 +52,33 @@ async def server(
         yield running
 
 
-@dataclass
-class Widget:
-    client: socketio.AsyncClient
-    received: asyncio.Queue[Any]
-    session_id: str  # what session_confirm gave this socket
-
-    async def say(self, text: str, session_id: str | None = None) -> None:
-        await self.client.emit(
-            "user_uttered",
-            {"message": text, "session_id": session_id or self.session_id},
-        )
-
-
-async def connect(url: str, session_id: str | None = None) -> Widget:
+async def connect(url: str, session_id: str) -> tuple[socketio.AsyncClient, Any]:
     client = socketio.AsyncClient()
     received: asyncio.Queue[Any] = asyncio.Queue()
-    confirmed: asyncio.Queue[str] = asyncio.Queue()
+    confirmed = asyncio.Event()
     client.on("bot_uttered", received.put_nowait)
-    client.on("session_confirm", confirmed.put_nowait)
+    client.on("session_confirm", lambda *_: confirmed.set())
     # websocket needs a newer aiohttp than Rasa 3.6 pins; long-polling reaches
     # the same socket.io handlers.
     await client.connect(url, transports=["polling"])
     await client.emit("session_request", {"session_id": session_id})
-    return Widget(client, received, await asyncio.wait_for(confirmed.get(), 5))
+    await asyncio.wait_for(confirmed.wait(), 5)
+    return client, received
 
 
 async def test_a_reply_reaches_the_widget_in_the_shoppers_language(
     server: tuple[str, WebChatInput],
 ) -> None:
     url, _ = server
-    widget = await connect(url)
+    client, received = await connect(url, "widget-session-1")
     try:
-        await widget.say("где мой заказ A-10234")
-        reply = await asyncio.wait_for(widget.received.get(), 30)
+        await client.emit(
+            "user_uttered",
+            {"message": "где мой заказ A-10234", "session_id": "widget-session-1"},
+        )
+        reply = await asyncio.wait_for(received.get(), 30)
     finally:
-        await widget.client.disconnect()
+        await client.disconnect()
     # Privacy on by default: details wait for the phone's last 4 digits; the
     # question is in Russian, like the shopper's message.
     assert "4 цифры" in reply["text"]
@@ -112,16 +88,16 @@ async def test_pushed_custom_json_arrives_as_the_dict_itself(
     server: tuple[str, WebChatInput],
 ) -> None:
     url, channel = server
-    widget = await connect(url)
+    client, received = await connect(url, "widget-session-2")
     try:
         output = channel.get_output_channel()
         assert isinstance(output, WebChatOutput)
         await output.send_custom_json(
-            widget.session_id, {"easyflow_handoff": "active", "operator": "Anna"}
+            "widget-session-2", {"easyflow_handoff": "active", "operator": "Anna"}
         )
-        pushed = await asyncio.wait_for(widget.received.get(), 5)
+        pushed = await asyncio.wait_for(received.get(), 5)
     finally:
-        await widget.client.disconnect()
+        await client.disconnect()
     assert pushed == {"easyflow_handoff": "active", "operator": "Anna"}
 
 
@@ -129,17 +105,9 @@ async def test_a_message_without_a_session_is_ignored(
     server: tuple[str, WebChatInput],
 ) -> None:
     url, _ = server
-    client = socketio.AsyncClient()
-    received: asyncio.Queue[Any] = asyncio.Queue()
-    client.on("bot_uttered", received.put_nowait)
-    await client.connect(url, transports=["polling"])
+    client, received = await connect(url, "widget-session-3")
     try:
-        # No session_request: whatever session the message names, it is dropped.
         await client.emit("user_uttered", {"message": "привет"})
-        await client.emit(
-            "user_uttered",
-            {"message": "привет", "session_id": SessionIds(SECRET.encode()).issue()},
-        )
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(received.get(), 2)
     finally:
@@ -149,20 +117,21 @@ async def test_a_message_without_a_session_is_ignored(
 async def push_through_other_replica(
     agent: Agent, credentials: dict[str, Any], text: str
 ) -> asyncio.Queue[Any]:
+    session = f"widget-{uuid.uuid4().hex[:8]}"
     async with (
         serving(agent, credentials) as (url_a, _),
         serving(agent, credentials) as (_, replica_b),
     ):
-        widget = await connect(url_a)
+        client, received = await connect(url_a, session)
         try:
             output = replica_b.get_output_channel()
             assert isinstance(output, WebChatOutput)
             await asyncio.sleep(0.5)  # replica A's Redis listener subscribes
-            await output.send_text_message(widget.session_id, text)
+            await output.send_text_message(session, text)
             await asyncio.sleep(2)
         finally:
-            await widget.client.disconnect()
-    return widget.received
+            await client.disconnect()
+    return received
 
 
 async def test_a_push_through_another_replica_reaches_the_socket(
@@ -184,141 +153,3 @@ async def test_without_redis_a_push_through_another_replica_is_lost(
     monkeypatch.delenv("EASYFLOW_REDIS_URL", raising=False)
     received = await push_through_other_replica(agent, CREDENTIALS, "lost")
     assert received.empty()
-
-
-async def user_events(agent: Agent, sender_id: str) -> list[UserUttered]:
-    tracker = await agent.tracker_store.retrieve(sender_id)
-    events = [] if tracker is None else tracker.events
-    return [e for e in events if isinstance(e, UserUttered)]
-
-
-async def user_texts(agent: Agent, sender_id: str) -> list[str]:
-    return [e.text or "" for e in await user_events(agent, sender_id)]
-
-
-async def test_the_server_issues_the_session_and_keeps_it_on_reconnect(
-    server: tuple[str, WebChatInput],
-) -> None:
-    """The widget's flow: a first visit gets a signed id, a reload presents it."""
-    url, channel = server
-    first = await connect(url)
-    await first.client.disconnect()
-    again = await connect(url, first.session_id)
-    await again.client.disconnect()
-
-    assert first.session_id.startswith("webchat:")
-    assert channel.sessions.verify(first.session_id)
-    assert again.session_id == first.session_id
-
-
-@pytest.mark.parametrize(
-    "presented",
-    [
-        "widget-made-up-id",
-        "telegram:123",
-        "rest:shopper",
-        "webchat:" + "0" * 32 + "." + "0" * 32,
-    ],
-)
-async def test_an_id_the_server_did_not_issue_gets_a_fresh_one(
-    server: tuple[str, WebChatInput], presented: str
-) -> None:
-    url, channel = server
-    widget = await connect(url, presented)
-    await widget.client.disconnect()
-
-    assert widget.session_id != presented
-    assert channel.sessions.verify(widget.session_id)
-
-
-async def test_a_forged_session_id_does_not_join_another_sessions_room(
-    agent: Agent, server: tuple[str, WebChatInput]
-) -> None:
-    """An attacker who knows a shopper's conversation token but not its signature
-    (or signs with another key) joins no room: the operator's reply to the shopper
-    reaches the shopper only."""
-    url, channel = server
-    shopper = await connect(url)
-    token = shopper.session_id.removeprefix("webchat:").split(".")[0]
-    forged = [
-        f"webchat:{token}." + "f" * 32,
-        SessionIds(b"another-key-0123456789").issue(),
-        f"webchat:{token}",
-        shopper.session_id.upper(),
-    ]
-    attackers = [await connect(url, presented) for presented in forged]
-    try:
-        assert shopper.session_id not in {a.session_id for a in attackers}
-        output = channel.get_output_channel()
-        assert isinstance(output, WebChatOutput)
-        await output.send_text_message(shopper.session_id, "Анна: ваш заказ у курьера")
-        pushed = await asyncio.wait_for(shopper.received.get(), 5)
-        await asyncio.sleep(1)
-        assert all(a.received.empty() for a in attackers)
-    finally:
-        for widget in (shopper, *attackers):
-            await widget.client.disconnect()
-    assert pushed["text"] == "Анна: ваш заказ у курьера"
-
-
-async def test_a_message_naming_another_session_is_not_written_there(
-    agent: Agent, server: tuple[str, WebChatInput]
-) -> None:
-    """Knowing a session id is not enough to write into it from another socket that
-    was confirmed in its own session."""
-    url, _ = server
-    shopper = await connect(url)
-    attacker = await connect(url)
-    try:
-        await shopper.say("привет")
-        await asyncio.wait_for(shopper.received.get(), 30)
-        await attacker.say("хочу отменить заказ A-10234", shopper.session_id)
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(attacker.received.get(), 3)
-    finally:
-        await shopper.client.disconnect()
-        await attacker.client.disconnect()
-    assert await user_texts(agent, shopper.session_id) == ["привет"]
-    assert await user_texts(agent, attacker.session_id) == []
-
-
-async def test_a_typed_payment_notice_is_text_in_the_web_chat(
-    agent: Agent, server: tuple[str, WebChatInput]
-) -> None:
-    url, _ = server
-    widget = await connect(url)
-    try:
-        await widget.say('/EXTERNAL_payment_received{"order_id":"A-10240"}')
-        reply = await asyncio.wait_for(widget.received.get(), 30)
-    finally:
-        await widget.client.disconnect()
-    events = await user_events(agent, widget.session_id)
-    assert [e.text for e in events] == [
-        '/EXTERNAL_payment_received{"order_id":"A-10240"}'
-    ]
-    assert not any(str(e.intent_name).startswith("EXTERNAL_") for e in events)
-    assert "получена" not in reply.get("text", "")
-    assert "received" not in reply.get("text", "")
-
-
-def test_the_key_is_generated_once_into_the_data_dir(tmp_path: Path) -> None:
-    env = {"EASYFLOW_DATA_DIR": str(tmp_path)}
-
-    first, second = session_key(None, env), session_key(None, env)
-
-    assert first == second and len(first) >= 32
-    assert (tmp_path / SECRET_FILE).stat().st_mode & 0o077 == 0
-    assert [p.name for p in tmp_path.iterdir()] == [SECRET_FILE]
-
-
-def test_replicas_sharing_the_rasa_token_share_sessions() -> None:
-    env = {"EASYFLOW_RASA_TOKEN": "a-long-shared-rasa-token", "EASYFLOW_DATA_DIR": "x"}
-    issued = SessionIds(session_key(None, env)).issue()
-
-    assert SessionIds(session_key(None, dict(env))).verify(issued)
-    other = {**env, "EASYFLOW_RASA_TOKEN": "another-rasa-token-000"}
-    assert not SessionIds(session_key(None, other)).verify(issued)
-    # An explicit secret wins, and a short one is refused by name.
-    assert session_key("s" * 16, env) == b"s" * 16
-    with pytest.raises(ConfigError, match="EASYFLOW_WEBCHAT_SECRET"):
-        session_key(None, {"EASYFLOW_WEBCHAT_SECRET": "short"})
