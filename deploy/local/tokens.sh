@@ -24,7 +24,7 @@ local_token() {  # variable name, file → the variable's value, else the file's
     return 0
   fi
   if [ ! -s "$file" ]; then
-    token=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
     (umask 077 && printf '%s\n' "$token" >"$file.$$" && mv "$file.$$" "$file")
   fi
   chmod 600 "$file"

@@ -32,7 +32,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     folder), in its own process group so the workers stop with it."""
     assert MODEL.exists(), "train the model first: make train"
     data = tmp_path_factory.mktemp("workers")
-    with action_server(data) as action_url:
+    # The turns' order is what is measured here, so the order lookup answers at
+    # once (order privacy's digit question is tested in test_rest_webhook.py).
+    with action_server(data, env={"EASYFLOW_ORDER_PRIVACY": "none"}) as action_url:
         endpoints = our_endpoints(data, urlparse(action_url).port or 0)
         lock_store = yaml.safe_load(endpoints.read_text("utf-8"))["lock_store"]
         assert lock_store["type"] == "bot.local_lock_store.SQLiteLockStore"
