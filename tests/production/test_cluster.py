@@ -288,7 +288,10 @@ def test_500_messages_over_50_conversations_through_the_balancer(
         metric(a, "easyflow_fallbacks_total") - metric(b, "easyflow_fallbacks_total")
         for a, b in zip(after, before, strict=True)
     )
-    assert fallbacks >= 50  # "вы упаковываете подарки?" in every conversation
+    # "вы упаковываете подарки?" is in every conversation; with order privacy on,
+    # it reaches the fallback unless it arrives while the order form waits for
+    # the phone's last 4 digits (the form then takes it as a wrong answer).
+    assert fallbacks >= 25, fallbacks
     actions = scrape(cluster.action_ports)
     assert all(
         metric(page, "easyflow_actions_total", action="action_handle_order_request") > 0
@@ -299,7 +302,7 @@ def test_500_messages_over_50_conversations_through_the_balancer(
             metric(page, "easyflow_fallbacks_total", answerer="extractive")
             for page in actions
         )
-        >= 50
+        >= 25  # as above: the gift question, when the form is not waiting
     )
 
     assert_queue_matches_store(postgres, queue, allow_redelivery=False)
@@ -412,12 +415,15 @@ def test_killed_replica_conversation_continues_on_the_other(
     second = cluster.say(sender, "3728419056")
     assert second.status == 200, second
     assert second.upstream != victim
-    assert "3728419056" in second.messages[0]["text"]
+    assert "4 цифры" in second.messages[0]["text"]  # order privacy
+    verified = cluster.say(sender, "9914")  # the phone's last 4 digits
+    assert verified.status == 200 and verified.upstream != victim
+    assert "3728419056" in verified.messages[0]["text"]
     third = cluster.say(sender, "да")
     assert third.status == 200 and third.upstream != victim
     tracker = cluster.tracker(sender)
     texts = [e["text"] for e in tracker["events"] if e["event"] == "user"]
-    assert texts == ["хочу отменить заказ", "3728419056", "да"]
+    assert texts == ["хочу отменить заказ", "3728419056", "9914", "да"]
     assert tracker["slots"].get("order_id") == "3728419056"
 
     others = [cluster.say(f"{sender}-{n}", "привет") for n in range(6)]
