@@ -22,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
 
 MODEL := models/easyflow.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) $(wildcard bot/*.py)
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) $(wildcard bot/*/*.py common/*.py)
 NLU_MIN_ACCURACY ?= 0.85
 # Shopper messages written outside the team (tests/data/shoppers): floors just
 # under the landed model's test-set figures, so a change that loses ground fails.

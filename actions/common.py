@@ -8,7 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from actions.services import get_services
-from bot.language import ENGLISH, conversation_language
+from common.language import ENGLISH, conversation_language
 
 
 def language(tracker: Tracker) -> str:

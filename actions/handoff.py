@@ -4,7 +4,7 @@ The dashboard's operator console calls Rasa's ``trigger_intent`` with
 ``EXTERNAL_handoff_taken``, ``EXTERNAL_operator_message`` and
 ``EXTERNAL_handoff_returned`` (contract in api/README.md). These actions tell the
 shopper, relay the operator's words and move the ``handoff`` slot; while it is
-``active`` bot.policies.HandoffPolicy keeps the bot silent.
+``active`` bot.dialogue.policies.HandoffPolicy keeps the bot silent.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ from actions.privacy import (
 from actions.returns import handle_refund, handle_return
 from actions.services import Services, get_services
 from actions.support import start_handoff
-from bot.order_ids import find_in_text, normalize
+from common.order_ids import find_in_text, normalize
 
 logger = logging.getLogger(__name__)
 

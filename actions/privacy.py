@@ -68,7 +68,7 @@ from rasa_sdk import Tracker
 
 from actions.integrations.base import Order
 from actions.settings import Settings
-from connectors.security import secrets_equal
+from common.security import secrets_equal
 
 logger = logging.getLogger(__name__)
 

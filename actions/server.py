@@ -41,7 +41,7 @@ from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
 from actions.services import Services, configure
 from actions.settings import Settings, SettingsError
-from bot.prometheus import CONTENT_TYPE, Registry
+from common.prometheus import CONTENT_TYPE, Registry
 
 logger = logging.getLogger("actions.server")
 

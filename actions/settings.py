@@ -6,19 +6,21 @@ start-up with a ``SettingsError`` that names the variable.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from common.settings import (
+    Reader,
+    SettingsError,
+    is_placeholder,
+)
+from common.settings import environment as process_environment
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Where llm/'s local model server listens by default (llm/README.md).
 LOCAL_LLM_URL = "http://127.0.0.1:8088/v1"
-
-
-class SettingsError(ValueError):
-    """A variable is missing or invalid; the message names it."""
 
 
 class Environment(str, Enum):
@@ -58,8 +60,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = dict(os.environ) if env is None else env
-        reader = _Reader(env)
+        env = process_environment() if env is None else env
+        reader = Reader(env)
         environment = reader.choice(
             "EASYFLOW_ENV",
             [e.value for e in Environment],
@@ -140,7 +142,7 @@ class Settings:
                     raise SettingsError(
                         f"{name}: required when EASYFLOW_LLM_BACKEND=openai"
                     )
-            if settings.environment is Environment.PRODUCTION and _placeholder(
+            if settings.environment is Environment.PRODUCTION and is_placeholder(
                 settings.llm_api_key
             ):
                 raise SettingsError(
@@ -162,7 +164,7 @@ class Settings:
     def require_action_token(self) -> None:
         """Production serves actions only to callers that send the shared token."""
         if self.environment is Environment.PRODUCTION and (
-            not self.action_token or _placeholder(self.action_token)
+            not self.action_token or is_placeholder(self.action_token)
         ):
             raise SettingsError(
                 "EASYFLOW_ACTION_TOKEN: production needs the shared secret Rasa sends "
@@ -170,73 +172,4 @@ class Settings:
             )
 
 
-def _placeholder(value: str) -> bool:
-    return value.lower() in {"changeme", "change-me", "secret", "xxx", "sk-...", "todo"}
-
-
-class _Reader:
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-
-    def _raw(self, name: str) -> str | None:
-        value = self.env.get(name)
-        if value is None or value.strip() == "":
-            return None
-        return value.strip()
-
-    def text(self, name: str, default: str) -> str:
-        return self._raw(name) or default
-
-    def path(self, name: str, default: Path) -> Path:
-        raw = self._raw(name)
-        return Path(raw).expanduser() if raw else default
-
-    def choice(self, name: str, allowed: list[str], default: str) -> str:
-        value = (self._raw(name) or default).lower()
-        if value not in allowed:
-            raise SettingsError(f"{name}: '{value}' is not one of {', '.join(allowed)}")
-        return value
-
-    def choices(self, name: str, allowed: list[str], default: str) -> tuple[str, ...]:
-        raw = self._raw(name) or default
-        values = tuple(
-            dict.fromkeys(v.strip().lower() for v in raw.split(",") if v.strip())
-        )
-        unknown = [v for v in values if v not in allowed]
-        if unknown or not values:
-            raise SettingsError(
-                f"{name}: '{raw}' must list some of {', '.join(allowed)}"
-            )
-        return values
-
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self._raw(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"{name}: '{raw}' is not a whole number") from None
-        if not low <= value <= high:
-            raise SettingsError(f"{name}: {value} is outside {low}..{high}")
-        return value
-
-    def seconds(self, name: str, default: float) -> float:
-        raw = self._raw(name)
-        if raw is None:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise SettingsError(f"{name}: '{raw}' is not a number of seconds") from None
-        if not 0.1 <= value <= 120:
-            raise SettingsError(f"{name}: {value} is outside 0.1..120 seconds")
-        return value
-
-    def url(self, name: str, default: str) -> str:
-        value = self._raw(name) or default
-        if not value.startswith(("http://", "https://")):
-            raise SettingsError(
-                f"{name}: '{value}' must start with http:// or https://"
-            )
-        return value.rstrip("/")
+__all__ = ["Environment", "Settings", "SettingsError"]

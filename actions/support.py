@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import language, latest_entity
 from actions.context import Turn
 from actions.services import get_services
-from bot.order_ids import normalize
+from common.order_ids import normalize
 
 logger = logging.getLogger(__name__)
 

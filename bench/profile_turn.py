@@ -47,7 +47,7 @@ def project_stores(work: Path, plain_sqlite: bool) -> tuple[Any, Any]:
     """The tracker store and event broker of ``endpoints.yml``, files in ``work``.
 
     ``plain_sqlite``: Rasa's own ``SQL`` types instead (the before figure of
-    ``bot/local_sqlite.py``).
+    ``bot/stores/local_sqlite.py``).
     """
     from rasa.utils.endpoints import EndpointConfig
 
@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-ted-cache", action="store_true", help="CachedTEDPolicy as TEDPolicy"
     )
     parser.add_argument("--top", type=int, default=35)
-    parser.add_argument("--speedups", action="store_true", help="bot.speedups")
+    parser.add_argument("--speedups", action="store_true", help="bot.dialogue.speedups")
     args = parser.parse_args(argv)
     # As `rasa run` does: without it every structlog debug line is formatted.
     from rasa.utils.common import configure_logging_and_warnings
@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging_and_warnings(logging.INFO)
     configure_structlog(logging.INFO)
     if args.speedups:
-        from bot import speedups
+        from bot.dialogue import speedups
 
         speedups.install()
 
@@ -111,7 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.actions,
             headers={"Authorization": f"Bearer {args.action_token}"},
         ),
-        nlg=EndpointConfig(type="bot.nlg.LanguageAwareNLG", action_timeout_s=10),
+        nlg=EndpointConfig(
+            type="bot.dialogue.nlg.LanguageAwareNLG", action_timeout_s=10
+        ),
     )
     agent = asyncio.run(load_agent(model_path=str(args.model), endpoints=endpoints))
     if args.no_ted_cache:

@@ -1,6 +1,11 @@
-"""Rasa engine extensions for Easy Flow: NLU components, NLG and the action guard.
+"""Rasa engine extensions, imported only by the Rasa process.
 
-Modules here that import ``rasa`` are only imported by the Rasa process; the
-``bot.language`` and ``bot.order_ids`` helpers are pure Python and shared with the
-action server.
+- ``bot.nlu``: NLU pipeline components (``config.yml``, ``pipeline``);
+- ``bot.dialogue``: policies (``config.yml``, ``policies``), the response generator
+  and the guards it installs (``endpoints.yml``, ``nlg``);
+- ``bot.stores``: tracker stores, lock stores and the event broker
+  (``endpoints.yml``).
+
+Input channels live in ``connectors/``, shared helpers in ``common/``, the outbox
+relay in ``outbox/``.
 """

@@ -42,9 +42,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from common.security import secrets_equal
 from connectors.base import ConfigError, Delivery, button_payload, deliver, require
 from connectors.dedupe import DEFAULT_TTL_S, DedupeStore, dedupe_from_env
-from connectors.security import secrets_equal
 from connectors.text import split_text
 
 logger = logging.getLogger(__name__)

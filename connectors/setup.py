@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from common.http import PlatformClient, PlatformError
 from connectors.base import ConfigError, require
-from connectors.http import PlatformClient, PlatformError
 
 CLASS_PATHS = {
     "telegram": "connectors.telegram.TelegramInput",

@@ -26,10 +26,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from common.http import PlatformClient, PlatformError
+from common.security import secrets_equal
 from connectors.base import Delivery, DeliveryFailed, button_payload, deliver, require
 from connectors.dedupe import DedupeStore, dedupe_from_env
-from connectors.http import PlatformClient, PlatformError
-from connectors.security import secrets_equal
 from connectors.text import split_text
 
 logger = logging.getLogger(__name__)

@@ -38,6 +38,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from common.http import BodyError, PlatformClient, PlatformError
+from common.security import verify_hmac_sha256
 from connectors.base import (
     ConfigError,
     Delivery,
@@ -47,8 +49,6 @@ from connectors.base import (
     require,
 )
 from connectors.dedupe import DedupeStore, dedupe_from_env
-from connectors.http import BodyError, PlatformClient, PlatformError
-from connectors.security import verify_hmac_sha256
 from connectors.text import split_text
 
 logger = logging.getLogger(__name__)

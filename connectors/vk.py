@@ -43,6 +43,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from common.http import BodyError, PlatformClient, PlatformError
+from common.security import secrets_equal
 from connectors.base import (
     ConfigError,
     Delivery,
@@ -52,8 +54,6 @@ from connectors.base import (
     require,
 )
 from connectors.dedupe import DedupeStore, dedupe_from_env
-from connectors.http import BodyError, PlatformClient, PlatformError
-from connectors.security import secrets_equal
 from connectors.text import split_text
 
 logger = logging.getLogger(__name__)

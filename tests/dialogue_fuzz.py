@@ -38,7 +38,7 @@ from rasa.core.agent import Agent
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from bot.language import detect
+from common.language import detect
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_MESSAGES = 3

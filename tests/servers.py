@@ -117,7 +117,7 @@ def agent_for(action_url: str, action_timeout_s: float = 5) -> Agent:
     endpoints = AvailableEndpoints(
         action=action_endpoint(action_url),
         nlg=EndpointConfig(
-            type="bot.nlg.LanguageAwareNLG", action_timeout_s=action_timeout_s
+            type="bot.dialogue.nlg.LanguageAwareNLG", action_timeout_s=action_timeout_s
         ),
     )
     return asyncio.run(load_agent(model_path=str(MODEL), endpoints=endpoints))

@@ -15,7 +15,7 @@ Routing: a message counts as sent to the fallback when its final intent is
 ``nlu_fallback`` or ``out_of_scope``. In-scope accuracy counts in-scope messages
 whose final intent is right (a fallback is wrong); the fallback F1 treats "sent to
 the fallback" as the positive class; the order-number match compares the
-canonical forms (``bot.order_ids.normalize``, as the actions apply it) of the
+canonical forms (``common.order_ids.normalize``, as the actions apply it) of the
 extracted ``order_id`` and of the number as typed.
 """
 
@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from bot.order_ids import normalize
+from common.order_ids import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "shoppers"

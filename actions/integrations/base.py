@@ -149,7 +149,7 @@ class OrderSource(abc.ABC):
     and ``OperationUnsupported`` for what the source's API cannot do.
 
     ``name`` is stored in ``Order.channel``; ``kinds`` are the order-number formats
-    (``bot.order_ids.OrderIdKind``) this source can hold, used for routing.
+    (``common.order_ids.OrderIdKind``) this source can hold, used for routing.
     """
 
     name: str = "source"

@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from actions.integrations.base import OrderSourceError
-from actions.settings import SettingsError
-from connectors.http import PlatformError
+from common.http import PlatformError
+from common.settings import Reader
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +28,7 @@ def required(
     chosen_by: str = "EASYFLOW_ORDER_SOURCES includes",
 ) -> str:
     """``env[name]`` stripped; a clear error naming what needs it when unset."""
-    value = (env.get(name) or "").strip()
-    if not value:
-        raise SettingsError(f"{name}: required when {chosen_by} {source}")
-    return value
+    return Reader(env).required(name, f"{chosen_by} {source}")
 
 
 def required_for_payments(env: Mapping[str, str], name: str, provider: str) -> str:
@@ -39,36 +36,15 @@ def required_for_payments(env: Mapping[str, str], name: str, provider: str) -> s
 
 
 def url(env: Mapping[str, str], name: str, default: str) -> str:
-    value = (env.get(name) or "").strip() or default
-    if not value.startswith(("http://", "https://")):
-        raise SettingsError(f"{name}: '{value}' must start with http:// or https://")
-    return value.rstrip("/")
+    return Reader(env).url(name, default)
 
 
 def seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: '{raw}' is not a number of seconds") from None
-    if not 0.1 <= value <= 120:
-        raise SettingsError(f"{name}: {value} is outside 0.1..120 seconds")
-    return value
+    return Reader(env).seconds(name, default)
 
 
 def whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: '{raw}' is not a whole number") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}: {value} is outside {low}..{high}")
-    return value
+    return Reader(env).integer(name, default, low, high)
 
 
 # --- values -------------------------------------------------------------------

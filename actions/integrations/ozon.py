@@ -100,7 +100,7 @@ from actions.integrations.marketplace import (
     whole_units,
 )
 from actions.integrations.ozon_catalog import OzonCatalog
-from connectors.http import PlatformClient, PlatformError, RetryPolicy
+from common.http import PlatformClient, PlatformError, RetryPolicy
 
 logger = logging.getLogger(__name__)
 

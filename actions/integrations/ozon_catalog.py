@@ -36,7 +36,7 @@ from typing import Any, NoReturn
 from actions.integrations.base import Product, StockLine
 from actions.integrations.catalog import normalize_color, normalize_size, stems
 from actions.integrations.marketplace import rounded, whole_units
-from connectors.http import PlatformClient, PlatformError
+from common.http import PlatformClient, PlatformError
 
 logger = logging.getLogger(__name__)
 

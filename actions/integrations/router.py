@@ -22,7 +22,7 @@ from actions.integrations.base import (
     Refund,
     ReturnRequest,
 )
-from bot.order_ids import normalize
+from common.order_ids import normalize
 
 logger = logging.getLogger(__name__)
 

@@ -59,8 +59,8 @@ from actions.integrations.marketplace import (
     whole_units,
 )
 from actions.settings import SettingsError
-from bot.order_ids import OrderIdKind, normalize
-from connectors.http import BodyError, PlatformClient, PlatformError, RetryPolicy
+from common.http import BodyError, PlatformClient, PlatformError, RetryPolicy
+from common.order_ids import OrderIdKind, normalize
 
 logger = logging.getLogger(__name__)
 

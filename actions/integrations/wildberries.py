@@ -80,7 +80,7 @@ from actions.integrations.marketplace import (
     url,
     whole,
 )
-from connectors.http import PlatformClient, PlatformError, RetryPolicy
+from common.http import PlatformClient, PlatformError, RetryPolicy
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from actions.integrations.marketplace import parse_time, seconds, url
 from actions.settings import SettingsError
-from connectors.http import BodyError, PlatformClient, PlatformError, RetryPolicy
+from common.http import BodyError, PlatformClient, PlatformError, RetryPolicy
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ import numpy as np
 from actions.integrations.catalog import stems
 from actions.knowledge.lexicon import Lexicon
 from actions.knowledge.semantic import embed
-from bot.minilm import MODEL_ID as MINILM_ID
-from bot.minilm import embed_english
+from common.minilm import MODEL_ID as MINILM_ID
+from common.minilm import embed_english
 
 logger = logging.getLogger(__name__)
 

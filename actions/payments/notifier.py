@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from connectors.http import PlatformClient, PlatformError, RetryPolicy
+from common.http import PlatformClient, PlatformError, RetryPolicy
 
 logger = logging.getLogger(__name__)
 

@@ -40,8 +40,8 @@ from actions.payments.base import (
     WebhookRejected,
 )
 from actions.settings import SettingsError
-from connectors.http import PlatformClient, PlatformError, RetryPolicy
-from connectors.security import hmac_sha256_hex, secrets_equal
+from common.http import PlatformClient, PlatformError, RetryPolicy
+from common.security import hmac_sha256_hex, secrets_equal
 
 logger = logging.getLogger(__name__)
 

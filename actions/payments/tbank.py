@@ -39,8 +39,8 @@ from actions.payments.base import (
     WebhookEvent,
     WebhookRejected,
 )
-from connectors.http import BodyError, PlatformClient, PlatformError
-from connectors.security import secrets_equal
+from common.http import BodyError, PlatformClient, PlatformError
+from common.security import secrets_equal
 
 logger = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from actions.payments.base import (
     WebhookRejected,
 )
 from actions.settings import SettingsError
-from connectors.http import PlatformClient, PlatformError
+from common.http import PlatformClient, PlatformError
 
 logger = logging.getLogger(__name__)
 

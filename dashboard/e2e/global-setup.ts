@@ -159,7 +159,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
           "  headers:",
           "    Authorization: Bearer ${EASYFLOW_ACTION_TOKEN}",
           "nlg:",
-          "  type: bot.nlg.LanguageAwareNLG",
+          "  type: bot.dialogue.nlg.LanguageAwareNLG",
           "  default_language: ru",
           "  action_timeout_s: 10",
           "tracker_store:",

@@ -37,8 +37,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     EASYFLOW_ACTIONS_PORT=5055
 COPY --from=deps /app/.venv /app/.venv
 COPY actions/ actions/
-COPY bot/ bot/
-COPY connectors/ connectors/
+COPY common/ common/
 COPY data/knowledge/ data/knowledge/
 # var/ holds the demo store, the payment ledger and the support log (SQLite).
 RUN mkdir -p /app/var && chown -R easyflow:easyflow /app/var

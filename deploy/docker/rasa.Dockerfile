@@ -1,5 +1,5 @@
 # Rasa server (Python 3.10): connectors/, bot/ components, the trained model.
-# The same image runs the outbox relay (`python -m bot.outbox`, production profile).
+# The same image runs the outbox relay (`python -m outbox`, production profile).
 #   docker build -f deploy/docker/rasa.Dockerfile -t easyflow/rasa:0.1.0 .
 #   docker build ... --build-arg MODEL_SOURCE=copy   # reuse models/easyflow.tar.gz
 # Base images are pinned by tag and digest; refresh both together (deploy/README.md).
@@ -30,6 +30,7 @@ ENV PATH=/app/.venv/bin:$PATH PYTHONPATH=/app RASA_TELEMETRY_ENABLED=false \
     TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
 COPY config.yml domain.yml ./
 COPY bot/ bot/
+COPY common/ common/
 COPY data/nlu/ data/nlu/
 COPY data/rules/ data/rules/
 COPY data/stories/ data/stories/
@@ -62,7 +63,9 @@ ENV PATH=/app/.venv/bin:$PATH \
     EASYFLOW_MODEL=/app/models/easyflow.tar.gz
 COPY --from=deps /app/.venv /app/.venv
 COPY bot/ bot/
+COPY common/ common/
 COPY connectors/ connectors/
+COPY outbox/ outbox/
 COPY deploy/production/credentials.py deploy/production/credentials.py
 COPY config.yml domain.yml endpoints.yml endpoints.production.yml credentials.yml ./
 COPY --from=model /app/models/easyflow.tar.gz models/easyflow.tar.gz

@@ -1,8 +1,8 @@
 """Writes the production credentials file: credentials.yml plus what production needs.
 
-- ``rest`` becomes ``bot.rest.StrictRestInput`` (same path; 503 instead of a
+- ``rest`` becomes ``connectors.rest.StrictRestInput`` (same path; 503 instead of a
   silent ``200 []`` when a turn could not be processed);
-- ``bot.metrics.MetricsChannel`` is added (``GET /metrics`` on every replica).
+- ``connectors.metrics.MetricsChannel`` is added (``GET /metrics`` on every replica).
 
 Every channel enabled in ``credentials.yml`` stays enabled, so there is one file to
 edit. ``${VARIABLES}`` are left for Rasa to expand.
@@ -18,9 +18,9 @@ from pathlib import Path
 import yaml
 
 PRODUCTION_CHANNELS = {
-    "rest": "bot.rest.StrictRestInput",
+    "rest": "connectors.rest.StrictRestInput",
 }
-METRICS_CHANNEL = "bot.metrics.MetricsChannel"
+METRICS_CHANNEL = "connectors.metrics.MetricsChannel"
 
 
 def production_credentials(source: dict | None) -> dict:
@@ -28,7 +28,7 @@ def production_credentials(source: dict | None) -> dict:
         PRODUCTION_CHANNELS.get(name, name): value
         for name, value in (source or {}).items()
     }
-    channels.setdefault("bot.rest.StrictRestInput", None)
+    channels.setdefault("connectors.rest.StrictRestInput", None)
     channels[METRICS_CHANNEL] = None
     return channels
 

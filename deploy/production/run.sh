@@ -191,7 +191,7 @@ for i in $(seq 1 "$RASA_REPLICAS"); do
     --port $((RASA_BASE_PORT + i - 1)) --endpoints "$ENDPOINTS" \
     --credentials "$CREDENTIALS" --cors "${EASYFLOW_CORS:-*}"
 done
-start outbox $BIN/python -m bot.outbox
+start outbox $BIN/python -m outbox
 start nginx nginx -c "$RUN_DIR/nginx.conf" -p "$RUN_DIR/nginx" \
   -e "$RUN_DIR/log/nginx.error.log"
 

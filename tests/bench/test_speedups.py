@@ -1,4 +1,4 @@
-"""bot.speedups validates action-server replies exactly as Rasa does, only faster."""
+"""bot.dialogue.speedups validates action-server replies as Rasa does, only faster."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import speedups
+from bot.dialogue import speedups
 
 VALID = {
     "events": [{"event": "slot", "name": "order_id", "value": "A-10234"}],

@@ -353,7 +353,9 @@ def slow_agent(slow_port: int, action_server: str) -> Agent:
     """The trained model with its action endpoint on the slow server."""
     endpoints = AvailableEndpoints(
         action=action_endpoint(f"http://127.0.0.1:{slow_port}/webhook"),
-        nlg=EndpointConfig(type="bot.nlg.LanguageAwareNLG", action_timeout_s=5),
+        nlg=EndpointConfig(
+            type="bot.dialogue.nlg.LanguageAwareNLG", action_timeout_s=5
+        ),
     )
     return asyncio.run(load_agent(model_path=str(MODEL), endpoints=endpoints))
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
+from common.http import PlatformError
 from connectors.base import ConfigError
-from connectors.http import PlatformError
 from connectors.setup import load_credentials, main, setup_telegram, setup_viber
 from tests.connectors.conftest import Call
 

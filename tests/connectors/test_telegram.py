@@ -12,8 +12,8 @@ import pytest
 from rasa.core.agent import Agent
 
 from actions.integrations.demo_store import demo_phone
+from common.http import PlatformClient, RetryPolicy
 from connectors.dedupe import MemoryDedupe, RedisDedupe
-from connectors.http import PlatformClient, RetryPolicy
 from connectors.telegram import MAX_TEXT, TelegramInput, TelegramOutput
 from tests.connectors.conftest import Call, Emulator, rasa_app
 

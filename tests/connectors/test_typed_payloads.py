@@ -4,7 +4,7 @@ Each messenger's recorded payload shape (the helpers of its own test module) is
 posted to the real Sanic app with the trained agent behind it. A shopper who types
 ``/EXTERNAL_payment_received{…}`` must not be told the payment arrived on any
 channel; a button the bot offered must still work; REST must not reach another
-channel's conversation (bot/typed_payloads.py, bot/rest.py).
+channel's conversation (bot/dialogue/typed_payloads.py, connectors/rest.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from rasa_sdk import Tracker
 from sanic import Sanic
 
 from actions.privacy import channel_phone
-from bot.rest import StrictRestInput
+from connectors.rest import StrictRestInput
 from tests.connectors import test_alice as alice
 from tests.connectors import test_telegram as telegram
 from tests.connectors import test_viber as viber

@@ -12,10 +12,10 @@ import pytest
 from rasa.core.agent import Agent
 
 from actions.integrations.demo_store import demo_phone
+from common.http import PlatformClient, RetryPolicy
+from common.security import hmac_sha256_hex
 from connectors.base import ConfigError
 from connectors.dedupe import MemoryDedupe
-from connectors.http import PlatformClient, RetryPolicy
-from connectors.security import hmac_sha256_hex
 from connectors.viber import MAX_TEXT, ViberInput, ViberOutput, api_error
 from tests.connectors.conftest import Call, Emulator, rasa_app
 

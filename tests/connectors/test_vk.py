@@ -13,9 +13,9 @@ import pytest
 from rasa.core.agent import Agent
 
 from actions.integrations.demo_store import demo_phone
+from common.http import PlatformClient, RetryPolicy
 from connectors.base import ConfigError
 from connectors.dedupe import MemoryDedupe
-from connectors.http import PlatformClient, RetryPolicy
 from connectors.vk import MAX_TEXT, VKInput, VKOutput, api_error
 from tests.connectors.conftest import Call, Emulator, rasa_app
 

@@ -12,9 +12,9 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
 from actions.integrations.demo_store import demo_phone
+from common.http import PlatformClient, RetryPolicy
+from common.security import hmac_sha256_hex
 from connectors.dedupe import MemoryDedupe
-from connectors.http import PlatformClient, RetryPolicy
-from connectors.security import hmac_sha256_hex
 from connectors.whatsapp import (
     MAX_BUTTON_TITLE,
     MAX_ROW_TITLE,

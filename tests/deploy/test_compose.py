@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from actions.settings import Settings
-from bot.outbox import RelayConfig
+from outbox.relay import RelayConfig
 from tests.deploy.compose import ComposeProject, env_file, load, variables
 from tests.deploy.dockerfile import parse
 from tests.deploy.tools import COMPOSE_FILE, DOCKER, PROMETHEUS, ROOT
@@ -160,7 +160,7 @@ def test_images_are_built_here_or_pinned(
             assert PINNED.match(service["image"]), f"{name}: {service['image']}"
     assert services["rasa"]["build"]["args"] == {"MODEL_SOURCE": "train"}
     assert services["outbox"]["image"] == services["rasa"]["image"]
-    assert services["outbox"]["entrypoint"] == ["python", "-m", "bot.outbox"]
+    assert services["outbox"]["entrypoint"] == ["python", "-m", "outbox"]
     assert services["api-migrate"]["command"] == [
         "python",
         "-m",

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from actions.settings import Settings
-from bot.outbox import RelayConfig
+from outbox.relay import RelayConfig
 from tests.deploy.dockerfile import parse
 from tests.deploy.tools import DEPLOY, DOCKER, K8S, ROOT, kubernetes_validate, run
 
@@ -276,7 +276,7 @@ def test_action_server_and_outbox_accept_the_cluster_settings(
     settings.require_action_token()
     assert settings.environment.value == "production"
     outbox = pods["outbox"]["containers"][0]
-    assert outbox["command"] == ["python", "-m", "bot.outbox"]
+    assert outbox["command"] == ["python", "-m", "outbox"]
     relay = RelayConfig.from_env(_container_env(pods["outbox"], config))
     assert relay.queue == config["EASYFLOW_RABBITMQ_QUEUE"] == "rasa_events"
     assert config["EASYFLOW_API_INGEST"] == "rabbitmq"

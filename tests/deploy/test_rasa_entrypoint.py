@@ -118,8 +118,8 @@ def test_production_profile_runs_the_production_endpoints_and_credentials(
     credentials = app / args[args.index("--credentials") + 1]
     assert credentials == app / "var" / "credentials.yml"
     channels = yaml.safe_load(credentials.read_text())
-    assert "bot.metrics.MetricsChannel" in channels
-    assert "bot.rest.StrictRestInput" in channels
+    assert "connectors.metrics.MetricsChannel" in channels
+    assert "connectors.rest.StrictRestInput" in channels
     env = (app.parent / "args.env").read_text().splitlines()
     assert "EASYFLOW_LOCK_KEY_PREFIX=easyflow" in env
 

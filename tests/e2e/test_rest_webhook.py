@@ -88,7 +88,7 @@ action_endpoint:
   headers:
     Authorization: Bearer ${{EASYFLOW_ACTION_TOKEN}}
 nlg:
-  type: bot.nlg.LanguageAwareNLG
+  type: bot.dialogue.nlg.LanguageAwareNLG
   action_timeout_s: 5
 tracker_store:
   type: SQL

@@ -1,4 +1,4 @@
-"""Turns that cannot loop and conversations that cannot die (bot/turn_guard.py).
+"""Turns that cannot loop, conversations that cannot die (bot/dialogue/turn_guard.py).
 
 The trained agent with the real action server. Before the guard, an off-topic
 message inside the order form made RulePolicy's core fallback answer ten times

@@ -2,7 +2,7 @@
 
 ``EASYFLOW_RASA_WORKERS=2`` (deploy/local/run.sh) sets ``SANIC_WORKERS``; Rasa
 allows it only with a lock store other processes can see, which the embedded
-``bot.local_lock_store.SQLiteLockStore`` is. Messages of one conversation sent at
+``bot.stores.local_lock_store.SQLiteLockStore`` is. Messages of one conversation sent at
 the same moment land on different workers; each must still be answered, and the
 conversation must hold whole turns, one after the other.
 """
@@ -37,7 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     with action_server(data, env={"EASYFLOW_ORDER_PRIVACY": "none"}) as action_url:
         endpoints = our_endpoints(data, urlparse(action_url).port or 0)
         lock_store = yaml.safe_load(endpoints.read_text("utf-8"))["lock_store"]
-        assert lock_store["type"] == "bot.local_lock_store.SQLiteLockStore"
+        assert lock_store["type"] == "bot.stores.local_lock_store.SQLiteLockStore"
         assert lock_store["db"] == str(data / "locks.db")
         port = free_port()
         args = rasa_run_args(MODEL, port, endpoints)
@@ -79,7 +79,7 @@ def test_one_conversations_simultaneous_messages_become_whole_turns(
     for order, reply in zip(ORDERS, replies, strict=True):
         assert order in reply, (order, reply)
 
-    # The REST channel keeps its conversations under rest:<sender> (bot/rest.py).
+    # The REST channel keeps its conversations under rest:<sender> (connectors/rest.py).
     tracker_url = f"{url}/conversations/rest:same/tracker"
     with urllib.request.urlopen(tracker_url, timeout=30) as r:
         events = json.loads(r.read())["events"]

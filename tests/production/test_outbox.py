@@ -13,7 +13,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from bot.outbox import OutboxRelay, RelayConfig
+from outbox.relay import OutboxRelay, RelayConfig
 from tests.production.services import QueueReader
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -22,10 +22,10 @@ from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-from bot import metrics
-from bot.lock_store import RedisUrlLockStore
-from bot.prometheus import Registry
-from bot.tracker_store import StrictSQLTrackerStore, TrackerStoreUnavailable
+from bot.stores.lock_store import RedisUrlLockStore
+from bot.stores.tracker_store import StrictSQLTrackerStore, TrackerStoreUnavailable
+from common.prometheus import Registry
+from connectors import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "production"))
@@ -78,8 +78,8 @@ def test_production_credentials_keep_every_channel_and_add_metrics() -> None:
     source = yaml.safe_load((ROOT / "credentials.yml").read_text())
     channels = production_credentials(source)
     assert "rest" not in channels
-    assert "bot.rest.StrictRestInput" in channels
-    assert "bot.metrics.MetricsChannel" in channels
+    assert "connectors.rest.StrictRestInput" in channels
+    assert "connectors.metrics.MetricsChannel" in channels
     assert set(source) - {"rest"} <= set(channels)
     telegram = {"connectors.telegram.TelegramInput": {"token": "${TELEGRAM_TOKEN}"}}
     assert production_credentials(telegram)["connectors.telegram.TelegramInput"] == {

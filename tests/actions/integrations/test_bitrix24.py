@@ -22,7 +22,7 @@ from actions.integrations.bitrix24 import CANCEL_REASON, Bitrix24Source
 from actions.integrations.registry import build_sources
 from actions.integrations.router import RoutingOrderSource
 from actions.settings import SettingsError
-from connectors.http import RetryPolicy
+from common.http import RetryPolicy
 from tests.actions.integrations.bitrix24_portal import (
     BitrixPortal,
     deal,

@@ -22,7 +22,7 @@ from actions.integrations.base import (
 from actions.integrations.ozon import OzonSource, map_status, posting_number
 from actions.integrations.registry import build_sources
 from actions.settings import SettingsError
-from connectors.http import RetryPolicy
+from common.http import RetryPolicy
 from tests.emulators import Emulator
 from tests.marketplace_emulators import (
     UTC,

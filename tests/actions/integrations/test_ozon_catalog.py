@@ -17,7 +17,7 @@ from actions.products import ActionProductAvailability
 from actions.services import Services, configure
 from actions.settings import Settings
 from actions.support_log import SupportLog
-from connectors.http import RetryPolicy
+from common.http import RetryPolicy
 from tests.conftest import entity, make_tracker, user
 from tests.emulators import Emulator
 from tests.marketplace_emulators import OzonApi, ozon_product

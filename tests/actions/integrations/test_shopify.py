@@ -29,7 +29,7 @@ from actions.integrations.shopify import (
     ShopifySource,
 )
 from actions.settings import SettingsError
-from connectors.http import RetryPolicy
+from common.http import RetryPolicy
 from tests.actions.integrations.shopify_store import (
     TOKEN,
     ShopifyStore,

@@ -19,7 +19,7 @@ from actions.integrations.base import (
 from actions.integrations.registry import build_sources
 from actions.integrations.wildberries import WildberriesSource, map_status
 from actions.settings import SettingsError
-from connectors.http import RetryPolicy
+from common.http import RetryPolicy
 from tests.emulators import Emulator
 from tests.marketplace_emulators import UTC, WildberriesApi, wb_task
 

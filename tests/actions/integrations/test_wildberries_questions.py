@@ -12,7 +12,7 @@ from actions.integrations.wildberries_questions import (
     WildberriesQuestions,
 )
 from actions.settings import SettingsError
-from connectors.http import RetryPolicy
+from common.http import RetryPolicy
 from tests.emulators import Emulator
 from tests.marketplace_emulators import WildberriesQuestionsApi, wb_question
 

@@ -230,3 +230,11 @@ def test_redact_is_total_and_idempotent(text: str) -> None:
     once = redact(text)
     assert redact(once) == once
     assert "\ue000" not in once or "\ue000" in text  # no placeholder leaks
+
+
+def test_a_mobile_whose_digits_pass_the_snils_checksum_is_a_phone() -> None:
+    # 79671295875 is also a valid SNILS number; spelled as a mobile it is a phone,
+    # after the word СНИЛС it is SNILS (found by the property test above).
+    assert snils_valid("79671295875")
+    assert redact("звоните 79671295875 вечером") == "звоните [phone] вечером"
+    assert redact("СНИЛС 79671295875") == "СНИЛС [snils]"

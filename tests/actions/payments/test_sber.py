@@ -15,7 +15,7 @@ from actions.payments.settlement import Settlement
 from actions.payments.webhooks import webhooks_blueprint
 from actions.services import Services
 from actions.settings import SettingsError
-from connectors.http import RetryPolicy
+from common.http import RetryPolicy
 from tests.emulators import Call, Emulator
 
 TOKEN = "callback-token"

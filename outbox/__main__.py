@@ -1,0 +1,5 @@
+import sys
+
+from outbox.relay import main
+
+sys.exit(main())

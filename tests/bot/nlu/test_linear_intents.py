@@ -1,0 +1,156 @@
+from pathlib import Path
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.linear_intents import LinearIntentClassifier, russian_lemmas
+from bot.nlu.sentence_vectors import DIM, sentence_vectors
+
+EXAMPLES = {
+    "gift_wrap": [
+        "do you offer gift wrapping",
+        "is gift wrap available",
+        "please gift wrap my order",
+        "упакуйте подарок",
+        "можно подарочную упаковку",
+    ],
+    "refund": [
+        "i want a refund",
+        "how do i get a refund",
+        "refund my purchase please",
+        "верните деньги",
+        "хочу вернуть деньги",
+    ],
+    "greet": [
+        "hello there",
+        "hi",
+        "good morning",
+        "привет",
+        "здравствуйте",
+    ],
+}
+
+
+def _trained(tmp_path: Path, **config: object) -> LinearIntentClassifier:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("linear_intents")
+    context = ExecutionContext(graph_schema=None)  # type: ignore[arg-type]
+    classifier = LinearIntentClassifier.create(config, storage, resource, context)
+    messages = [
+        Message(data={TEXT: text, INTENT: intent})
+        for intent, texts in EXAMPLES.items()
+        for text in texts
+    ]
+    classifier.train(TrainingData(training_examples=messages))
+    return LinearIntentClassifier.load(config, storage, resource, context)
+
+
+def _intent(classifier: LinearIntentClassifier, text: str) -> str:
+    (message,) = classifier.process([Message(data={TEXT: text})])
+    return message.get(INTENT)["name"]
+
+
+def test_english_rows_are_unit_length_and_cyrillic_rows_are_zero() -> None:
+    rows = sentence_vectors(["can you wrap it as a present", "упакуйте подарок", ""])
+    assert rows.shape == (3, DIM)
+    assert abs(float(np.linalg.norm(rows[0])) - 1.0) < 1e-4
+    assert not rows[1].any() and not rows[2].any()
+    encoded = sentence_vectors(["упакуйте подарок"], skip_cyrillic=False)
+    assert abs(float(np.linalg.norm(encoded[0])) - 1.0) < 1e-4
+
+
+def test_paraphrases_meet_without_a_shared_word() -> None:
+    present, wrapping, money = sentence_vectors(
+        ["can you wrap it as a present", "do you offer gift wrapping", "refund me"]
+    )
+    assert float(present @ wrapping) > float(present @ money) + 0.2
+
+
+def test_minilm_features_classify_an_english_paraphrase(tmp_path: Path) -> None:
+    classifier = _trained(tmp_path, minilm_weight=2.0)
+    assert _intent(classifier, "could you pack it as a present") == "gift_wrap"
+    assert _intent(classifier, "give me my money back") == "refund"
+    # Russian messages skip the encoder and still reach their intents.
+    assert _intent(classifier, "верните мне деньги") == "refund"
+    assert _intent(classifier, "привет") == "greet"
+
+
+def test_features_grow_by_the_sentence_vector_only_when_enabled(
+    tmp_path: Path,
+) -> None:
+    plain = _trained(tmp_path / "plain")
+    with_minilm = _trained(tmp_path / "minilm", minilm_weight=1.5)
+    texts = ["do you offer gift wrapping"]
+    width = plain._features(texts).shape[1]
+    features = with_minilm._features(texts)
+    assert features.shape[1] == width + DIM
+    assert abs(float(np.linalg.norm(features[:, width:].toarray())) - 1.5) < 1e-3
+    assert not with_minilm._features(["привет"])[:, width:].toarray().any()
+
+
+def test_encoded_messages_use_their_own_out_of_scope_cut(tmp_path: Path) -> None:
+    classifier = _trained(
+        tmp_path, minilm_weight=2.0, oos_margin=-0.4, minilm_oos_margin=-0.2
+    )
+    texts = ["where is my order", "где мой заказ"]
+    assert classifier._encoded(texts).tolist() == [True, False]
+    margins = np.array([[-0.2, -1.0], [-0.4, -1.0]])
+    confidences = classifier._confidences(margins, classifier._encoded(texts))
+    # A top margin exactly at its cut lands on the fallback threshold (0.3).
+    assert np.allclose(confidences[:, 0], [0.3, 0.3])
+    plain = _trained(tmp_path / "plain", oos_margin=-0.4, minilm_oos_margin=-0.2)
+    assert not plain._encoded(texts).any()
+
+
+def test_russian_lemmas_join_inflected_forms_and_drop_other_words() -> None:
+    assert russian_lemmas("Где мои ЗАКАЗЫ? order 5") == "где мой заказ"
+    assert russian_lemmas("заказов ещё нет") == russian_lemmas("заказ еще нет")
+    assert russian_lemmas("where is my order") == ""
+
+
+def test_lemma_view_makes_inflections_of_a_word_meet(tmp_path: Path) -> None:
+    classifier = _trained(tmp_path, lemma_weight=1.0)
+    assert classifier._model is not None
+
+    def width(key: str) -> int:
+        assert classifier._model is not None
+        return sum(len(v.vocabulary_) for v in classifier._model[key])
+
+    start = width("vectorizers")
+    end = start + width("lemma_vectorizers")
+    one, other, english = classifier._features(
+        ["верните деньги", "вернули денег", "refund my purchase please"]
+    )[:, start:end].toarray()
+    assert one.any() and np.allclose(one, other)
+    assert not english.any()
+    plain = _trained(tmp_path / "plain", lemma_weight=0.0)
+    assert plain._model is not None and "lemma_vectorizers" not in plain._model
+    assert plain._features(["привет"]).shape[1] == classifier._features(
+        ["привет"]
+    ).shape[1] - (end - start)
+
+
+def test_english_only_training_gets_no_lemma_view(tmp_path: Path) -> None:
+    english = {k: [t for t in v if t.isascii()] for k, v in EXAMPLES.items()}
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(graph_schema=None)  # type: ignore[arg-type]
+    classifier = LinearIntentClassifier.create(
+        {}, storage, Resource("linear_intents"), context
+    )
+    classifier.train(
+        TrainingData(
+            training_examples=[
+                Message(data={TEXT: text, INTENT: intent})
+                for intent, texts in english.items()
+                for text in texts
+            ]
+        )
+    )
+    assert classifier._model is not None
+    assert "lemma_vectorizers" not in classifier._model
