@@ -32,7 +32,7 @@ SHOPPERS_FLOORS ?= --min-in-scope 0.87 --min-category 0.45 --min-fallback-f1 0.6
 # plain `rasa train` (data/) never sees it and plain `rasa test` finds the stories.
 TRAIN_DATA := data/nlu data/rules data/stories
 
-.PHONY: help install install-api install-llm test-llm bench run shell train test lint validate pytest test-nlu test-core test-e2e test-api test-deploy test-production test-dashboard dashboard clean
+.PHONY: help system-deps install install-api install-llm test-llm bench run shell train test lint validate pytest test-nlu test-core test-e2e test-api test-deploy test-production test-dashboard dashboard clean
 
 help: ## Show the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ $(BIN)/.installed: pyproject.toml uv.lock
 	@touch $@
 
 install: $(BIN)/.installed ## Install the Python 3.10 environment from uv.lock
+
+# nginx, promtool and Chromium from Debian's packages: installed when missing and
+# possible (root or passwordless sudo), otherwise `make test` stops here with the
+# exact command.
+system-deps:
+	@bash deploy/local/system-deps.sh
 
 $(API_BIN)/.installed: api/pyproject.toml api/uv.lock $(BIN)/.installed
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) or set PYTHON312=/path/to/python3.12"; exit 1; }
@@ -126,7 +132,7 @@ test-nlu: $(MODEL)
 test-core: $(MODEL)
 	$(BIN)/rasa test core --stories tests -m $(MODEL) --out results/core --fail-on-prediction-errors
 
-test: lint validate pytest test-llm test-api test-deploy test-nlu test-core test-e2e test-dashboard test-production ## Everything CI runs: lint, unit, llm, api, deploy, NLU, conversation, e2e, browser, production
+test: system-deps lint validate pytest test-llm test-api test-deploy test-nlu test-core test-e2e test-dashboard test-production ## Everything CI runs: lint, unit, llm, api, deploy, NLU, conversation, e2e, browser, production
 
 # Benchmarks against stock Rasa in the same run (bench/README.md); not part of
 # `make test`. FULL=1 for the full test splits (hours for stock DIET).

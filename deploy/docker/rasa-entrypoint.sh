@@ -8,7 +8,8 @@
 #   EASYFLOW_PROFILE       embedded (endpoints.yml, SQLite stores; the default) |
 #                          production (endpoints.production.yml; also requires
 #                          EASYFLOW_DATABASE_URL, EASYFLOW_REDIS_URL,
-#                          EASYFLOW_ACTIONS_URL)
+#                          EASYFLOW_ACTIONS_URL; embedded defaults it to
+#                          http://localhost:5055/webhook)
 #   EASYFLOW_ENDPOINTS, EASYFLOW_CREDENTIALS, EASYFLOW_MODEL, EASYFLOW_RASA_PORT,
 #   EASYFLOW_RASA_CORS, EASYFLOW_APP_DIR (/app), EASYFLOW_RUN_DIR (var)  optional
 # Extra arguments are passed to `rasa run`.
@@ -30,7 +31,10 @@ credentials=${EASYFLOW_CREDENTIALS:-credentials.yml}
 model=${EASYFLOW_MODEL:-models/easyflow.tar.gz}
 case "$profile" in
     production) endpoints=${EASYFLOW_ENDPOINTS:-endpoints.production.yml} ;;
-    embedded) endpoints=${EASYFLOW_ENDPOINTS:-endpoints.yml} ;;
+    embedded)
+        endpoints=${EASYFLOW_ENDPOINTS:-endpoints.yml}
+        export EASYFLOW_ACTIONS_URL="${EASYFLOW_ACTIONS_URL:-http://localhost:5055/webhook}"
+        ;;
     *) fail "EASYFLOW_PROFILE: '$profile' is not one of embedded, production" ;;
 esac
 for file in "$endpoints" "$credentials" "$model"; do

@@ -19,6 +19,8 @@ case "${EASYFLOW_PROFILE:-embedded}" in
 esac
 RASA_PORT=${EASYFLOW_RASA_PORT:-5005}
 ACTIONS_PORT=${EASYFLOW_ACTIONS_PORT:-5055}
+# One setting, every process: endpoints.yml sends Rasa to the action server here.
+export EASYFLOW_ACTIONS_URL=${EASYFLOW_ACTIONS_URL:-http://127.0.0.1:$ACTIONS_PORT/webhook}
 API_PORT=${EASYFLOW_API_PORT:-8000}
 ROOT=$(pwd)
 MODEL=${EASYFLOW_MODEL:-models/easyflow.tar.gz}
