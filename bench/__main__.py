@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import datasets, serving
+from bench.stats import git_commit
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results" / "bench"
@@ -262,19 +263,6 @@ def render(report: dict[str, Any]) -> str:
             )
         )
     return "\n".join(parts)
-
-
-def git_commit() -> str | None:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

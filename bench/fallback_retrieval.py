@@ -18,10 +18,8 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import math
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -32,6 +30,7 @@ from typing import Any
 import yaml
 
 from actions.knowledge.retrieval import KnowledgeIndex
+from bench.stats import git_commit, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "bench" / "data" / "knowledge_questions.yml"
@@ -123,12 +122,6 @@ def uncovered_files(knowledge: Path, questions: Sequence[Question]) -> list[str]
     return sorted(files - covered)
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile (``share`` in 0..1) of a non-empty sample."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 def run(
     index: KnowledgeIndex, questions: Sequence[Question], repeats: int
 ) -> list[Outcome]:
@@ -203,17 +196,6 @@ def sha256(paths: Sequence[Path]) -> str:
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def git_commit() -> str | None:
-    result = subprocess.run(
-        ["git", "rev-parse", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.stdout.strip() or None
 
 
 def relative(path: Path) -> str:

@@ -42,6 +42,7 @@ from typing import Any
 import yaml
 
 from bench import datasets
+from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_CONFIG = ROOT / "config.yml"
@@ -122,11 +123,6 @@ def score(truth: Sequence[str | None], predicted: Sequence[str]) -> dict[str, An
         "n_test": len(gold),
         "n_test_oos": len(oos),
     }
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def evaluate(model_path: str, test: Sequence[datasets.Example]) -> dict[str, Any]:

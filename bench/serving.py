@@ -23,21 +23,21 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bench.processes import free_port, process, rss_mb
+from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -64,71 +64,6 @@ STOCK_CONVERSATIONS: list[list[str]] = [
     ["hey", "are you a bot?", "no", "bye"],
     ["good morning", "very bad", "not really"],
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _children_by_parent() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    return children
-
-
-def children(pid: int) -> list[int]:
-    """The direct child processes of ``pid`` (Sanic's workers, for ``rasa run``)."""
-    return _children_by_parent().get(pid, [])
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MiB."""
-    children = _children_by_parent()
-    total_kb, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            pass
-        todo += children.get(current, [])
-    return round(total_kb / 1024, 1)
-
-
-@contextmanager
-def process(args: Sequence[str], cwd: Path, log: Path, env: dict) -> Iterator[Any]:
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            list(args),
-            cwd=cwd,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: Sanic workers stop with it
-        )
-        try:
-            yield proc
-        finally:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 # Our action server refuses callers without its token (actions/access.py); Rasa
@@ -179,10 +114,10 @@ class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        lat = sorted(self.latencies_ms) or [float("nan")]
+        lat = self.latencies_ms or [float("nan")]
 
         def pct(share: float) -> float:
-            return round(lat[min(len(lat) - 1, int(share * len(lat)))], 1)
+            return round(percentile(lat, share), 1)
 
         return {
             "concurrency": self.concurrency,

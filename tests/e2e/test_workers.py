@@ -19,7 +19,8 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from bench.serving import children, our_endpoints, process, rasa_run_args
+from bench.processes import children, process
+from bench.serving import our_endpoints, rasa_run_args
 from tests.emulators import free_port
 from tests.servers import ACTION_TOKEN, MODEL, ROOT, action_server, wait_until_up
 
