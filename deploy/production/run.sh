@@ -22,6 +22,17 @@ command -v nginx >/dev/null || {
   echo "Easy Flow production: nginx is required (apt-get install -y nginx)" >&2
   exit 2
 }
+# Browsers may call Rasa's HTTP API only from the origins listed in
+# EASYFLOW_RASA_CORS (space or comma separated); none by default, never '*'.
+CORS_ARGS=()
+if [ -n "${EASYFLOW_RASA_CORS:-}" ]; then
+  case " ${EASYFLOW_RASA_CORS//,/ } " in
+    *" * "*) echo "Easy Flow production: EASYFLOW_RASA_CORS: '*' lets any web page call Rasa's API; list the origins" >&2
+             exit 2 ;;
+  esac
+  read -r -a origins <<<"${EASYFLOW_RASA_CORS//,/ }"
+  CORS_ARGS=(--cors "${origins[@]}")
+fi
 
 RASA_REPLICAS=${EASYFLOW_RASA_REPLICAS:-2}
 ACTION_REPLICAS=${EASYFLOW_ACTION_REPLICAS:-2}
@@ -185,17 +196,6 @@ for i in $(seq 1 "$ACTION_REPLICAS"); do
   start "actions-$i" env EASYFLOW_ACTIONS_HOST=127.0.0.1 \
     EASYFLOW_ACTIONS_PORT=$((ACTIONS_BASE_PORT + i - 1)) $BIN/python -m actions.server
 done
-# Browsers may call Rasa's HTTP API only from the origins listed in
-# EASYFLOW_RASA_CORS (space or comma separated); none by default, never '*'.
-CORS_ARGS=()
-if [ -n "${EASYFLOW_RASA_CORS:-}" ]; then
-  case " ${EASYFLOW_RASA_CORS//,/ } " in
-    *" * "*) echo "EASYFLOW_RASA_CORS: '*' lets any web page call Rasa's API; list the origins" >&2
-             exit 2 ;;
-  esac
-  read -r -a origins <<<"${EASYFLOW_RASA_CORS//,/ }"
-  CORS_ARGS=(--cors "${origins[@]}")
-fi
 for i in $(seq 1 "$RASA_REPLICAS"); do
   start "rasa-$i" $BIN/rasa run "${MODEL_ARGS[@]}" --enable-api \
     --auth-token "$EASYFLOW_RASA_TOKEN" --interface 127.0.0.1 \
