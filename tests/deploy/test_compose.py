@@ -395,3 +395,32 @@ def test_prometheus_scrapes_the_compose_services(config: dict[str, Any]) -> None
         "/etc/prometheus/rules": "rules",
     }
     assert prometheus["rule_files"] == ["rules/*.yml"]
+
+
+APP_SERVICES = {"actions", "rasa", "outbox", "api-migrate", "api"}
+
+
+def test_our_services_run_without_capabilities_on_a_read_only_root(
+    config: dict[str, Any],
+) -> None:
+    services = config["services"]
+    assert set(services) >= APP_SERVICES
+    for name in APP_SERVICES:
+        service = services[name]
+        assert service.get("cap_drop") == ["ALL"], name
+        assert service.get("read_only") is True, name
+        assert "/tmp" in service.get("tmpfs", []), name
+        assert "no-new-privileges:true" in service.get("security_opt", []), name
+    # Rasa's entrypoint writes var/credentials.yml; the others have a var volume
+    # or write nothing.
+    assert "/app/var" in services["rasa"]["tmpfs"]
+    for name in ("actions", "api"):
+        targets = {v["target"] for v in services[name].get("volumes", [])}
+        assert "/app/var" in targets, name
+
+
+def test_every_service_has_cpu_and_memory_limits(config: dict[str, Any]) -> None:
+    for name, service in config["services"].items():
+        limits = service.get("deploy", {}).get("resources", {}).get("limits", {})
+        assert float(limits.get("cpus", 0)) > 0, name
+        assert int(limits.get("memory", 0)) >= 128 * 1024 * 1024, name
