@@ -18,7 +18,7 @@ RULE_TESTS = sorted((PROMETHEUS / "tests").glob("*.yml"))
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
 # The source file that registers each job's metrics.
 PRODUCERS = {
-    "rasa": ROOT / "bot" / "metrics.py",
+    "rasa": ROOT / "connectors" / "metrics.py",
     "actions": ROOT / "actions" / "server.py",
     "api": ROOT / "api" / "easyflow_api" / "core" / "metrics.py",
 }
