@@ -15,9 +15,10 @@ Every turn must keep these invariants:
 - no ``EXTERNAL_*`` intent comes out of the shopper's text.
 
 ``make test`` runs a bounded number of conversations (tests/e2e); anyone can run
-more against a running action server:
+more (the trained model, and an action server this command starts on a free port
+with its own data in a temporary folder):
 
-    python -m tests.dialogue_fuzz --conversations 10000 --actions-url URL
+    python -m tests.dialogue_fuzz --conversations 10000 [--seed N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -203,16 +204,25 @@ async def fuzz(agent: Agent, conversations: int, seed: int) -> Report:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from tests.servers import agent_for
+    import tempfile
+
+    from tests.servers import action_server, agent_for
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--actions-url", required=True)
+    parser.add_argument("--json", type=Path, help="write the violations here")
     args = parser.parse_args(argv)
-    agent = agent_for(args.actions_url)
-    report = asyncio.run(fuzz(agent, args.conversations, args.seed))
+    with tempfile.TemporaryDirectory() as data, action_server(Path(data)) as url:
+        report = asyncio.run(fuzz(agent_for(url), args.conversations, args.seed))
     print(report.summary())
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                [vars(v) for v in report.violations], ensure_ascii=False, indent=1
+            ),
+            "utf-8",
+        )
     return 1 if report.violations else 0
 
 
