@@ -204,9 +204,16 @@ async def fuzz(agent: Agent, conversations: int, seed: int) -> Report:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import logging
     import tempfile
 
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
     from tests.servers import action_server, agent_for
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=500)
