@@ -80,6 +80,7 @@ _SOURCE_WORDS = {
 _SHOPS = frozenset({"bitrix24", "shopify", "demo"})
 _MIN_ADDRESS = re.compile(r"(?=.*\d)(?=.*[^\W\d_]{3,}).{8,}", re.DOTALL)
 _DIGITS = re.compile(r"\S*\d\S*")
+_ANY_DIGIT = re.compile(r"\d")
 
 
 def _attempts(tracker: Tracker) -> int:
@@ -238,6 +239,20 @@ class ValidateOrderForm(FormValidationAction):
             "orders.source_chosen", extra={"order_id": order_id, "source": source}
         )
         return {SOURCE: source}
+
+    async def extract_phone_last4(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """An answer to the digit question: a message with digits in it, right or
+        wrong ("6199", "последние 6199", "12"). A message without digits is not an
+        attempt: nothing is extracted, the form lets other intents answer it, and
+        no wrong answer is counted."""
+        if tracker.get_slot("requested_slot") != PHONE:
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        if text.startswith("/") or not _ANY_DIGIT.search(text):
+            return {}
+        return {PHONE: text}
 
     async def validate_phone_last4(
         self,

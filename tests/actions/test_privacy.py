@@ -350,3 +350,40 @@ async def test_whatsapp_phone_counts_only_from_the_whatsapp_connector() -> None:
 async def test_verifying_one_order_does_not_open_another() -> None:
     other = tracker(verified_orders=[OPEN])
     assert await required(other) == ["order_id", "phone_last4"]
+
+
+@pytest.mark.parametrize(
+    ("text", "extracted"),
+    [
+        ("6199", True),
+        ("последние цифры 6199", True),
+        ("12", True),  # a wrong answer is still an answer: it counts as a failure
+        ("+7 916 123-61-99", True),
+        ("позовите оператора", False),
+        ("а где мой возврат?", False),
+        ("👍", False),
+        ("/affirm", False),
+    ],
+)
+async def test_only_a_message_with_digits_answers_the_digit_question(
+    text: str, extracted: bool
+) -> None:
+    t = make_tracker(
+        [user(text, "inform")],
+        slots={"order_id": ORDER, "requested_slot": "phone_last4"},
+    )
+    result = await ValidateOrderForm().extract_phone_last4(
+        CollectingDispatcher(), t, DOMAIN
+    )
+    assert result == ({"phone_last4": text} if extracted else {})
+
+
+async def test_digits_are_not_taken_for_another_question() -> None:
+    t = make_tracker(
+        [user("6199", "inform")],
+        slots={"order_id": ORDER, "requested_slot": "delivery_address"},
+    )
+    assert (
+        await ValidateOrderForm().extract_phone_last4(CollectingDispatcher(), t, DOMAIN)
+        == {}
+    )

@@ -288,10 +288,10 @@ def test_500_messages_over_50_conversations_through_the_balancer(
         metric(a, "easyflow_fallbacks_total") - metric(b, "easyflow_fallbacks_total")
         for a, b in zip(after, before, strict=True)
     )
-    # "вы упаковываете подарки?" is in every conversation; with order privacy on,
-    # it reaches the fallback unless it arrives while the order form waits for
-    # the phone's last 4 digits (the form then takes it as a wrong answer).
-    assert fallbacks >= 25, fallbacks
+    # "вы упаковываете подарки?" is in every conversation and reaches the
+    # fallback, also while the order form waits for the phone's last 4 digits
+    # (only a message with digits answers that question).
+    assert fallbacks >= 50, fallbacks
     actions = scrape(cluster.action_ports)
     assert all(
         metric(page, "easyflow_actions_total", action="action_handle_order_request") > 0
@@ -302,7 +302,7 @@ def test_500_messages_over_50_conversations_through_the_balancer(
             metric(page, "easyflow_fallbacks_total", answerer="extractive")
             for page in actions
         )
-        >= 25  # as above: the gift question, when the form is not waiting
+        >= 50  # as above: the gift question, in every conversation
     )
 
     assert_queue_matches_store(postgres, queue, allow_redelivery=False)
