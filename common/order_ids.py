@@ -66,6 +66,16 @@ def find_in_text(text: str) -> list[Span]:
     return spans
 
 
+def latin_codes(text: str) -> str:
+    """``text`` with every shop code spelled in Latin letters: «А-22906 где?» (a
+    Russian А) becomes «A-22906 где?». Same length, so entity offsets stay."""
+    spans = [s for s in find_in_text(text) if not s.text[:1].isdigit()]
+    for span in spans:
+        latin = span.text.translate(_LOOKALIKES).upper()
+        text = text[: span.start] + latin + text[span.end :]
+    return text
+
+
 def normalize(raw: str | None, allow_short: bool = False) -> OrderId | None:
     """The canonical order number, or ``None`` when ``raw`` is not one.
 

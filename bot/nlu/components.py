@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.emoji_words import emoji_reading
-from common.order_ids import find_in_text
+from common.order_ids import find_in_text, latin_codes
 from common.translit import cyrillic_view
 
 ORDER_ID = "order_id"
@@ -44,7 +44,8 @@ class CyrillicView(GraphComponent):
     Place it first, before the tokenizer: every later component (word and char
     n-grams, lemmas, word vectors, entities) then sees «где мой заказ» for
     "gde moy zakaz" or "ult vjq pfrfp" (``common.translit``). The message's text is
-    replaced; the text as typed stays in the parse result as ``latin_text``.
+    replaced; the text as typed stays in the parse result as ``latin_text``. Shop
+    codes typed with Russian look-alike letters ("А-22906") are spelled in Latin.
     Training keeps the words of the Russian training examples, so that an
     ambiguous reading prefers a word the model knows.
     """
@@ -107,7 +108,11 @@ class CyrillicView(GraphComponent):
             view = emoji_reading(text) or cyrillic_view(text, self.vocabulary)
             if view is not None:
                 message.set(LATIN_TEXT, text, add_to_output=True)
-                message.set(TEXT, view)
+            # Shop codes typed with Russian letters ("А-22906") read as the
+            # Latin codes the classifier was trained on.
+            latin = latin_codes(view if view is not None else text)
+            if latin != text:
+                message.set(TEXT, latin)
         return messages
 
 

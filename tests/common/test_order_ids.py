@@ -1,6 +1,6 @@
 import pytest
 
-from common.order_ids import OrderIdKind, find_in_text, normalize
+from common.order_ids import OrderIdKind, find_in_text, latin_codes, normalize
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,11 @@ def test_finds_every_number_in_a_sentence_but_not_phones_or_sizes() -> None:
         "3728419056",
     ]
     assert all(text[span.start : span.end] == span.text for span in spans)
+
+
+def test_latin_codes_spells_shop_codes_in_latin_and_keeps_offsets() -> None:
+    text = "заказ В-57792 и а-10234, посылка 48213307-0051-1"
+    latin = latin_codes(text)
+    assert latin == "заказ B-57792 и A-10234, посылка 48213307-0051-1"
+    assert len(latin) == len(text)
+    assert latin_codes("где мой заказ") == "где мой заказ"

@@ -1,7 +1,7 @@
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.components import OrderIdExtractor
+from bot.nlu.components import CyrillicView, OrderIdExtractor
 
 
 def _process(text: str, entities: list[dict]) -> list[dict]:
@@ -33,3 +33,26 @@ def test_drops_other_entities_overlapping_an_order_number() -> None:
 def test_message_without_numbers_keeps_model_entities() -> None:
     product = {"entity": "product", "start": 5, "end": 9, "value": "худи"}
     assert _process("есть худи", [product]) == [product]
+
+
+def _view(text: str, vocabulary: frozenset[str] = frozenset()) -> Message:
+    view = CyrillicView(None, None, vocabulary)  # type: ignore[arg-type]
+    (message,) = view.process([Message(data={TEXT: text})])
+    return message
+
+
+def test_a_shop_code_typed_with_russian_letters_is_read_in_latin() -> None:
+    message = _view("А-40781 где?")  # Cyrillic А, as typed on a Russian keyboard
+    assert message.get(TEXT) == "A-40781 где?"
+    assert message.get("latin_text") is None  # not a translit reading
+
+
+def test_translit_is_read_in_cyrillic_and_keeps_the_typed_text() -> None:
+    message = _view("gde moy zakaz", frozenset({"где", "мой", "заказ"}))
+    assert message.get(TEXT) == "где мой заказ"
+    assert message.get("latin_text") == "gde moy zakaz"
+
+
+def test_plain_russian_and_other_order_numbers_are_untouched() -> None:
+    for text in ("где мой заказ 48213307-0051-1", "#45871", "привет"):
+        assert _view(text).get(TEXT) == text
