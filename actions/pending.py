@@ -16,7 +16,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import language
 from actions.context import Turn
-from actions.orders import PENDING, cancel_confirmed
+from actions.orders.cancel import cancel_confirmed
+from actions.orders.slots import PENDING
 from actions.services import get_services
 from actions.support import start_handoff
 

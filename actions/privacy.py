@@ -34,7 +34,8 @@ ozon           no (the seller API hides the buyer)    none
 
 An order without a phone is NOT verified, ever (``Access.NO_FACTOR``): its status
 is the coarse one and a change or detail request becomes a request to a human
-operator (``actions/orders.py``), who checks the buyer in the shop's own system.
+operator (``actions/orders/unverified.py``), who checks the buyer in the shop's
+own system.
 
 Attempt limits (``AttemptLimiter``): wrong digits are counted per order across all
 conversations and per sender across orders, in a sliding window. An order with

@@ -17,11 +17,12 @@ import logging
 from dataclasses import dataclass
 
 from actions.payments.base import PaymentError, PaymentProvider
+from actions.payments.demo import DemoPaymentProvider
 from actions.payments.ledger import PaymentLedger, RefundEntry, RefundRefused
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RefundRefused", "Refunds"]
+__all__ = ["RefundRefused", "Refunds", "refund_payment"]
 
 
 @dataclass
@@ -64,6 +65,27 @@ class Refunds:
                    "amount": entry.amount, "state": settled.state},
         )  # fmt: skip
         return settled
+
+
+async def refund_payment(
+    ledger: PaymentLedger, provider: PaymentProvider, order_id: str
+) -> None:
+    """A cancelled order paid through a real provider in this dialog gets its
+    money back through that provider, once (key ``cancel:<order>``). The demo
+    provider's refunds are the demo store's; marketplaces refund themselves.
+    """
+    if isinstance(provider, DemoPaymentProvider):
+        return
+    paid = await ledger.paid_for_order(provider.name, order_id)
+    if paid is None:
+        return
+    try:
+        await Refunds(ledger, provider).refund(
+            paid.payment_id, paid.amount, f"cancel:{order_id}"
+        )
+    except (PaymentError, RefundRefused):
+        # Logged by Refunds with the reason; the merchant refunds by hand.
+        logger.error("orders.refund_failed", extra={"order_id": order_id})
 
 
 def _refused(error: PaymentError) -> bool:
