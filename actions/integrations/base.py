@@ -148,6 +148,11 @@ class OrderSource(abc.ABC):
     """Where orders come from. Methods raise ``OrderSourceError`` when unreachable
     and ``OperationUnsupported`` for what the source's API cannot do.
 
+    Only ``get_order`` is required: every other operation defaults to "not
+    supported" (the shopper does it in the marketplace app or on the shop's site)
+    and product search to finding nothing, so a source overrides only what its
+    platform offers.
+
     ``name`` is stored in ``Order.channel``; ``kinds`` are the order-number formats
     (``common.order_ids.OrderIdKind``) this source can hold, used for routing.
     """
@@ -159,30 +164,35 @@ class OrderSource(abc.ABC):
     async def get_order(self, order_id: str) -> Order | None:
         """The order with this canonical number, or ``None`` when there is none."""
 
-    @abc.abstractmethod
+    def unsupported(self, operation: str) -> OperationUnsupported:
+        """The error for an operation this source's API cannot do."""
+        return OperationUnsupported(self.name, operation)
+
     async def cancel_order(self, order_id: str) -> Order:
         """Cancels; a paid order gets a pending refund. Raises OrderNotChangeable."""
+        raise self.unsupported("cancel_order")
 
-    @abc.abstractmethod
     async def change_address(self, order_id: str, address: str) -> Order:
         """Changes the delivery address. Raises ``OrderNotChangeable``."""
+        raise self.unsupported("change_address")
 
-    @abc.abstractmethod
     async def start_return(self, order_id: str) -> ReturnRequest:
         """Opens a return for a delivered order (eligibility is the caller's job)."""
+        raise self.unsupported("start_return")
 
-    @abc.abstractmethod
     async def get_returns(self, order_id: str) -> list[ReturnRequest]:
         """Returns opened for the order, newest first."""
+        raise self.unsupported("get_returns")
 
-    @abc.abstractmethod
     async def get_refunds(self, order_id: str) -> list[Refund]:
         """Refunds for the order, newest first."""
+        raise self.unsupported("get_refunds")
 
-    @abc.abstractmethod
     async def find_products(self, query: str) -> list[Product]:
-        """Products whose name matches the shopper's words, best first."""
+        """Products whose name matches the shopper's words, best first; none where
+        the source's catalogue is not wired (its options are shop-specific)."""
+        return []
 
-    @abc.abstractmethod
     async def mark_paid(self, order_id: str) -> Order:
         """Records a confirmed payment (called by a payment provider)."""
+        raise self.unsupported("mark_paid")

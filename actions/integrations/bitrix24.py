@@ -47,16 +47,12 @@ from datetime import datetime
 from typing import Any
 
 from actions.integrations.base import (
-    OperationUnsupported,
     Order,
     OrderItem,
     OrderNotChangeable,
     OrderSource,
     OrderSourceError,
     OrderState,
-    Product,
-    Refund,
-    ReturnRequest,
 )
 from actions.integrations.marketplace import (
     parse_time,
@@ -346,23 +342,12 @@ class Bitrix24Source(OrderSource):
             return OrderState.AWAITING_PAYMENT
         return OrderState.PROCESSING
 
-    async def get_returns(self, order_id: str) -> list[ReturnRequest]:
-        raise OperationUnsupported(self.name, "get_returns")
-
-    async def get_refunds(self, order_id: str) -> list[Refund]:
-        raise OperationUnsupported(self.name, "get_refunds")
-
-    async def find_products(self, query: str) -> list[Product]:
-        """Not wired to the Bitrix24 catalogue: sizes and colours are
-        portal-specific properties, so the product search finds nothing here."""
-        return []
-
     # --- writes ---------------------------------------------------------------
 
     async def cancel_order(self, order_id: str) -> Order:
         """Cancels an unpaid store order; a paid one is refunded by the shop."""
         if self.entity == "deal":
-            raise OperationUnsupported(self.name, "cancel_order")
+            raise self.unsupported("cancel_order")
         number = _number(order_id)
         found = None if number is None else await self._find_store_order(number)
         if found is None:
@@ -371,7 +356,7 @@ class Bitrix24Source(OrderSource):
         if not order.state.can_cancel:
             raise OrderNotChangeable(order.state)
         if order.paid:
-            raise OperationUnsupported(self.name, "cancel_paid_order")
+            raise self.unsupported("cancel_paid_order")
         await self._call(
             "sale.order.update",
             {
@@ -383,15 +368,6 @@ class Bitrix24Source(OrderSource):
         return dataclasses.replace(
             order, state=OrderState.CANCELLED, expected_delivery=None
         )
-
-    async def change_address(self, order_id: str, address: str) -> Order:
-        raise OperationUnsupported(self.name, "change_address")
-
-    async def start_return(self, order_id: str) -> ReturnRequest:
-        raise OperationUnsupported(self.name, "start_return")
-
-    async def mark_paid(self, order_id: str) -> Order:
-        raise OperationUnsupported(self.name, "mark_paid")
 
 
 def _number(order_id: str) -> str | None:

@@ -77,7 +77,6 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from actions.integrations.base import (
-    OperationUnsupported,
     Order,
     OrderItem,
     OrderNotChangeable,
@@ -364,7 +363,7 @@ class OzonSource(OrderSource):
         if not order.state.can_cancel:
             raise OrderNotChangeable(order.state)
         if scheme != "fbs":
-            raise OperationUnsupported(NAME, "cancel_order")
+            raise self.unsupported("cancel_order")
         path = "/v2/posting/fbs/cancel"
         body = {
             "cancel_reason_id": CANCEL_REASON_OTHER,
@@ -390,15 +389,6 @@ class OzonSource(OrderSource):
             )
             raise OrderNotChangeable(current.state if current else order.state)
         return current or order
-
-    async def change_address(self, order_id: str, address: str) -> Order:
-        raise OperationUnsupported(NAME, "change_address")
-
-    async def start_return(self, order_id: str) -> ReturnRequest:
-        raise OperationUnsupported(NAME, "start_return")
-
-    async def mark_paid(self, order_id: str) -> Order:
-        raise OperationUnsupported(NAME, "mark_paid")
 
 
 def _order(posting: dict[str, Any]) -> Order:

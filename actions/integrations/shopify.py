@@ -40,17 +40,14 @@ from datetime import datetime
 from typing import Any
 
 from actions.integrations.base import (
-    OperationUnsupported,
     Order,
     OrderItem,
     OrderNotChangeable,
     OrderSource,
     OrderSourceError,
     OrderState,
-    Product,
     Refund,
     RefundState,
-    ReturnRequest,
 )
 from actions.integrations.marketplace import (
     parse_date,
@@ -244,14 +241,6 @@ class ShopifySource(OrderSource):
         refunds = [_refund(number, raw) for raw in node.get("refunds") or []]
         return sorted(refunds, key=lambda r: r.created_at, reverse=True)
 
-    async def get_returns(self, order_id: str) -> list[ReturnRequest]:
-        raise OperationUnsupported(self.name, "get_returns")
-
-    async def find_products(self, query: str) -> list[Product]:
-        """Not wired to the Shopify catalogue (variants' options are shop-specific),
-        so the product search finds nothing here."""
-        return []
-
     # --- writes ---------------------------------------------------------------
 
     async def cancel_order(self, order_id: str) -> Order:
@@ -292,15 +281,6 @@ class ShopifySource(OrderSource):
         return dataclasses.replace(
             order, state=OrderState.CANCELLED, expected_delivery=None
         )
-
-    async def change_address(self, order_id: str, address: str) -> Order:
-        raise OperationUnsupported(self.name, "change_address")
-
-    async def start_return(self, order_id: str) -> ReturnRequest:
-        raise OperationUnsupported(self.name, "start_return")
-
-    async def mark_paid(self, order_id: str) -> Order:
-        raise OperationUnsupported(self.name, "mark_paid")
 
 
 # --- mapping ---------------------------------------------------------------------

@@ -62,15 +62,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
 
 from actions.integrations.base import (
-    OperationUnsupported,
     Order,
     OrderItem,
     OrderNotChangeable,
     OrderSource,
     OrderState,
-    Product,
-    Refund,
-    ReturnRequest,
 )
 from actions.integrations.marketplace import (
     parse_time,
@@ -261,15 +257,6 @@ class WildberriesSource(OrderSource):
         )
         return None
 
-    async def get_returns(self, order_id: str) -> list[ReturnRequest]:
-        raise OperationUnsupported(NAME, "get_returns")
-
-    async def get_refunds(self, order_id: str) -> list[Refund]:
-        raise OperationUnsupported(NAME, "get_refunds")
-
-    async def find_products(self, query: str) -> list[Product]:
-        return []  # products come from the demo store / catalogue for now
-
     # --- writes -------------------------------------------------------------
 
     async def cancel_order(self, order_id: str) -> Order:
@@ -304,15 +291,6 @@ class WildberriesSource(OrderSource):
         logger.info("wildberries.cancel.done", extra={"order_id": order_id})
         updated = await self.get_order(order_id)
         return updated or order
-
-    async def change_address(self, order_id: str, address: str) -> Order:
-        raise OperationUnsupported(NAME, "change_address")
-
-    async def start_return(self, order_id: str) -> ReturnRequest:
-        raise OperationUnsupported(NAME, "start_return")
-
-    async def mark_paid(self, order_id: str) -> Order:
-        raise OperationUnsupported(NAME, "mark_paid")
 
 
 def _order(details: dict[str, Any], status: dict[str, Any]) -> Order:
