@@ -8,7 +8,7 @@ import pytest
 
 from actions.integrations.base import OrderNotChangeable, OrderState
 from actions.integrations.demo_store import DemoStore
-from actions.integrations.seed import SHOWCASE
+from actions.integrations.demo_store.data import SHOWCASE
 
 
 async def test_missing_file_is_created_and_seeded(tmp_path: Path) -> None:
