@@ -22,7 +22,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import language
 from actions.context import Turn
-from actions.knowledge.answerers import HistoryTurn
+from actions.knowledge.history import HistoryTurn
 from actions.services import get_services
 
 logger = logging.getLogger(__name__)

@@ -13,8 +13,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from actions.knowledge.history import HistoryTurn
 from actions.knowledge.prompts import NO_ANSWER, build_messages
 from actions.knowledge.retrieval import Hit, Passage, _terms
+
+__all__ = [
+    "Answer",
+    "Answerer",
+    "ExtractiveAnswerer",
+    "HistoryTurn",
+    "OpenAICompatibleAnswerer",
+]
 
 MAX_EXTRACT_CHARS = 600
 
@@ -25,12 +34,6 @@ class Answer:
     answerer: str
     sources: tuple[str, ...]
     passage: Passage | None = None  # the passage cited to the shopper
-
-
-@dataclass(frozen=True)
-class HistoryTurn:
-    speaker: str  # "shopper" or "assistant"
-    text: str
 
 
 class Answerer(abc.ABC):

@@ -12,13 +12,10 @@ put here.
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
 
+from actions.knowledge.history import HistoryTurn
 from actions.knowledge.redact import redact
-
-if TYPE_CHECKING:
-    from actions.knowledge.answerers import HistoryTurn
-    from actions.knowledge.retrieval import Passage
+from actions.knowledge.retrieval import Passage
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"ru": "Russian", "en": "English"}

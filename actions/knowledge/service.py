@@ -31,12 +31,8 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
-from actions.knowledge.answerers import (
-    Answer,
-    Answerer,
-    ExtractiveAnswerer,
-    HistoryTurn,
-)
+from actions.knowledge.answerers import Answer, Answerer, ExtractiveAnswerer
+from actions.knowledge.history import HistoryTurn
 from actions.knowledge.redact import redact
 from actions.knowledge.relevance import relevance, relevant
 from actions.knowledge.retrieval import Hit, KnowledgeIndex
