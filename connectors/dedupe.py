@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import abc
 import logging
-import os
 import time
 from collections import OrderedDict
+
+from connectors.settings import ChannelSettings
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +78,8 @@ class RedisDedupe(DedupeStore):
 
 
 def dedupe_from_env(env: dict[str, str] | None = None) -> DedupeStore:
-    env = dict(os.environ) if env is None else env
-    url = env.get("EASYFLOW_REDIS_URL", "").strip()
-    ttl = int(env.get("EASYFLOW_DEDUPE_TTL_S", "") or DEFAULT_TTL_S)
+    settings = ChannelSettings.from_env(env)
+    url, ttl = settings.redis_url, settings.dedupe_ttl_s
     if url:
         logger.info("dedupe.redis", extra={"ttl_s": ttl})
         return RedisDedupe(url, ttl)

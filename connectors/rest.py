@@ -23,6 +23,10 @@ which ``actions/privacy.py`` trusts as verified). The input channel is always
 ``rest`` for the same reason: ``output_channel=latest`` and analytics read it.
 A missing ``sender`` gets a fresh ``rest:<uuid>``; a ``sender`` that is not a
 string of at most ``MAX_SENDER_CHARS`` characters is refused with 400.
+
+The shopper limits (``connectors/guard.py``) apply: a message longer than
+``EASYFLOW_MAX_MESSAGE_CHARS`` gets 413, a sender or client IP over its messages
+per minute 429 with ``Retry-After``; neither reaches Rasa.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from connectors.guard import WINDOW_S, ShopperGuard, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +66,16 @@ def conversation_id(sender: object) -> str | None:
 
 
 class StrictRestInput(RestInput):
+    guard: ShopperGuard | None = None
+
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def shopper_guard(self) -> ShopperGuard:
+        if self.guard is None:
+            self.guard = ShopperGuard.from_env()
+        return self.guard
 
     async def _extract_sender(self, req: Request) -> str | None:
         return conversation_id((req.json or {}).get("sender"))
@@ -93,6 +106,28 @@ class StrictRestInput(RestInput):
                     status=400,
                 )
             text = self._extract_message(request)
+            if text is not None and not isinstance(text, str):
+                return response.json(
+                    {"error": "invalid_message", "detail": "message must be text"},
+                    status=400,
+                )
+            guard = self.shopper_guard()
+            ip = guard.client_ip(request.ip, request.headers.get("X-Forwarded-For"))
+            verdict = await guard.check(sender_id, text or "", ip)
+            if verdict is Verdict.TOO_LONG:
+                return response.json(
+                    {
+                        "error": "message_too_long",
+                        "max_chars": guard.settings.max_message_chars,
+                    },
+                    status=413,
+                )
+            if verdict is not Verdict.ALLOW:
+                return response.json(
+                    {"error": "rate_limited", "retry": True},
+                    status=429,
+                    headers={"Retry-After": str(WINDOW_S)},
+                )
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(

@@ -16,20 +16,18 @@ credentials.yml::
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import OutputChannel
 from sanic.request import Request
-from sanic.response import HTTPResponse
 
 from common.http import PlatformClient, PlatformError
 from common.security import secrets_equal
-from connectors.base import Delivery, DeliveryFailed, button_payload, deliver, require
-from connectors.dedupe import DedupeStore, dedupe_from_env
+from connectors.base import Delivery, button_payload, require
+from connectors.channel import WebhookChannel
+from connectors.dedupe import DedupeStore
+from connectors.guard import ShopperGuard
 from connectors.text import split_text
 
 logger = logging.getLogger(__name__)
@@ -123,10 +121,8 @@ def inline_keyboard(buttons: list[dict[str, Any]]) -> dict[str, Any]:
     return {"inline_keyboard": rows}
 
 
-class TelegramInput(InputChannel):
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
+class TelegramInput(WebhookChannel):
+    CHANNEL = CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
@@ -146,21 +142,34 @@ class TelegramInput(InputChannel):
         api_url: str = "https://api.telegram.org",
         webhook_url: str | None = None,
         dedupe: DedupeStore | None = None,
+        guard: ShopperGuard | None = None,
     ) -> None:
+        super().__init__(dedupe, guard)
         self.token = token
         self.secret_token = secret_token
         self.api_url = api_url
         self.webhook_url = webhook_url
-        self.dedupe = dedupe or dedupe_from_env()
         self.bot_id = token.split(":", 1)[0]
-        self._output: TelegramOutput | None = None
 
-    def get_output_channel(self) -> TelegramOutput:
-        if self._output is None:
-            self._output = TelegramOutput(
-                PlatformClient(CHANNEL, self.api_url), self.token
-            )
-        return self._output
+    def make_output(self) -> TelegramOutput:
+        return TelegramOutput(PlatformClient(CHANNEL, self.api_url), self.token)
+
+    def authenticate(self, request: Request, payload: Any) -> bool:
+        return secrets_equal(self.secret_token, request.headers.get(SECRET_HEADER))
+
+    def invalid(self, update: Any) -> str | None:
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            return "not a Telegram update"
+        return None
+
+    def deliveries(self, update: dict[str, Any]) -> list[Delivery]:
+        delivery = self.parse(update)
+        return [delivery] if delivery is not None else []
+
+    async def after_delivery(self, delivery: Delivery, output: Any) -> None:
+        callback_id = delivery.metadata.get("callback_query_id")
+        if callback_id:  # stops the spinner on the pressed button
+            await output.send("answerCallbackQuery", {"callback_query_id": callback_id})
 
     def parse(self, update: dict[str, Any]) -> Delivery | None:
         """The update as a delivery, or ``None`` for kinds the bot does not answer."""
@@ -200,44 +209,3 @@ class TelegramInput(InputChannel):
             text=text,
             metadata={k: v for k, v in metadata.items() if v is not None},
         )
-
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
-        webhook = Blueprint(f"{CHANNEL}_webhook_{id(self)}", __name__)
-
-        @webhook.get("/")
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.post("/webhook")
-        async def receive(request: Request) -> HTTPResponse:
-            if not secrets_equal(self.secret_token, request.headers.get(SECRET_HEADER)):
-                logger.warning("telegram.webhook.rejected", extra={"ip": request.ip})
-                return response.json({"error": "forbidden"}, status=403)
-            try:
-                update = json.loads(request.body or b"")
-            except ValueError:
-                return response.json({"error": "malformed JSON"}, status=400)
-            if not isinstance(update, dict) or not isinstance(
-                update.get("update_id"), int
-            ):
-                return response.json({"error": "not a Telegram update"}, status=400)
-            delivery = self.parse(update)
-            if delivery is None:
-                return response.json({"ok": True, "ignored": True})
-            output = self.get_output_channel()
-            try:
-                fresh = await deliver(
-                    CHANNEL, delivery, self.dedupe, output, on_new_message
-                )
-            except DeliveryFailed:
-                return response.json({"error": "try again"}, status=503)
-            callback_id = delivery.metadata.get("callback_query_id")
-            if fresh and callback_id:  # stops the spinner on the pressed button
-                await output.send(
-                    "answerCallbackQuery", {"callback_query_id": callback_id}
-                )
-            return response.json({"ok": True})
-
-        return webhook

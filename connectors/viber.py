@@ -28,13 +28,10 @@ credentials.yml::
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import OutputChannel
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -43,12 +40,12 @@ from common.security import verify_hmac_sha256
 from connectors.base import (
     ConfigError,
     Delivery,
-    DeliveryFailed,
     button_payload,
-    deliver,
     require,
 )
-from connectors.dedupe import DedupeStore, dedupe_from_env
+from connectors.channel import WebhookChannel
+from connectors.dedupe import DedupeStore
+from connectors.guard import ShopperGuard
 from connectors.text import split_text
 
 logger = logging.getLogger(__name__)
@@ -147,10 +144,8 @@ def keyboard(buttons: list[dict[str, Any]]) -> dict[str, Any]:
     return {"Type": "keyboard", "DefaultHeight": False, "Buttons": cells}
 
 
-class ViberInput(InputChannel):
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
+class ViberInput(WebhookChannel):
+    CHANNEL = CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> ViberInput:
@@ -178,22 +173,43 @@ class ViberInput(InputChannel):
         api_url: str = DEFAULT_API_URL,
         webhook_url: str | None = None,
         dedupe: DedupeStore | None = None,
+        guard: ShopperGuard | None = None,
     ) -> None:
+        super().__init__(dedupe, guard)
         self.auth_token = auth_token
         self.sender_name = name
         self.avatar = avatar
         self.api_url = api_url
         self.webhook_url = webhook_url
-        self.dedupe = dedupe or dedupe_from_env()
-        self._output: ViberOutput | None = None
 
-    def get_output_channel(self) -> ViberOutput:
-        if self._output is None:
-            client = PlatformClient(CHANNEL, self.api_url, body_error=api_error)
-            self._output = ViberOutput(
-                client, self.auth_token, self.sender_name, self.avatar
-            )
-        return self._output
+    def make_output(self) -> ViberOutput:
+        client = PlatformClient(CHANNEL, self.api_url, body_error=api_error)
+        return ViberOutput(client, self.auth_token, self.sender_name, self.avatar)
+
+    def authenticate(self, request: Request, payload: Any) -> bool:
+        signature = request.headers.get(SIGNATURE_HEADER)
+        return verify_hmac_sha256(self.auth_token, request.body or b"", signature)
+
+    def invalid(self, event: Any) -> str | None:
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            return "not a Viber callback"
+        if event["event"] == "message" and not isinstance(
+            event.get("message_token"), int | str
+        ):
+            return "no message_token"
+        return None
+
+    def intercept(self, request: Request, event: dict[str, Any]) -> Any:
+        if event["event"] == "webhook":
+            logger.info("viber.webhook.confirmed")
+        return acknowledged() if event["event"] != "message" else None
+
+    def deliveries(self, event: dict[str, Any]) -> list[Delivery]:
+        delivery = self.parse(event)
+        return [delivery] if delivery is not None else []
+
+    def acknowledge(self, ignored: bool = False) -> HTTPResponse:
+        return acknowledged()
 
     def parse(self, event: dict[str, Any]) -> Delivery | None:
         """A text ``message`` callback as a delivery; other messages are ignored."""
@@ -218,47 +234,6 @@ class ViberInput(InputChannel):
             text=text,
             metadata={k: v for k, v in metadata.items() if v is not None},
         )
-
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
-        webhook = Blueprint(f"{CHANNEL}_webhook_{id(self)}", __name__)
-
-        @webhook.get("/")
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.post("/webhook")
-        async def receive(request: Request) -> HTTPResponse:
-            body = request.body or b""
-            signature = request.headers.get(SIGNATURE_HEADER)
-            if not verify_hmac_sha256(self.auth_token, body, signature):
-                logger.warning("viber.webhook.rejected", extra={"ip": request.ip})
-                return response.json({"error": "forbidden"}, status=403)
-            try:
-                event = json.loads(body)
-            except ValueError:
-                return response.json({"error": "malformed JSON"}, status=400)
-            if not isinstance(event, dict) or not isinstance(event.get("event"), str):
-                return response.json({"error": "not a Viber callback"}, status=400)
-            kind = event["event"]
-            if kind == "webhook":
-                logger.info("viber.webhook.confirmed")
-            if kind != "message":
-                return acknowledged()
-            if not isinstance(event.get("message_token"), int | str):
-                return response.json({"error": "no message_token"}, status=400)
-            delivery = self.parse(event)
-            if delivery is None:
-                return acknowledged()
-            output = self.get_output_channel()
-            try:
-                await deliver(CHANNEL, delivery, self.dedupe, output, on_new_message)
-            except DeliveryFailed:
-                return response.json({"error": "try again"}, status=503)
-            return acknowledged()
-
-        return webhook
 
 
 def acknowledged() -> HTTPResponse:

@@ -35,11 +35,10 @@ import json
 import logging
 import math
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import OutputChannel
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -48,12 +47,12 @@ from common.security import secrets_equal
 from connectors.base import (
     ConfigError,
     Delivery,
-    DeliveryFailed,
     button_payload,
-    deliver,
     require,
 )
-from connectors.dedupe import DedupeStore, dedupe_from_env
+from connectors.channel import WebhookChannel
+from connectors.dedupe import DedupeStore
+from connectors.guard import ShopperGuard
 from connectors.text import split_text
 
 logger = logging.getLogger(__name__)
@@ -215,10 +214,9 @@ def message_text(message: dict[str, Any]) -> str | None:
     return text if isinstance(text, str) and text.strip() else None
 
 
-class VKInput(InputChannel):
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
+class VKInput(WebhookChannel):
+    CHANNEL = CHANNEL
+    auth_in_body = True  # the secret is a field of the event
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> VKInput:
@@ -248,21 +246,54 @@ class VKInput(InputChannel):
         api_url: str = DEFAULT_API_URL,
         api_version: str = DEFAULT_API_VERSION,
         dedupe: DedupeStore | None = None,
+        guard: ShopperGuard | None = None,
     ) -> None:
+        super().__init__(dedupe, guard)
         self.token = token
         self.secret = secret
         self.confirmation = confirmation
         self.group_id = group_id
         self.api_url = api_url
         self.api_version = api_version
-        self.dedupe = dedupe or dedupe_from_env()
-        self._output: VKOutput | None = None
 
-    def get_output_channel(self) -> VKOutput:
-        if self._output is None:
-            client = PlatformClient(CHANNEL, self.api_url, body_error=api_error)
-            self._output = VKOutput(client, self.token, self.api_version)
-        return self._output
+    def make_output(self) -> VKOutput:
+        client = PlatformClient(CHANNEL, self.api_url, body_error=api_error)
+        return VKOutput(client, self.token, self.api_version)
+
+    def invalid(self, event: Any) -> str | None:
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return "not a VK event"
+        return None
+
+    def authenticate(self, request: Request, event: Any) -> bool:
+        return self.authentic(event)
+
+    def rejected(self, request: Request) -> HTTPResponse:
+        logger.warning("vk.webhook.rejected", extra={"ip": request.ip})
+        return self.error("forbidden", 403)
+
+    def intercept(self, request: Request, event: dict[str, Any]) -> Any:
+        if str(event.get("group_id")) != str(self.group_id):
+            logger.warning(
+                "vk.webhook.wrong_group", extra={"group_id": event.get("group_id")}
+            )
+            return self.error("forbidden", 403)
+        if event["type"] == "confirmation":
+            return response.text(self.confirmation)
+        return None
+
+    def deliveries(self, event: dict[str, Any]) -> list[Delivery]:
+        delivery = self.parse(event) if event["type"] == "message_new" else None
+        return [delivery] if delivery is not None else []
+
+    def output_for(self, delivery: Delivery) -> VKOutput:
+        return self.get_output_channel().for_delivery(delivery.key)
+
+    def acknowledge(self, ignored: bool = False) -> HTTPResponse:
+        return response.text(OK)
+
+    def error(self, message: str, status: int) -> HTTPResponse:
+        return response.text(message, status=status)
 
     def parse(self, event: dict[str, Any]) -> Delivery | None:
         """A ``message_new`` event as a delivery, or ``None`` if it has no text."""
@@ -312,48 +343,6 @@ class VKInput(InputChannel):
         if event["type"] == "confirmation" and secret is None:
             return True
         return secrets_equal(self.secret, secret if isinstance(secret, str) else None)
-
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
-        webhook = Blueprint(f"{CHANNEL}_webhook_{id(self)}", __name__)
-
-        @webhook.get("/")
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.post("/webhook")
-        async def receive(request: Request) -> HTTPResponse:
-            try:  # the secret is inside the body, so it is read first
-                event = json.loads(request.body or b"")
-            except ValueError:
-                return response.text("malformed JSON", status=400)
-            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-                return response.text("not a VK event", status=400)
-            if not self.authentic(event):
-                logger.warning(
-                    "vk.webhook.rejected",
-                    extra={"ip": request.ip, "type": event["type"]},
-                )
-                return response.text("forbidden", status=403)
-            if str(event.get("group_id")) != str(self.group_id):
-                logger.warning(
-                    "vk.webhook.wrong_group", extra={"group_id": event.get("group_id")}
-                )
-                return response.text("forbidden", status=403)
-            if event["type"] == "confirmation":
-                return response.text(self.confirmation)
-            delivery = self.parse(event) if event["type"] == "message_new" else None
-            if delivery is None:
-                return response.text(OK)
-            output = self.get_output_channel().for_delivery(delivery.key)
-            try:
-                await deliver(CHANNEL, delivery, self.dedupe, output, on_new_message)
-            except DeliveryFailed:
-                return response.text("try again", status=503)
-            return response.text(OK)
-
-        return webhook
 
 
 def api_error(body: Any) -> BodyError | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,17 +35,22 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncRedisManager
 
+from connectors.channel import NOTICES
+from connectors.guard import ShopperGuard, Verdict
+from connectors.notices import notice
+from connectors.settings import ChannelSettings
+
 logger = logging.getLogger(__name__)
 
 # Redis pub/sub channel the replicas share socket.io rooms on.
 PUBSUB_CHANNEL = "easyflow-webchat"
+# What the widget generates (128 random bits in hex; older browsers fewer). Any
+# other id, "telegram:123" included, could name another channel's conversation.
+SESSION_ID = re.compile(r"^[0-9a-f]{16,64}$")
 
 
-def _sanic_workers() -> int:
-    try:
-        return int(os.environ.get("SANIC_WORKERS", "1"))
-    except ValueError:  # Rasa falls back to one worker too
-        return 1
+def valid_session_id(value: object) -> bool:
+    return isinstance(value, str) and SESSION_ID.match(value) is not None
 
 
 class WebChatOutput(SocketIOOutput):
@@ -57,6 +62,8 @@ class WebChatOutput(SocketIOOutput):
 
 class WebChatInput(SocketIOInput):
     redis_url: str = ""
+    settings: ChannelSettings | None = None
+    guard: ShopperGuard | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -68,7 +75,9 @@ class WebChatInput(SocketIOInput):
         redis_url = credentials.pop("redis_url", None)
         channel = super().from_credentials(credentials)
         assert isinstance(channel, WebChatInput)
-        channel.redis_url = redis_url or os.environ.get("EASYFLOW_REDIS_URL", "")
+        channel.settings = ChannelSettings.from_env()
+        channel.redis_url = redis_url or channel.settings.redis_url
+        channel.guard = ShopperGuard(channel.settings)
         return channel
 
     def get_output_channel(self) -> WebChatOutput | None:
@@ -88,11 +97,11 @@ class WebChatInput(SocketIOInput):
             manager = AsyncRedisManager(self.redis_url, channel=PUBSUB_CHANNEL)
             manager.set_server(sio)
             sio.manager = manager
-        elif _sanic_workers() > 1:
+        elif (self.settings or ChannelSettings.from_env()).workers > 1:
             logger.warning(
                 "webchat.workers_without_redis",
                 extra={
-                    "workers": os.environ["SANIC_WORKERS"],
+                    "workers": (self.settings or ChannelSettings.from_env()).workers,
                     "effect": "a push handled by another worker misses the widget; "
                     "set EASYFLOW_REDIS_URL",
                 },
@@ -101,8 +110,8 @@ class WebChatInput(SocketIOInput):
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: str, data: dict[str, Any] | None) -> None:
-            data = data or {}
-            if not data.get("session_id"):
+            data = data if isinstance(data, dict) else {}
+            if not valid_session_id(data.get("session_id")):
                 data["session_id"] = uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, data["session_id"])
@@ -110,19 +119,27 @@ class WebChatInput(SocketIOInput):
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: str, data: dict[str, Any]) -> None:
+            if not isinstance(data, dict):
+                return
             if self.session_persistence:
-                if not data.get("session_id"):
+                if not valid_session_id(data.get("session_id")):
+                    logger.info("webchat.session_refused", extra={"sid": sid})
                     return
                 sender_id = data["session_id"]
             else:
                 sender_id = sid
+            text = data.get("message", "")
+            text = text if isinstance(text, str) else ""
+            output = WebChatOutput(sio, self.bot_message_evt)
+            if not await self.admit(sio, sid, sender_id, text, output):
+                return
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
                 metadata = json.loads(metadata)
             await on_new_message(
                 UserMessage(
-                    data.get("message", ""),
-                    WebChatOutput(sio, self.bot_message_evt),
+                    text,
+                    output,
                     sender_id,
                     input_channel=self.name(),
                     metadata=metadata,
@@ -130,3 +147,30 @@ class WebChatInput(SocketIOInput):
             )
 
         return webhook
+
+    async def admit(
+        self,
+        sio: Any,
+        sid: str,
+        sender_id: str,
+        text: str,
+        output: WebChatOutput,
+    ) -> bool:
+        """The shopper limits (connectors/guard.py); over them, one notice."""
+        guard = self.guard or ShopperGuard.from_env()
+        self.guard = guard
+        try:
+            request = sio.get_environ(sid, namespace=self.namespace)["sanic.request"]
+            ip = guard.client_ip(request.ip, request.headers.get("X-Forwarded-For"))
+        except (KeyError, TypeError, AttributeError):
+            request, ip = None, None
+        verdict = await guard.check(sender_id, text, ip)
+        if verdict is Verdict.ALLOW:
+            return True
+        name = NOTICES.get(verdict)
+        agent = getattr(getattr(request, "app", None), "ctx", None)
+        agent = getattr(agent, "agent", None)
+        words = notice(agent, name, text, self.name()) if name else None
+        if words:
+            await output.send_text_message(sender_id, words)
+        return False

@@ -21,20 +21,21 @@ credentials.yml::
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from common.http import PlatformClient, PlatformError
 from common.security import secrets_equal, verify_hmac_sha256
-from connectors.base import Delivery, DeliveryFailed, button_payload, deliver, require
-from connectors.dedupe import DedupeStore, dedupe_from_env
+from connectors.base import Delivery, button_payload, require
+from connectors.channel import WebhookChannel
+from connectors.dedupe import DedupeStore
+from connectors.guard import ShopperGuard
 from connectors.text import split_text
 
 logger = logging.getLogger(__name__)
@@ -207,10 +208,8 @@ def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
     return "\n\n".join(p for p in (text.strip(), "\n".join(lines)) if p)
 
 
-class WhatsAppInput(InputChannel):
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
+class WhatsAppInput(WebhookChannel):
+    CHANNEL = CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
@@ -243,7 +242,9 @@ class WhatsAppInput(InputChannel):
         api_version: str = DEFAULT_API_VERSION,
         list_button: str = DEFAULT_LIST_BUTTON,
         dedupe: DedupeStore | None = None,
+        guard: ShopperGuard | None = None,
     ) -> None:
+        super().__init__(dedupe, guard)
         self.access_token = access_token
         self.app_secret = app_secret
         self.verify_token = verify_token
@@ -251,19 +252,45 @@ class WhatsAppInput(InputChannel):
         self.api_url = api_url
         self.api_version = api_version
         self.list_button = list_button
-        self.dedupe = dedupe or dedupe_from_env()
-        self._output: WhatsAppOutput | None = None
 
-    def get_output_channel(self) -> WhatsAppOutput:
-        if self._output is None:
-            self._output = WhatsAppOutput(
-                PlatformClient(CHANNEL, self.api_url),
-                self.access_token,
-                self.phone_number_id,
-                self.api_version,
-                self.list_button,
-            )
-        return self._output
+    def make_output(self) -> WhatsAppOutput:
+        return WhatsAppOutput(
+            PlatformClient(CHANNEL, self.api_url),
+            self.access_token,
+            self.phone_number_id,
+            self.api_version,
+            self.list_button,
+        )
+
+    def authenticate(self, request: Request, payload: Any) -> bool:
+        signature = request.headers.get(SIGNATURE_HEADER)
+        return verify_hmac_sha256(
+            self.app_secret, request.body or b"", signature, prefix=SIGNATURE_PREFIX
+        )
+
+    def invalid(self, notification: Any) -> str | None:
+        if not isinstance(notification, dict) or not isinstance(
+            notification.get("entry"), list
+        ):
+            return "not a WhatsApp notification"
+        return None
+
+    def deliveries(self, notification: dict[str, Any]) -> list[Delivery]:
+        return self.parse(notification)
+
+    def extend(self, webhook: Blueprint) -> None:
+        @webhook.get("/webhook")
+        async def verify(request: Request) -> HTTPResponse:
+            mode = request.args.get("hub.mode")
+            token = request.args.get("hub.verify_token")
+            if mode != "subscribe" or not secrets_equal(self.verify_token, token):
+                logger.warning("whatsapp.verify.rejected", extra={"ip": request.ip})
+                return response.text("forbidden", status=403)
+            challenge = request.args.get("hub.challenge")
+            if not challenge:
+                return response.text("hub.challenge is missing", status=400)
+            logger.info("whatsapp.verify.accepted")
+            return response.text(challenge)
 
     def parse(self, notification: dict[str, Any]) -> list[Delivery]:
         """Every answerable message in the notification, in order; statuses and
@@ -312,64 +339,6 @@ class WhatsAppInput(InputChannel):
             text=text,
             metadata={k: v for k, v in metadata.items() if v is not None},
         )
-
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
-        webhook = Blueprint(f"{CHANNEL}_webhook_{id(self)}", __name__)
-
-        @webhook.get("/")
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.get("/webhook")
-        async def verify(request: Request) -> HTTPResponse:
-            mode = request.args.get("hub.mode")
-            token = request.args.get("hub.verify_token")
-            if mode != "subscribe" or not secrets_equal(self.verify_token, token):
-                logger.warning("whatsapp.verify.rejected", extra={"ip": request.ip})
-                return response.text("forbidden", status=403)
-            challenge = request.args.get("hub.challenge")
-            if not challenge:
-                return response.text("hub.challenge is missing", status=400)
-            logger.info("whatsapp.verify.accepted")
-            return response.text(challenge)
-
-        @webhook.post("/webhook")
-        async def receive(request: Request) -> HTTPResponse:
-            body = request.body or b""
-            signature = request.headers.get(SIGNATURE_HEADER)
-            if not verify_hmac_sha256(
-                self.app_secret, body, signature, prefix=SIGNATURE_PREFIX
-            ):
-                logger.warning("whatsapp.webhook.rejected", extra={"ip": request.ip})
-                return response.json({"error": "forbidden"}, status=403)
-            try:
-                notification = json.loads(body)
-            except ValueError:
-                return response.json({"error": "malformed JSON"}, status=400)
-            if not isinstance(notification, dict) or not isinstance(
-                notification.get("entry"), list
-            ):
-                return response.json(
-                    {"error": "not a WhatsApp notification"}, status=400
-                )
-            deliveries = self.parse(notification)
-            if not deliveries:
-                return response.json({"ok": True, "ignored": True})
-            output = self.get_output_channel()
-            for delivery in deliveries:
-                try:
-                    await deliver(
-                        CHANNEL, delivery, self.dedupe, output, on_new_message
-                    )
-                except DeliveryFailed:
-                    # Meta retries the whole notification; the messages already
-                    # answered are skipped then as duplicates.
-                    return response.json({"error": "try again"}, status=503)
-            return response.json({"ok": True})
-
-        return webhook
 
 
 def message_text(item: dict[str, Any]) -> str | None:

@@ -20,13 +20,9 @@ from rasa.shared.core.events import UserUttered
 from rasa.utils.endpoints import EndpointConfig
 
 from actions.integrations.demo_store import demo_phone
-from connectors.alice import (
-    MAX_TEXT,
-    STILL_WORKING,
-    AliceInput,
-    AliceOutput,
-    render,
-)
+from connectors.alice import AliceInput
+from connectors.alice_deadline import STILL_WORKING
+from connectors.alice_replies import MAX_TEXT, AliceOutput, render
 from connectors.base import ConfigError
 from connectors.dedupe import MemoryDedupe
 from tests.connectors.conftest import MODEL, free_port, rasa_app

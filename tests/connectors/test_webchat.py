@@ -22,6 +22,9 @@ CREDENTIALS = {
     "session_persistence": True,
 }
 
+# Session ids as the widget makes them (128 random bits in hex).
+SESSION_1, SESSION_2, SESSION_3 = (uuid.uuid4().hex for _ in range(3))
+
 
 @asynccontextmanager
 async def serving(
@@ -70,11 +73,11 @@ async def test_a_reply_reaches_the_widget_in_the_shoppers_language(
     server: tuple[str, WebChatInput],
 ) -> None:
     url, _ = server
-    client, received = await connect(url, "widget-session-1")
+    client, received = await connect(url, SESSION_1)
     try:
         await client.emit(
             "user_uttered",
-            {"message": "где мой заказ A-10234", "session_id": "widget-session-1"},
+            {"message": "где мой заказ A-10234", "session_id": SESSION_1},
         )
         reply = await asyncio.wait_for(received.get(), 30)
     finally:
@@ -88,12 +91,12 @@ async def test_pushed_custom_json_arrives_as_the_dict_itself(
     server: tuple[str, WebChatInput],
 ) -> None:
     url, channel = server
-    client, received = await connect(url, "widget-session-2")
+    client, received = await connect(url, SESSION_2)
     try:
         output = channel.get_output_channel()
         assert isinstance(output, WebChatOutput)
         await output.send_custom_json(
-            "widget-session-2", {"easyflow_handoff": "active", "operator": "Anna"}
+            SESSION_2, {"easyflow_handoff": "active", "operator": "Anna"}
         )
         pushed = await asyncio.wait_for(received.get(), 5)
     finally:
@@ -105,7 +108,7 @@ async def test_a_message_without_a_session_is_ignored(
     server: tuple[str, WebChatInput],
 ) -> None:
     url, _ = server
-    client, received = await connect(url, "widget-session-3")
+    client, received = await connect(url, SESSION_3)
     try:
         await client.emit("user_uttered", {"message": "привет"})
         with pytest.raises(asyncio.TimeoutError):
@@ -117,7 +120,7 @@ async def test_a_message_without_a_session_is_ignored(
 async def push_through_other_replica(
     agent: Agent, credentials: dict[str, Any], text: str
 ) -> asyncio.Queue[Any]:
-    session = f"widget-{uuid.uuid4().hex[:8]}"
+    session = uuid.uuid4().hex
     async with (
         serving(agent, credentials) as (url_a, _),
         serving(agent, credentials) as (_, replica_b),

@@ -1,0 +1,190 @@
+"""The webhook-channel base every messenger connector is built on.
+
+It owns what each platform used to repeat: the lazily built output channel, the
+blueprint with ``GET /`` (health) and ``POST /webhook``, a bounded body, JSON
+parsing (400 when malformed), the shopper limits (``connectors.guard``), dedupe
+and hand-over to Rasa (``connectors.base.deliver``) and ``DeliveryFailed`` → 503
+so the platform retries. A platform supplies only what is its own:
+
+- ``make_output``: its output channel;
+- ``authenticate``: the constant-time check of the request (before the body is
+  parsed, or after when ``auth_in_body``: the secret travels inside the JSON);
+- ``invalid``: why a parsed payload is not one of its callbacks (400), or ``None``;
+- ``intercept``: callbacks answered without Rasa (confirmations);
+- ``deliveries``: the messages in a callback;
+- ``acknowledge`` / ``after_delivery``: its 200 answer and follow-up calls;
+- ``handle``, for a platform whose reply travels in the HTTP response (Alice).
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.base import Delivery, DeliveryFailed, deliver
+from connectors.dedupe import DedupeStore, dedupe_from_env
+from connectors.guard import ShopperGuard, Verdict
+from connectors.notices import notice
+
+logger = logging.getLogger(__name__)
+
+# The largest callback body read; platforms send a few KB.
+MAX_BODY_BYTES = 1024 * 1024
+TOO_LONG_RESPONSE = "utter_message_too_long"
+SLOW_DOWN_RESPONSE = "utter_slow_down"
+NOTICES = {Verdict.TOO_LONG: TOO_LONG_RESPONSE, Verdict.THROTTLED: SLOW_DOWN_RESPONSE}
+
+
+class WebhookChannel(InputChannel, abc.ABC):
+    CHANNEL: ClassVar[str]
+    auth_in_body: ClassVar[bool] = False
+
+    def __init__(
+        self, dedupe: DedupeStore | None = None, guard: ShopperGuard | None = None
+    ) -> None:
+        self.dedupe = dedupe or dedupe_from_env()
+        self.guard = guard or ShopperGuard.from_env()
+        self._output: OutputChannel | None = None
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.CHANNEL
+
+    def get_output_channel(self) -> Any:
+        if self._output is None:
+            self._output = self.make_output()
+        return self._output
+
+    # --- what a platform supplies ---------------------------------------------
+
+    @abc.abstractmethod
+    def make_output(self) -> OutputChannel: ...
+
+    @abc.abstractmethod
+    def authenticate(self, request: Request, payload: Any) -> bool:
+        """``payload`` is ``None`` unless ``auth_in_body``."""
+
+    @abc.abstractmethod
+    def invalid(self, payload: Any) -> str | None: ...
+
+    @abc.abstractmethod
+    def deliveries(self, payload: dict[str, Any]) -> list[Delivery]: ...
+
+    def intercept(self, request: Request, payload: dict[str, Any]) -> Any:
+        """A response for callbacks answered without Rasa, else ``None``."""
+        return None
+
+    def acknowledge(self, ignored: bool = False) -> HTTPResponse:
+        return response.json({"ok": True, "ignored": True} if ignored else {"ok": True})
+
+    def error(self, message: str, status: int) -> HTTPResponse:
+        return response.json({"error": message}, status=status)
+
+    def output_for(self, delivery: Delivery) -> OutputChannel:
+        return self.get_output_channel()
+
+    async def after_delivery(self, delivery: Delivery, output: Any) -> None:
+        """Platform follow-up once a fresh delivery was processed."""
+
+    # --- the shared webhook -----------------------------------------------------
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = Blueprint(f"{self.CHANNEL}_webhook_{id(self)}", __name__)
+
+        @webhook.get("/")
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.post("/webhook")
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request, on_new_message)
+
+        self.extend(webhook)
+        return webhook
+
+    def extend(self, webhook: Blueprint) -> None:
+        """More routes on the platform's blueprint (WhatsApp's verification)."""
+
+    def rejected(self, request: Request) -> HTTPResponse:
+        logger.warning(f"{self.CHANNEL}.webhook.rejected", extra={"ip": request.ip})
+        return self.error("forbidden", 403)
+
+    async def receive(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> HTTPResponse:
+        started = time.monotonic()
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            return self.error("body too large", 413)
+        if not self.auth_in_body and not self.authenticate(request, None):
+            return self.rejected(request)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return self.error("malformed JSON", 400)
+        problem = self.invalid(payload)
+        if problem is not None:
+            return self.error(problem, 400)
+        if self.auth_in_body and not self.authenticate(request, payload):
+            return self.rejected(request)
+        answered = self.intercept(request, payload)
+        if answered is not None:
+            return answered
+        return await self.handle(request, payload, on_new_message, started)
+
+    async def handle(
+        self,
+        request: Request,
+        payload: dict[str, Any],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        started: float,
+    ) -> HTTPResponse:
+        """Each delivery through the limits to Rasa; the platform's 200 after."""
+        deliveries = self.deliveries(payload)
+        if not deliveries:
+            return self.acknowledge(ignored=True)
+        ip = self.guard.client_ip(request.ip, request.headers.get("X-Forwarded-For"))
+        for delivery in deliveries:
+            output = self.output_for(delivery)
+            if not await self.admit(request, delivery, output, ip):
+                continue
+            try:
+                fresh = await deliver(
+                    self.CHANNEL, delivery, self.dedupe, output, on_new_message
+                )
+            except DeliveryFailed:
+                # The platform retries the whole callback; deliveries already
+                # answered are skipped then as duplicates.
+                return self.error("try again", 503)
+            if fresh:
+                await self.after_delivery(delivery, output)
+        return self.acknowledge()
+
+    async def admit(
+        self, request: Request, delivery: Delivery, output: Any, ip: str | None
+    ) -> bool:
+        """The shopper limits: a message over them never reaches Rasa; the first
+        one gets a polite notice (once per delivery id), the platform its 200."""
+        verdict = await self.guard.check(delivery.sender_id, delivery.text, ip)
+        if verdict is Verdict.ALLOW:
+            return True
+        name = NOTICES.get(verdict)
+        if name and await self.dedupe.claim(f"{delivery.key}:notice"):
+            agent = getattr(request.app.ctx, "agent", None)
+            text = notice(agent, name, delivery.text, self.CHANNEL)
+            if text:
+                await output.send_text_message(delivery.sender_id, text)
+        return False

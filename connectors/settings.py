@@ -1,0 +1,70 @@
+"""Settings of the Rasa process's channels, read once through ``common.settings``.
+
+- ``EASYFLOW_REDIS_URL``: dedupe, shopper rate limits and web chat rooms shared by
+  replicas (empty: in memory, one process);
+- ``EASYFLOW_DEDUPE_TTL_S``: how long a platform delivery id is remembered (24 h);
+- ``EASYFLOW_SHOPPER_RATE``: messages per minute one sender may send (20; 0 = off);
+- ``EASYFLOW_SHOPPER_IP_RATE``: messages per minute from one client IP (120; 0 =
+  off; loopback peers are not counted: they are local processes or a local proxy);
+- ``EASYFLOW_TRUSTED_PROXIES``: CIDRs whose ``X-Forwarded-For`` names the client
+  (empty: the peer address is the client);
+- ``EASYFLOW_MAX_MESSAGE_CHARS``: longest message read (4000); a longer one is
+  answered with a request to shorten it and never reaches Rasa;
+- ``SANIC_WORKERS``: Rasa workers on one port (set by ``rasa run``'s launcher).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from common.settings import Reader, SettingsError
+from common.settings import environment as process_environment
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    redis_url: str = ""
+    dedupe_ttl_s: int = 24 * 3600
+    sender_rate: int = 20
+    ip_rate: int = 120
+    trusted_proxies: tuple[Network, ...] = ()
+    max_message_chars: int = 4000
+    workers: int = 1
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ChannelSettings:
+        reader = Reader(process_environment() if env is None else env)
+        try:
+            workers = reader.integer("SANIC_WORKERS", 1, 1, 64)
+        except SettingsError:
+            workers = 1  # Rasa falls back to one worker too
+        return cls(
+            redis_url=reader.text("EASYFLOW_REDIS_URL", ""),
+            dedupe_ttl_s=reader.integer(
+                "EASYFLOW_DEDUPE_TTL_S", 24 * 3600, 60, 30 * 24 * 3600
+            ),
+            sender_rate=reader.integer("EASYFLOW_SHOPPER_RATE", 20, 0, 100_000),
+            ip_rate=reader.integer("EASYFLOW_SHOPPER_IP_RATE", 120, 0, 1_000_000),
+            trusted_proxies=_networks(reader, "EASYFLOW_TRUSTED_PROXIES"),
+            max_message_chars=reader.integer(
+                "EASYFLOW_MAX_MESSAGE_CHARS", 4000, 100, 100_000
+            ),
+            workers=workers,
+        )
+
+
+def _networks(reader: Reader, name: str) -> tuple[Network, ...]:
+    raw = reader.text(name, "")
+    networks = []
+    for item in raw.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{name}: '{item}' is not an IP address or CIDR"
+            ) from None
+    return tuple(networks)
