@@ -11,6 +11,9 @@ BIN=${EASYFLOW_VENV_BIN:-.venv/bin}
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
 
 export EASYFLOW_ENV=${EASYFLOW_ENV:-production}
+# nginx on this host is the Rasa replicas' only client: shopper limits read the
+# client address it appends to X-Forwarded-For (connectors/guard.py).
+export EASYFLOW_TRUSTED_PROXIES=${EASYFLOW_TRUSTED_PROXIES:-127.0.0.1/32}
 for name in EASYFLOW_RASA_TOKEN EASYFLOW_ACTION_TOKEN EASYFLOW_DATABASE_URL \
   EASYFLOW_REDIS_URL EASYFLOW_RABBITMQ_URL; do
   if [ -z "${!name:-}" ]; then

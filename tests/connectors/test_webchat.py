@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -115,6 +116,29 @@ async def test_a_message_without_a_session_is_ignored(
             await asyncio.wait_for(received.get(), 2)
     finally:
         await client.disconnect()
+
+
+async def test_another_channels_conversation_cannot_be_joined_or_written(
+    server: tuple[str, WebChatInput], agent: Agent
+) -> None:
+    url, _ = server
+    target = "telegram:555000999"  # a Telegram shopper's conversation id
+    client = socketio.AsyncClient()
+    confirmed: asyncio.Queue[Any] = asyncio.Queue()
+    received: asyncio.Queue[Any] = asyncio.Queue()
+    client.on("session_confirm", confirmed.put_nowait)
+    client.on("bot_uttered", received.put_nowait)
+    await client.connect(url, transports=["polling"])
+    try:
+        await client.emit("session_request", {"session_id": target})
+        issued = await asyncio.wait_for(confirmed.get(), 5)
+        assert issued != target and re.fullmatch(r"[0-9a-f]{32}", issued)
+        await client.emit("user_uttered", {"message": "привет", "session_id": target})
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(received.get(), 2)
+    finally:
+        await client.disconnect()
+    assert await agent.tracker_store.retrieve(target) is None
 
 
 async def push_through_other_replica(
