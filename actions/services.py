@@ -20,7 +20,7 @@ from actions.payments.ledger import PaymentLedger
 from actions.payments.notifier import RasaNotifier
 from actions.payments.registry import build_provider
 from actions.payments.settlement import Settlement
-from actions.settings import Settings
+from actions.settings import Providers, Settings
 from actions.support_log import SupportLog
 
 
@@ -32,16 +32,22 @@ class Services:
     support: SupportLog
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
+    def from_settings(
+        cls, settings: Settings, providers: Providers | None = None
+    ) -> Services:
+        """Builds the clients; ``providers`` read from the process environment
+        when not given (the demo store and provider need none)."""
+        if providers is None:
+            providers = Providers.from_env(settings)
         orders, _ = build_sources(
-            settings.order_sources, settings.demo_store_path, settings.env
+            settings.order_sources, settings.demo_store_path, providers.marketplaces
         )
         payments = build_provider(
             settings.payment_provider,
             settings.data_dir,
             settings.public_url,
             orders,
-            settings.env,
+            providers.payment,
         )
         return cls(settings, orders, payments, SupportLog(settings.support_log_path))
 

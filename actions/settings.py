@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
+from actions.integrations.registry import read_source_configs
+from actions.payments.registry import read_payment_config
 from common.settings import (
     Reader,
     SettingsError,
@@ -55,8 +58,6 @@ class Settings:
     rasa_url: str = "http://localhost:5005"
     rasa_token: str = ""
     action_token: str = ""
-
-    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -130,7 +131,6 @@ class Settings:
             order_privacy=reader.choice(
                 "EASYFLOW_ORDER_PRIVACY", ["none", "phone_last4"], "phone_last4"
             ),
-            env=env,
         )
         if settings.llm_backend == "openai":
             for name, value in (
@@ -172,4 +172,30 @@ class Settings:
             )
 
 
-__all__ = ["Environment", "Settings", "SettingsError"]
+@dataclass(frozen=True)
+class Providers:
+    """Typed settings of each enabled marketplace (by name) and of the chosen
+    payment provider (``None`` for the demo one), read once at start beside
+    ``Settings`` and passed to the clients' constructors (``actions/services.py``).
+
+    Apart from ``Settings`` so that the core settings can be checked on their own
+    (deployment tests check a stack's wiring without its shop credentials).
+    """
+
+    marketplaces: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    payment: Any | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(
+        cls, settings: Settings, env: Mapping[str, str] | None = None
+    ) -> Providers:
+        reader = Reader(process_environment() if env is None else env)
+        return cls(
+            marketplaces=read_source_configs(settings.order_sources, reader),
+            payment=read_payment_config(
+                settings.payment_provider, reader, settings.public_url
+            ),
+        )
+
+
+__all__ = ["Environment", "Providers", "Settings", "SettingsError"]

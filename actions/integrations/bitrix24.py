@@ -43,6 +43,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -55,13 +56,14 @@ from actions.integrations.base import (
     OrderState,
 )
 from actions.integrations.marketplace import (
+    SOURCES_INCLUDE,
     parse_time,
     rounded,
     whole_units,
 )
-from actions.settings import SettingsError
 from common.http import BodyError, PlatformClient, PlatformError, RetryPolicy
 from common.order_ids import OrderIdKind, normalize
+from common.settings import Reader, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +110,32 @@ class _Missing(LookupError):
     """Bitrix24 answered that the object does not exist."""
 
 
+@dataclass(frozen=True)
+class Bitrix24Config:
+    """``BITRIX24_*`` settings of the Bitrix24 order source."""
+
+    webhook_url: str = field(repr=False)  # the address itself is a credential
+    entity: str = "order"
+    status_map: Mapping[str, OrderState] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, reader: Reader) -> Bitrix24Config:
+        url = reader.required("BITRIX24_WEBHOOK_URL", f"{SOURCES_INCLUDE} bitrix24")
+        if not _WEBHOOK.match(url):
+            # The value itself is a credential: never echo it.
+            raise SettingsError(
+                "BITRIX24_WEBHOOK_URL: expected the incoming webhook address "
+                "https://<portal>/rest/<user id>/<code>/"
+            )
+        entity = reader.text("BITRIX24_ENTITY", "order").lower()
+        if entity not in ENTITIES:
+            raise SettingsError(
+                f"BITRIX24_ENTITY: '{entity}' is not one of {', '.join(ENTITIES)}"
+            )
+        status_map = _parse_status_map(reader.text("BITRIX24_STATUS_MAP", ""))
+        return cls(url, entity, status_map)
+
+
 class Bitrix24Source(OrderSource):
     name = "bitrix24"
     kinds = frozenset({OrderIdKind.SHOP.value})
@@ -141,26 +169,8 @@ class Bitrix24Source(OrderSource):
         return f"Bitrix24Source({self.endpoint!r}, entity={self.entity!r})"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Bitrix24Source:
-        url = (env.get("BITRIX24_WEBHOOK_URL") or "").strip()
-        if not url:
-            raise SettingsError(
-                "BITRIX24_WEBHOOK_URL: required when EASYFLOW_ORDER_SOURCES "
-                "includes bitrix24"
-            )
-        if not _WEBHOOK.match(url):
-            # The value itself is a credential: never echo it.
-            raise SettingsError(
-                "BITRIX24_WEBHOOK_URL: expected the incoming webhook address "
-                "https://<portal>/rest/<user id>/<code>/"
-            )
-        entity = (env.get("BITRIX24_ENTITY") or "order").strip().lower()
-        if entity not in ENTITIES:
-            raise SettingsError(
-                f"BITRIX24_ENTITY: '{entity}' is not one of {', '.join(ENTITIES)}"
-            )
-        status_map = _parse_status_map(env.get("BITRIX24_STATUS_MAP") or "")
-        return cls(url, entity, status_map)
+    def from_config(cls, config: Bitrix24Config) -> Bitrix24Source:
+        return cls(config.webhook_url, config.entity, config.status_map)
 
     async def close(self) -> None:
         await self._client.close()

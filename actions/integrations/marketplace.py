@@ -1,17 +1,15 @@
-"""Helpers the marketplace order sources share: settings, times, money, errors."""
+"""Helpers the marketplace order sources share: times, money, errors."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from actions.integrations.base import OrderSourceError
 from common.http import PlatformError
-from common.settings import Reader
 
 logger = logging.getLogger(__name__)
 
@@ -20,31 +18,8 @@ _FRACTION = re.compile(r"\.(\d+)")
 
 # --- settings -----------------------------------------------------------------
 
-
-def required(
-    env: Mapping[str, str],
-    name: str,
-    source: str,
-    chosen_by: str = "EASYFLOW_ORDER_SOURCES includes",
-) -> str:
-    """``env[name]`` stripped; a clear error naming what needs it when unset."""
-    return Reader(env).required(name, f"{chosen_by} {source}")
-
-
-def required_for_payments(env: Mapping[str, str], name: str, provider: str) -> str:
-    return required(env, name, provider, "EASYFLOW_PAYMENT_PROVIDER is")
-
-
-def url(env: Mapping[str, str], name: str, default: str) -> str:
-    return Reader(env).url(name, default)
-
-
-def seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    return Reader(env).seconds(name, default)
-
-
-def whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    return Reader(env).integer(name, default, low, high)
+# Why a source's variable is required: "<name>: required when ... includes ozon".
+SOURCES_INCLUDE = "EASYFLOW_ORDER_SOURCES includes"
 
 
 # --- values -------------------------------------------------------------------

@@ -71,7 +71,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -89,17 +89,16 @@ from actions.integrations.base import (
     ReturnState,
 )
 from actions.integrations.marketplace import (
+    SOURCES_INCLUDE,
     parse_date,
     parse_time,
     raise_source_error,
-    required,
     rounded,
-    seconds,
-    url,
     whole_units,
 )
 from actions.integrations.ozon_catalog import OzonCatalog
 from common.http import PlatformClient, PlatformError, RetryPolicy
+from common.settings import Reader
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +191,26 @@ def posting_number(order_id: str) -> str:
     return f"{text}-1" if _ORDER_NUMBER.match(text) else text
 
 
+@dataclass(frozen=True)
+class OzonConfig:
+    """``OZON_*`` settings of the Ozon order source."""
+
+    client_id: str
+    api_key: str = field(repr=False)
+    api_url: str = API_URL
+    timeout_s: float = 10.0
+
+    @classmethod
+    def from_env(cls, reader: Reader) -> OzonConfig:
+        chosen = f"{SOURCES_INCLUDE} {NAME}"
+        return cls(
+            reader.required("OZON_CLIENT_ID", chosen),
+            reader.required("OZON_API_KEY", chosen),
+            api_url=reader.url("OZON_API_URL", API_URL),
+            timeout_s=reader.seconds("OZON_TIMEOUT_S", 10.0),
+        )
+
+
 class OzonSource(OrderSource):
     name = NAME
     kinds = frozenset({"ozon"})
@@ -210,12 +229,12 @@ class OzonSource(OrderSource):
         self.catalog = OzonCatalog(self.client, self.headers, _failed)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> OzonSource:
+    def from_config(cls, config: OzonConfig) -> OzonSource:
         return cls(
-            required(env, "OZON_CLIENT_ID", NAME),
-            required(env, "OZON_API_KEY", NAME),
-            api_url=url(env, "OZON_API_URL", API_URL),
-            timeout_s=seconds(env, "OZON_TIMEOUT_S", 10.0),
+            config.client_id,
+            config.api_key,
+            api_url=config.api_url,
+            timeout_s=config.timeout_s,
         )
 
     async def close(self) -> None:

@@ -35,7 +35,7 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,14 +50,15 @@ from actions.integrations.base import (
     RefundState,
 )
 from actions.integrations.marketplace import (
+    SOURCES_INCLUDE,
     parse_date,
     parse_time,
     rounded,
     whole_units,
 )
-from actions.settings import SettingsError
 from common.http import BodyError, PlatformClient, PlatformError, RetryPolicy
 from common.order_ids import OrderIdKind, normalize
+from common.settings import Reader, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,31 @@ mutation CancelOrder(
 """
 
 
+@dataclass(frozen=True)
+class ShopifyConfig:
+    """``SHOPIFY_*`` settings of the Shopify order source."""
+
+    shop_url: str
+    access_token: str = field(repr=False)
+    api_version: str = DEFAULT_API_VERSION
+
+    @classmethod
+    def from_env(cls, reader: Reader) -> ShopifyConfig:
+        chosen = f"{SOURCES_INCLUDE} shopify"
+        url = reader.required("SHOPIFY_SHOP_URL", chosen)
+        token = reader.required("SHOPIFY_ACCESS_TOKEN", chosen)
+        version = reader.text("SHOPIFY_API_VERSION", DEFAULT_API_VERSION)
+        if not url.startswith(("https://", "http://")):
+            raise SettingsError(
+                f"SHOPIFY_SHOP_URL: '{url}' must be https://<shop>.myshopify.com"
+            )
+        if not _VERSION.match(version):
+            raise SettingsError(
+                f"SHOPIFY_API_VERSION: '{version}' is not a version such as 2025-01"
+            )
+        return cls(url, token, version)
+
+
 class ShopifySource(OrderSource):
     name = "shopify"
     kinds = frozenset({OrderIdKind.SHOP.value})
@@ -167,28 +193,8 @@ class ShopifySource(OrderSource):
         return f"ShopifySource({self.shop_url!r}, {self.api_version!r})"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ShopifySource:
-        url = (env.get("SHOPIFY_SHOP_URL") or "").strip()
-        token = (env.get("SHOPIFY_ACCESS_TOKEN") or "").strip()
-        version = (env.get("SHOPIFY_API_VERSION") or DEFAULT_API_VERSION).strip()
-        for variable, value in (
-            ("SHOPIFY_SHOP_URL", url),
-            ("SHOPIFY_ACCESS_TOKEN", token),
-        ):
-            if not value:
-                raise SettingsError(
-                    f"{variable}: required when EASYFLOW_ORDER_SOURCES includes "
-                    "shopify"
-                )
-        if not url.startswith(("https://", "http://")):
-            raise SettingsError(
-                f"SHOPIFY_SHOP_URL: '{url}' must be https://<shop>.myshopify.com"
-            )
-        if not _VERSION.match(version):
-            raise SettingsError(
-                f"SHOPIFY_API_VERSION: '{version}' is not a version such as 2025-01"
-            )
-        return cls(url, token, version)
+    def from_config(cls, config: ShopifyConfig) -> ShopifySource:
+        return cls(config.shop_url, config.access_token, config.api_version)
 
     async def close(self) -> None:
         await self._client.close()

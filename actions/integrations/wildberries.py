@@ -57,7 +57,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
 
@@ -69,14 +70,12 @@ from actions.integrations.base import (
     OrderState,
 )
 from actions.integrations.marketplace import (
+    SOURCES_INCLUDE,
     parse_time,
     raise_source_error,
-    required,
-    seconds,
-    url,
-    whole,
 )
 from common.http import PlatformClient, PlatformError, RetryPolicy
+from common.settings import Reader
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +123,25 @@ def map_status(supplier_status: str, wb_status: str) -> OrderState:
     return OrderState.PROCESSING
 
 
+@dataclass(frozen=True)
+class WildberriesConfig:
+    """``WB_*`` settings of the Wildberries order source."""
+
+    token: str = field(repr=False)
+    marketplace_url: str = MARKETPLACE_URL
+    timeout_s: float = 10.0
+    lookback_days: int = 90
+
+    @classmethod
+    def from_env(cls, reader: Reader) -> WildberriesConfig:
+        return cls(
+            reader.required("WB_API_TOKEN", f"{SOURCES_INCLUDE} {NAME}"),
+            marketplace_url=reader.url("WB_MARKETPLACE_URL", MARKETPLACE_URL),
+            timeout_s=reader.seconds("WB_TIMEOUT_S", 10.0),
+            lookback_days=reader.integer("WB_LOOKBACK_DAYS", 90, 1, 365),
+        )
+
+
 class WildberriesSource(OrderSource):
     name = NAME
     kinds = frozenset({"wildberries"})
@@ -148,12 +166,12 @@ class WildberriesSource(OrderSource):
         self._details: dict[int, dict[str, Any]] = {}
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> WildberriesSource:
+    def from_config(cls, config: WildberriesConfig) -> WildberriesSource:
         return cls(
-            required(env, "WB_API_TOKEN", NAME),
-            marketplace_url=url(env, "WB_MARKETPLACE_URL", MARKETPLACE_URL),
-            timeout_s=seconds(env, "WB_TIMEOUT_S", 10.0),
-            lookback_days=whole(env, "WB_LOOKBACK_DAYS", 90, 1, 365),
+            config.token,
+            marketplace_url=config.marketplace_url,
+            timeout_s=config.timeout_s,
+            lookback_days=config.lookback_days,
         )
 
     async def close(self) -> None:

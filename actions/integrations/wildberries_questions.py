@@ -22,14 +22,13 @@ raise ``QuestionsError``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from actions.integrations.marketplace import parse_time, seconds, url
-from actions.settings import SettingsError
+from actions.integrations.marketplace import parse_time
 from common.http import BodyError, PlatformClient, PlatformError, RetryPolicy
+from common.settings import Reader, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +60,26 @@ def _body_error(parsed: Any) -> BodyError | None:
     return None
 
 
+@dataclass(frozen=True)
+class WildberriesQuestionsConfig:
+    """``WB_FEEDBACKS_*`` settings (the marketplace token where no own one is set)."""
+
+    token: str = field(repr=False)
+    feedbacks_url: str = FEEDBACKS_URL
+    timeout_s: float = 10.0
+
+    @classmethod
+    def from_env(cls, reader: Reader) -> WildberriesQuestionsConfig:
+        token = reader.raw("WB_FEEDBACKS_TOKEN") or reader.raw("WB_API_TOKEN")
+        if not token:
+            raise SettingsError("WB_FEEDBACKS_TOKEN (or WB_API_TOKEN) is required")
+        return cls(
+            token,
+            feedbacks_url=reader.url("WB_FEEDBACKS_URL", FEEDBACKS_URL),
+            timeout_s=reader.seconds("WB_TIMEOUT_S", 10.0),
+        )
+
+
 class WildberriesQuestions:
     def __init__(
         self,
@@ -76,14 +95,11 @@ class WildberriesQuestions:
         )  # fmt: skip
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> WildberriesQuestions:
-        token = (env.get("WB_FEEDBACKS_TOKEN") or env.get("WB_API_TOKEN") or "").strip()
-        if not token:
-            raise SettingsError("WB_FEEDBACKS_TOKEN (or WB_API_TOKEN) is required")
+    def from_config(cls, config: WildberriesQuestionsConfig) -> WildberriesQuestions:
         return cls(
-            token,
-            feedbacks_url=url(env, "WB_FEEDBACKS_URL", FEEDBACKS_URL),
-            timeout_s=seconds(env, "WB_TIMEOUT_S", 10.0),
+            config.token,
+            feedbacks_url=config.feedbacks_url,
+            timeout_s=config.timeout_s,
         )
 
     async def close(self) -> None:

@@ -69,6 +69,8 @@ class WebhookEvent:
 # The longest a shopper waits for a payment link, retries included. Rasa's action
 # guard answers "temporary failure" after 10 s (5 s in tests); this answers first.
 DEFAULT_TIMEOUT_S = 3.0
+# Why a provider's variable is required: "<name>: required when ... is stripe".
+PROVIDER_IS = "EASYFLOW_PAYMENT_PROVIDER is"
 
 
 class PaymentProvider(abc.ABC):

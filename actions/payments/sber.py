@@ -23,13 +23,14 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from actions.integrations.marketplace import required_for_payments, seconds
 from actions.payments.base import (
     DEFAULT_TIMEOUT_S,
+    PROVIDER_IS,
     Payment,
     PaymentError,
     PaymentProvider,
@@ -40,6 +41,7 @@ from actions.payments.base import (
 )
 from common.http import PlatformClient, PlatformError, RetryPolicy
 from common.security import hmac_sha256_hex, secrets_equal
+from common.settings import Reader
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,30 @@ def callback_checksum(params: Mapping[str, str], token: str) -> str:
         f"{name};{params[name]};" for name in sorted(params) if name not in _UNSIGNED
     )
     return hmac_sha256_hex(token, signed.encode()).upper()
+
+
+@dataclass(frozen=True)
+class SberConfig:
+    """``SBER_*`` settings; without a callback token callbacks are refused."""
+
+    username: str
+    password: str = field(repr=False)
+    callback_token: str = field(repr=False)
+    return_url: str
+    api_url: str = DEFAULT_API_URL
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls, reader: Reader, public_url: str) -> SberConfig:
+        chosen = f"{PROVIDER_IS} sber"
+        return cls(
+            username=reader.required("SBER_USERNAME", chosen),
+            password=reader.required("SBER_PASSWORD", chosen),
+            callback_token=reader.text("SBER_CALLBACK_TOKEN", ""),
+            return_url=reader.text("SBER_RETURN_URL", public_url),
+            api_url=reader.text("SBER_API_URL", DEFAULT_API_URL),
+            timeout_s=reader.seconds("SBER_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+        )
 
 
 class SberProvider(PaymentProvider):
@@ -88,20 +114,19 @@ class SberProvider(PaymentProvider):
         )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], public_url: str) -> SberProvider:
-        callback_token = env.get("SBER_CALLBACK_TOKEN", "").strip()
-        if not callback_token:
+    def from_config(cls, config: SberConfig) -> SberProvider:
+        if not config.callback_token:
             logger.warning(
                 "sber.callbacks.disabled",
                 extra={"reason": "SBER_CALLBACK_TOKEN is not set"},
             )
         return cls(
-            username=required_for_payments(env, "SBER_USERNAME", "sber"),
-            password=required_for_payments(env, "SBER_PASSWORD", "sber"),
-            callback_token=callback_token,
-            return_url=env.get("SBER_RETURN_URL", "").strip() or public_url,
-            api_url=env.get("SBER_API_URL", "").strip() or DEFAULT_API_URL,
-            timeout_s=seconds(env, "SBER_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+            username=config.username,
+            password=config.password,
+            callback_token=config.callback_token,
+            return_url=config.return_url,
+            api_url=config.api_url,
+            timeout_s=config.timeout_s,
         )
 
     def _auth(self) -> dict[str, str]:

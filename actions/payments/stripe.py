@@ -23,14 +23,15 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from actions.integrations.marketplace import required_for_payments, seconds
 from actions.payments.base import (
     DEFAULT_TIMEOUT_S,
+    PROVIDER_IS,
     Payment,
     PaymentError,
     PaymentProvider,
@@ -39,9 +40,9 @@ from actions.payments.base import (
     WebhookEvent,
     WebhookRejected,
 )
-from actions.settings import SettingsError
 from common.http import PlatformClient, PlatformError, RetryPolicy
 from common.security import hmac_sha256_hex, secrets_equal
+from common.settings import Reader, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,37 @@ def _factor(currency: str) -> int:
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The ``v1`` signature Stripe sends for ``body`` at ``timestamp``."""
     return hmac_sha256_hex(secret, f"{timestamp}.".encode() + body)
+
+
+@dataclass(frozen=True)
+class StripeConfig:
+    """``STRIPE_*`` settings; the success page defaults to the public address."""
+
+    secret_key: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    success_url: str
+    api_url: str = DEFAULT_API_URL
+    tolerance_s: int = DEFAULT_TOLERANCE_S
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls, reader: Reader, public_url: str) -> StripeConfig:
+        raw_tolerance = reader.raw("STRIPE_TOLERANCE_S")
+        try:
+            tolerance = int(raw_tolerance) if raw_tolerance else DEFAULT_TOLERANCE_S
+        except ValueError as error:
+            raise SettingsError("STRIPE_TOLERANCE_S must be whole seconds") from error
+        if tolerance <= 0:
+            raise SettingsError("STRIPE_TOLERANCE_S must be positive")
+        chosen = f"{PROVIDER_IS} stripe"
+        return cls(
+            secret_key=reader.required("STRIPE_SECRET_KEY", chosen),
+            webhook_secret=reader.required("STRIPE_WEBHOOK_SECRET", chosen),
+            success_url=reader.text("STRIPE_SUCCESS_URL", public_url),
+            api_url=reader.text("STRIPE_API_URL", DEFAULT_API_URL),
+            tolerance_s=tolerance,
+            timeout_s=reader.seconds("STRIPE_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+        )
 
 
 class StripeProvider(PaymentProvider):
@@ -91,23 +123,14 @@ class StripeProvider(PaymentProvider):
         )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], public_url: str) -> StripeProvider:
-        raw_tolerance = env.get("STRIPE_TOLERANCE_S", "").strip()
-        try:
-            tolerance = int(raw_tolerance) if raw_tolerance else DEFAULT_TOLERANCE_S
-        except ValueError as error:
-            raise SettingsError("STRIPE_TOLERANCE_S must be whole seconds") from error
-        if tolerance <= 0:
-            raise SettingsError("STRIPE_TOLERANCE_S must be positive")
+    def from_config(cls, config: StripeConfig) -> StripeProvider:
         return cls(
-            secret_key=required_for_payments(env, "STRIPE_SECRET_KEY", "stripe"),
-            webhook_secret=required_for_payments(
-                env, "STRIPE_WEBHOOK_SECRET", "stripe"
-            ),
-            success_url=env.get("STRIPE_SUCCESS_URL", "").strip() or public_url,
-            api_url=env.get("STRIPE_API_URL", "").strip() or DEFAULT_API_URL,
-            tolerance_s=tolerance,
-            timeout_s=seconds(env, "STRIPE_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+            secret_key=config.secret_key,
+            webhook_secret=config.webhook_secret,
+            success_url=config.success_url,
+            api_url=config.api_url,
+            tolerance_s=config.tolerance_s,
+            timeout_s=config.timeout_s,
         )
 
     def _headers(self, idempotency_key: str | None = None) -> dict[str, str]:

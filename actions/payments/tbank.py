@@ -25,12 +25,13 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from actions.integrations.marketplace import required_for_payments, seconds
 from actions.payments.base import (
     DEFAULT_TIMEOUT_S,
+    PROVIDER_IS,
     Payment,
     PaymentError,
     PaymentProvider,
@@ -41,6 +42,7 @@ from actions.payments.base import (
 )
 from common.http import BodyError, PlatformClient, PlatformError
 from common.security import secrets_equal
+from common.settings import Reader
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,28 @@ def _body_error(parsed: Any) -> BodyError | None:
     return None
 
 
+@dataclass(frozen=True)
+class TBankConfig:
+    """``TBANK_*`` settings; notifications come to our public address."""
+
+    terminal_key: str
+    password: str = field(repr=False)
+    notification_url: str
+    api_url: str = DEFAULT_API_URL
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls, reader: Reader, public_url: str) -> TBankConfig:
+        chosen = f"{PROVIDER_IS} tbank"
+        return cls(
+            reader.required("TBANK_TERMINAL_KEY", chosen),
+            reader.required("TBANK_PASSWORD", chosen),
+            f"{public_url.rstrip('/')}/payments/tbank/webhook",
+            reader.text("TBANK_API_URL", DEFAULT_API_URL),
+            timeout_s=reader.seconds("TBANK_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+        )
+
+
 class TBankProvider(PaymentProvider):
     name = "tbank"
 
@@ -109,13 +133,13 @@ class TBankProvider(PaymentProvider):
         )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], public_url: str) -> TBankProvider:
+    def from_config(cls, config: TBankConfig) -> TBankProvider:
         return cls(
-            required_for_payments(env, "TBANK_TERMINAL_KEY", "tbank"),
-            required_for_payments(env, "TBANK_PASSWORD", "tbank"),
-            f"{public_url.rstrip('/')}/payments/tbank/webhook",
-            env.get("TBANK_API_URL", "").strip() or DEFAULT_API_URL,
-            timeout_s=seconds(env, "TBANK_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+            config.terminal_key,
+            config.password,
+            config.notification_url,
+            config.api_url,
+            timeout_s=config.timeout_s,
         )
 
     def sign(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -25,14 +25,15 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
-from actions.integrations.marketplace import required_for_payments, seconds
 from actions.payments.base import (
     DEFAULT_TIMEOUT_S,
+    PROVIDER_IS,
     Payment,
     PaymentError,
     PaymentProvider,
@@ -41,8 +42,8 @@ from actions.payments.base import (
     WebhookEvent,
     WebhookRejected,
 )
-from actions.settings import SettingsError
 from common.http import PlatformClient, PlatformError
+from common.settings import Reader, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,30 @@ def _created_at(raw: Any) -> datetime:
     return datetime.now(timezone.utc)
 
 
+@dataclass(frozen=True)
+class YooKassaConfig:
+    """``YOOKASSA_*`` settings; the return page defaults to the public address."""
+
+    shop_id: str
+    secret_key: str = field(repr=False)
+    return_url: str
+    api_url: str = DEFAULT_API_URL
+    allowed_ips: str | tuple[str, ...] = DEFAULT_ALLOWED_IPS
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls, reader: Reader, public_url: str) -> YooKassaConfig:
+        chosen = f"{PROVIDER_IS} yookassa"
+        return cls(
+            reader.required("YOOKASSA_SHOP_ID", chosen),
+            reader.required("YOOKASSA_SECRET_KEY", chosen),
+            reader.text("YOOKASSA_RETURN_URL", public_url),
+            reader.text("YOOKASSA_API_URL", DEFAULT_API_URL),
+            reader.raw("YOOKASSA_ALLOWED_IPS") or DEFAULT_ALLOWED_IPS,
+            timeout_s=reader.seconds("YOOKASSA_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+        )
+
+
 class YooKassaProvider(PaymentProvider):
     name = "yookassa"
 
@@ -116,14 +141,14 @@ class YooKassaProvider(PaymentProvider):
         self.client = client or PlatformClient("yookassa", api_url, timeout_s=timeout_s)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], public_url: str) -> YooKassaProvider:
+    def from_config(cls, config: YooKassaConfig) -> YooKassaProvider:
         return cls(
-            required_for_payments(env, "YOOKASSA_SHOP_ID", "yookassa"),
-            required_for_payments(env, "YOOKASSA_SECRET_KEY", "yookassa"),
-            env.get("YOOKASSA_RETURN_URL", "").strip() or public_url,
-            env.get("YOOKASSA_API_URL", "").strip() or DEFAULT_API_URL,
-            env.get("YOOKASSA_ALLOWED_IPS", "").strip() or DEFAULT_ALLOWED_IPS,
-            timeout_s=seconds(env, "YOOKASSA_TIMEOUT_S", DEFAULT_TIMEOUT_S),
+            config.shop_id,
+            config.secret_key,
+            config.return_url,
+            config.api_url,
+            config.allowed_ips,
+            timeout_s=config.timeout_s,
         )
 
     def _headers(self, idempotence_key: str | None = None) -> dict[str, str]:

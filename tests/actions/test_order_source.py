@@ -14,7 +14,7 @@ import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.integrations.router import RoutingOrderSource
-from actions.integrations.shopify import ShopifySource
+from actions.integrations.shopify import ShopifyConfig, ShopifySource
 from actions.integrations.wildberries import WildberriesSource
 from actions.orders import (
     ActionAskOrderSource,
@@ -25,6 +25,7 @@ from actions.orders import (
 from actions.services import Services, configure
 from actions.settings import Settings
 from actions.support_log import SupportLog
+from common.settings import Reader
 from tests.actions.integrations.shopify_store import ShopifyStore, fulfilment, order
 from tests.conftest import make_tracker, responses, user
 from tests.emulators import Emulator
@@ -50,8 +51,12 @@ async def both(
     shop = await emulator_factory(store)
     sources = [
         WildberriesSource("wb-token", marketplace_url=wb.url),
-        ShopifySource.from_env(
-            {"SHOPIFY_SHOP_URL": shop.url, "SHOPIFY_ACCESS_TOKEN": "shpat_both"}
+        ShopifySource.from_config(
+            ShopifyConfig.from_env(
+                Reader(
+                    {"SHOPIFY_SHOP_URL": shop.url, "SHOPIFY_ACCESS_TOKEN": "shpat_both"}
+                )
+            )
         ),
     ]
     settings = Settings.from_env({"EASYFLOW_DATA_DIR": str(tmp_path)})

@@ -2,7 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from actions.settings import Environment, Settings, SettingsError
+from actions.integrations.ozon import OzonConfig
+from actions.integrations.router import RoutingOrderSource
+from actions.payments.tbank import TBankConfig, TBankProvider
+from actions.services import Services
+from actions.settings import Environment, Providers, Settings, SettingsError
 
 
 def test_defaults_need_no_configuration() -> None:
@@ -112,3 +116,56 @@ def test_action_server_listens_on_loopback_unless_production() -> None:
     assert Settings.from_env(production).actions_host == "0.0.0.0"
     chosen = {**production, "EASYFLOW_ACTIONS_HOST": "10.0.0.5"}
     assert Settings.from_env(chosen).actions_host == "10.0.0.5"
+
+
+def test_providers_read_only_what_is_enabled(tmp_path: Path) -> None:
+    """The demo defaults need no provider settings; an enabled marketplace and the
+    chosen payment provider get typed configs, read once, that build the clients."""
+    assert Providers.from_env(Settings.from_env({}), {}) == Providers({}, None)
+    env = {
+        "EASYFLOW_DATA_DIR": str(tmp_path),
+        "EASYFLOW_ORDER_SOURCES": "demo,ozon",
+        "EASYFLOW_PAYMENT_PROVIDER": "tbank",
+        "EASYFLOW_PUBLIC_URL": "https://bot.example.com/",
+        "OZON_CLIENT_ID": "123",
+        "OZON_API_KEY": "ozon-key",
+        "OZON_TIMEOUT_S": "4",
+        "TBANK_TERMINAL_KEY": "terminal",
+        "TBANK_PASSWORD": "tbank-password",
+    }
+    settings = Settings.from_env(env)
+    providers = Providers.from_env(settings, env)
+    ozon = providers.marketplaces["ozon"]
+    assert isinstance(ozon, OzonConfig) and list(providers.marketplaces) == ["ozon"]
+    assert (ozon.client_id, ozon.timeout_s) == ("123", 4.0)
+    assert isinstance(providers.payment, TBankConfig)
+    assert providers.payment.notification_url == (
+        "https://bot.example.com/payments/tbank/webhook"
+    )
+    # Secrets never reach a log line through repr.
+    assert "ozon-key" not in repr(ozon)
+    assert "tbank-password" not in repr(providers.payment)
+    services = Services.from_settings(settings, providers)
+    assert isinstance(services.orders, RoutingOrderSource)
+    assert isinstance(services.payments, TBankProvider)
+    assert services.payments.terminal_key == "terminal"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"EASYFLOW_ORDER_SOURCES": "wildberries"},
+            "WB_API_TOKEN: required when EASYFLOW_ORDER_SOURCES includes wildberries",
+        ),
+        (
+            {"EASYFLOW_PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": "sk"},
+            "STRIPE_WEBHOOK_SECRET: required when EASYFLOW_PAYMENT_PROVIDER is "
+            "stripe",
+        ),
+    ],
+)
+def test_providers_name_the_missing_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Providers.from_env(Settings.from_env(env), env)
+    assert str(error.value) == message

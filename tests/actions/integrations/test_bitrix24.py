@@ -18,11 +18,12 @@ from actions.integrations.base import (
     OrderSourceError,
     OrderState,
 )
-from actions.integrations.bitrix24 import CANCEL_REASON, Bitrix24Source
-from actions.integrations.registry import build_sources
+from actions.integrations.bitrix24 import CANCEL_REASON, Bitrix24Config, Bitrix24Source
+from actions.integrations.registry import build_sources, read_source_configs
 from actions.integrations.router import RoutingOrderSource
 from actions.settings import SettingsError
 from common.http import RetryPolicy
+from common.settings import Reader
 from tests.actions.integrations.bitrix24_portal import (
     BitrixPortal,
     deal,
@@ -393,12 +394,16 @@ async def test_what_the_staff_does_is_unsupported(
 
 def test_settings_come_from_the_environment(tmp_path: Path) -> None:
     url = "https://shop.bitrix24.ru/rest/1/s3cr3tc0de/"
-    source = Bitrix24Source.from_env(
-        {
-            "BITRIX24_WEBHOOK_URL": url,
-            "BITRIX24_ENTITY": "Deal",
-            "BITRIX24_STATUS_MAP": "S=shipped, C1:UC_PICKUP=ready_for_pickup",
-        }
+    source = Bitrix24Source.from_config(
+        Bitrix24Config.from_env(
+            Reader(
+                {
+                    "BITRIX24_WEBHOOK_URL": url,
+                    "BITRIX24_ENTITY": "Deal",
+                    "BITRIX24_STATUS_MAP": "S=shipped, C1:UC_PICKUP=ready_for_pickup",
+                }
+            )
+        )
     )
     assert source.entity == "deal"
     assert source.status_map == {
@@ -406,9 +411,16 @@ def test_settings_come_from_the_environment(tmp_path: Path) -> None:
         "C1:UC_PICKUP": OrderState.READY_FOR_PICKUP,
     }
     assert source.endpoint == "https://shop.bitrix24.ru/rest/1/***/"
-    assert Bitrix24Source.from_env({"BITRIX24_WEBHOOK_URL": url}).entity == "order"
+    assert (
+        Bitrix24Source.from_config(
+            Bitrix24Config.from_env(Reader({"BITRIX24_WEBHOOK_URL": url}))
+        ).entity
+        == "order"
+    )
     built, _ = build_sources(
-        ("bitrix24",), tmp_path / "demo.sqlite", {"BITRIX24_WEBHOOK_URL": url}
+        ("bitrix24",),
+        tmp_path / "demo.sqlite",
+        read_source_configs(("bitrix24",), Reader({"BITRIX24_WEBHOOK_URL": url})),
     )
     assert isinstance(built, Bitrix24Source)
 
@@ -441,7 +453,7 @@ def test_bad_settings_name_the_variable_but_not_the_secret(
     env: dict[str, str], variable: str
 ) -> None:
     with pytest.raises(SettingsError) as error:
-        Bitrix24Source.from_env(env)
+        Bitrix24Source.from_config(Bitrix24Config.from_env(Reader(env)))
     assert str(error.value).startswith(variable)
     assert "s3cr3t" not in str(error.value)
 

@@ -19,10 +19,11 @@ from actions.integrations.base import (
     RefundState,
     ReturnState,
 )
-from actions.integrations.ozon import OzonSource, map_status, posting_number
-from actions.integrations.registry import build_sources
+from actions.integrations.ozon import OzonConfig, OzonSource, map_status, posting_number
+from actions.integrations.registry import build_sources, read_source_configs
 from actions.settings import SettingsError
 from common.http import RetryPolicy
+from common.settings import Reader
 from tests.emulators import Emulator
 from tests.marketplace_emulators import (
     UTC,
@@ -353,21 +354,29 @@ async def test_what_the_shopper_does_in_the_app_is_unsupported(
 
 def test_settings_come_from_the_environment(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="OZON_CLIENT_ID: required when"):
-        OzonSource.from_env({"OZON_API_KEY": API_KEY})
+        OzonSource.from_config(OzonConfig.from_env(Reader({"OZON_API_KEY": API_KEY})))
     with pytest.raises(SettingsError, match="OZON_API_KEY: required when"):
-        OzonSource.from_env({"OZON_CLIENT_ID": CLIENT_ID})
+        OzonSource.from_config(
+            OzonConfig.from_env(Reader({"OZON_CLIENT_ID": CLIENT_ID}))
+        )
     with pytest.raises(SettingsError, match="OZON_TIMEOUT_S"):
-        OzonSource.from_env(
-            {
-                "OZON_CLIENT_ID": CLIENT_ID,
-                "OZON_API_KEY": API_KEY,
-                "OZON_TIMEOUT_S": "x",
-            }
+        OzonSource.from_config(
+            OzonConfig.from_env(
+                Reader(
+                    {
+                        "OZON_CLIENT_ID": CLIENT_ID,
+                        "OZON_API_KEY": API_KEY,
+                        "OZON_TIMEOUT_S": "x",
+                    }
+                )
+            )
         )
     built, _ = build_sources(
         ("ozon",),
         tmp_path / "demo.sqlite",
-        {"OZON_CLIENT_ID": CLIENT_ID, "OZON_API_KEY": API_KEY},
+        read_source_configs(
+            ("ozon",), Reader({"OZON_CLIENT_ID": CLIENT_ID, "OZON_API_KEY": API_KEY})
+        ),
     )
     assert isinstance(built, OzonSource)
     assert built.client.base_url == "https://api-seller.ozon.ru"

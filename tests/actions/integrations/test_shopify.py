@@ -20,16 +20,18 @@ from actions.integrations.base import (
     Refund,
     RefundState,
 )
-from actions.integrations.registry import build_sources
+from actions.integrations.registry import build_sources, read_source_configs
 from actions.integrations.shopify import (
     CANCEL_MUTATION,
     ORDER_QUERY,
     REFUNDS_QUERY,
     STAFF_NOTE,
+    ShopifyConfig,
     ShopifySource,
 )
 from actions.settings import SettingsError
 from common.http import RetryPolicy
+from common.settings import Reader
 from tests.actions.integrations.shopify_store import (
     TOKEN,
     ShopifyStore,
@@ -417,17 +419,23 @@ def test_settings_come_from_the_environment(tmp_path: Path) -> None:
         "SHOPIFY_SHOP_URL": "https://easyflow.myshopify.com/",
         "SHOPIFY_ACCESS_TOKEN": TOKEN,
     }
-    source = ShopifySource.from_env(env)
+    source = ShopifySource.from_config(ShopifyConfig.from_env(Reader(env)))
     assert (source.shop_url, source.api_version) == (
         "https://easyflow.myshopify.com",
         "2025-01",
     )
     assert TOKEN not in repr(source)
     assert (
-        ShopifySource.from_env({**env, "SHOPIFY_API_VERSION": "2025-04"}).api_version
+        ShopifySource.from_config(
+            ShopifyConfig.from_env(Reader({**env, "SHOPIFY_API_VERSION": "2025-04"}))
+        ).api_version
         == "2025-04"
     )
-    built, _ = build_sources(("shopify",), tmp_path / "demo.sqlite", env)
+    built, _ = build_sources(
+        ("shopify",),
+        tmp_path / "demo.sqlite",
+        read_source_configs(("shopify",), Reader(env)),
+    )
     assert isinstance(built, ShopifySource)
 
 
@@ -452,6 +460,6 @@ def test_settings_come_from_the_environment(tmp_path: Path) -> None:
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError) as error:
-        ShopifySource.from_env(env)
+        ShopifySource.from_config(ShopifyConfig.from_env(Reader(env)))
     assert str(error.value).startswith(variable)
     assert TOKEN not in str(error.value)

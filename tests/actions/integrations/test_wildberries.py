@@ -16,10 +16,15 @@ from actions.integrations.base import (
     OrderSourceError,
     OrderState,
 )
-from actions.integrations.registry import build_sources
-from actions.integrations.wildberries import WildberriesSource, map_status
+from actions.integrations.registry import build_sources, read_source_configs
+from actions.integrations.wildberries import (
+    WildberriesConfig,
+    WildberriesSource,
+    map_status,
+)
 from actions.settings import SettingsError
 from common.http import RetryPolicy
+from common.settings import Reader
 from tests.emulators import Emulator
 from tests.marketplace_emulators import UTC, WildberriesApi, wb_task
 
@@ -297,15 +302,23 @@ async def test_what_the_shopper_does_in_the_app_is_unsupported(
 
 def test_settings_come_from_the_environment(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="WB_API_TOKEN: required when"):
-        WildberriesSource.from_env({})
+        WildberriesSource.from_config(WildberriesConfig.from_env(Reader({})))
     with pytest.raises(SettingsError, match="WB_MARKETPLACE_URL"):
-        WildberriesSource.from_env(
-            {"WB_API_TOKEN": TOKEN, "WB_MARKETPLACE_URL": "ftp://x"}
+        WildberriesSource.from_config(
+            WildberriesConfig.from_env(
+                Reader({"WB_API_TOKEN": TOKEN, "WB_MARKETPLACE_URL": "ftp://x"})
+            )
         )
     with pytest.raises(SettingsError, match="WB_LOOKBACK_DAYS"):
-        WildberriesSource.from_env({"WB_API_TOKEN": TOKEN, "WB_LOOKBACK_DAYS": "0"})
+        WildberriesSource.from_config(
+            WildberriesConfig.from_env(
+                Reader({"WB_API_TOKEN": TOKEN, "WB_LOOKBACK_DAYS": "0"})
+            )
+        )
     built, demo = build_sources(
-        ("wildberries",), tmp_path / "demo.sqlite", {"WB_API_TOKEN": TOKEN}
+        ("wildberries",),
+        tmp_path / "demo.sqlite",
+        read_source_configs(("wildberries",), Reader({"WB_API_TOKEN": TOKEN})),
     )
     assert isinstance(built, WildberriesSource) and demo is None
     assert built.client.base_url == "https://marketplace-api.wildberries.ru"

@@ -10,9 +10,11 @@ import pytest
 from actions.integrations.wildberries_questions import (
     QuestionsError,
     WildberriesQuestions,
+    WildberriesQuestionsConfig,
 )
 from actions.settings import SettingsError
 from common.http import RetryPolicy
+from common.settings import Reader
 from tests.emulators import Emulator
 from tests.marketplace_emulators import WildberriesQuestionsApi, wb_question
 
@@ -114,12 +116,19 @@ async def test_rate_limit_is_retried_after_the_header(
 
 def test_settings() -> None:
     with pytest.raises(SettingsError, match="WB_FEEDBACKS_TOKEN"):
-        WildberriesQuestions.from_env({})
-    built = WildberriesQuestions.from_env({"WB_API_TOKEN": "marketplace-and-questions"})
+        WildberriesQuestions.from_config(
+            WildberriesQuestionsConfig.from_env(Reader({}))
+        )
+    built = WildberriesQuestions.from_config(
+        WildberriesQuestionsConfig.from_env(
+            Reader({"WB_API_TOKEN": "marketplace-and-questions"})
+        )
+    )
     assert built.token == "marketplace-and-questions"
     assert built.client.base_url == "https://feedbacks-api.wildberries.ru"
-    own = WildberriesQuestions.from_env(
-        {"WB_API_TOKEN": "a", "WB_FEEDBACKS_TOKEN": "b",
-         "WB_FEEDBACKS_URL": "http://127.0.0.1:9"}
-    )  # fmt: skip
+    own_env = {"WB_API_TOKEN": "a", "WB_FEEDBACKS_TOKEN": "b",
+               "WB_FEEDBACKS_URL": "http://127.0.0.1:9"}  # fmt: skip
+    own = WildberriesQuestions.from_config(
+        WildberriesQuestionsConfig.from_env(Reader(own_env))
+    )
     assert (own.token, own.client.base_url) == ("b", "http://127.0.0.1:9")

@@ -16,10 +16,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.orders import ActionHandleOrderRequest
 from actions.payments.base import DEFAULT_TIMEOUT_S, PaymentProvider
-from actions.payments.registry import build_provider
+from actions.payments.registry import build_provider, read_payment_config
 from actions.services import Services, configure
 from actions.settings import Settings
 from actions.support_log import SupportLog
+from common.settings import Reader
 from tests.actions.payments.provider_emulators import (
     ProviderApi,
     SberApi,
@@ -47,7 +48,11 @@ async def provider_setup(
     settings = Settings.from_env(env)
     plain = Services.from_settings(settings)  # the demo store, seeded
     provider = build_provider(
-        api.name, tmp_path, "http://127.0.0.1:5055", plain.orders, env
+        api.name,
+        tmp_path,
+        "http://127.0.0.1:5055",
+        plain.orders,
+        read_payment_config(api.name, Reader(env), "http://127.0.0.1:5055"),
     )
     services = Services(
         settings, plain.orders, provider, SupportLog(settings.support_log_path)
@@ -126,12 +131,24 @@ async def test_budget_is_configurable(emulator_factory: Any, tmp_path: Path) -> 
     api = TBankApi()
     emulator = await emulator_factory(api)
     env = {**api.env(emulator.url), "TBANK_TIMEOUT_S": "0.5"}
-    provider = build_provider("tbank", tmp_path, "http://x", None, env)  # type: ignore[arg-type]
+    provider = build_provider(
+        "tbank",
+        tmp_path,
+        "http://x",
+        None,  # type: ignore[arg-type]
+        read_payment_config("tbank", Reader(env), "http://x"),
+    )
     assert provider.timeout_s == 0.5
     with pytest.raises(Exception, match="TBANK_TIMEOUT_S"):
         build_provider(
-            "tbank", tmp_path, "http://x", None, {**env, "TBANK_TIMEOUT_S": "x"}
-        )  # type: ignore[arg-type]
+            "tbank",
+            tmp_path,
+            "http://x",
+            None,  # type: ignore[arg-type]
+            read_payment_config(
+                "tbank", Reader({**env, "TBANK_TIMEOUT_S": "x"}), "http://x"
+            ),
+        )
 
 
 async def test_cancelling_a_paid_order_refunds_through_the_provider_once(

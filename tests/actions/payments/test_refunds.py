@@ -13,7 +13,8 @@ import pytest
 from actions.payments.base import PaymentError, PaymentProvider
 from actions.payments.ledger import PaymentLedger, RefundRefused
 from actions.payments.refunds import Refunds
-from actions.payments.registry import build_provider
+from actions.payments.registry import build_provider, read_payment_config
+from common.settings import Reader
 from tests.actions.payments.provider_emulators import (
     ProviderApi,
     SberApi,
@@ -52,8 +53,10 @@ async def paid(
         api.name,
         tmp_path,
         "http://127.0.0.1:5055",
-        None,
-        api.env(emulator.url),  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        read_payment_config(
+            api.name, Reader(api.env(emulator.url)), "http://127.0.0.1:5055"
+        ),
     )
     payment = await provider.create_payment("A-10240", PAID, "RUB", "telegram:1")
     api.pay(payment.payment_id)
@@ -130,7 +133,13 @@ async def test_keyed_providers_replay_a_retried_request(
     """A request retried at the HTTP level (same key) makes one refund."""
     api = APIS[name]()
     emulator = await emulator_factory(api)
-    provider = build_provider(name, tmp_path, "http://x", None, api.env(emulator.url))  # type: ignore[arg-type]
+    provider = build_provider(
+        name,
+        tmp_path,
+        "http://x",
+        None,  # type: ignore[arg-type]
+        read_payment_config(name, Reader(api.env(emulator.url)), "http://x"),
+    )
     payment = await provider.create_payment("A-10240", PAID, "RUB")
     api.pay(payment.payment_id)
     one = await provider.refund(payment.payment_id, 1000, "RUB", "return:R-1")
@@ -153,8 +162,12 @@ async def test_a_provider_failure_can_be_retried_with_the_same_key(
     api = YooKassaApi()
     emulator = await emulator_factory(api)
     provider = build_provider(
-        "yookassa", tmp_path, "http://x", None, api.env(emulator.url)
-    )  # type: ignore[arg-type]
+        "yookassa",
+        tmp_path,
+        "http://x",
+        None,  # type: ignore[arg-type]
+        read_payment_config("yookassa", Reader(api.env(emulator.url)), "http://x"),
+    )
     payment = await provider.create_payment("A-10240", PAID, "RUB")
     api.pay(payment.payment_id)
     ledger = PaymentLedger(tmp_path / "ledger.sqlite")

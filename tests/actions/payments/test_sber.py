@@ -10,12 +10,13 @@ from sanic import Sanic
 from actions.integrations.demo_store import DemoStore
 from actions.payments.base import PaymentError, PaymentState
 from actions.payments.notifier import RasaNotifier
-from actions.payments.sber import SberProvider, callback_checksum
+from actions.payments.sber import SberConfig, SberProvider, callback_checksum
 from actions.payments.settlement import Settlement
 from actions.payments.webhooks import webhooks_blueprint
 from actions.services import Services
 from actions.settings import SettingsError
 from common.http import RetryPolicy
+from common.settings import Reader
 from tests.emulators import Call, Emulator
 
 TOKEN = "callback-token"
@@ -70,14 +71,18 @@ async def rasa(emulator_factory: Any) -> Emulator:
 
 
 def provider(api: Emulator, password: str = "s3cret") -> SberProvider:
-    return SberProvider.from_env(
-        {
-            "SBER_USERNAME": "shop-api",
-            "SBER_PASSWORD": password,
-            "SBER_CALLBACK_TOKEN": TOKEN,
-            "SBER_API_URL": f"{api.url}/payment/rest",
-        },
-        "https://shop.example",
+    return SberProvider.from_config(
+        SberConfig.from_env(
+            Reader(
+                {
+                    "SBER_USERNAME": "shop-api",
+                    "SBER_PASSWORD": password,
+                    "SBER_CALLBACK_TOKEN": TOKEN,
+                    "SBER_API_URL": f"{api.url}/payment/rest",
+                }
+            ),
+            "https://shop.example",
+        )
     )
 
 
@@ -95,9 +100,13 @@ def callback(token: str = TOKEN, **overrides: str) -> bytes:
 
 def test_settings_name_missing_variables() -> None:
     with pytest.raises(SettingsError, match="SBER_PASSWORD"):
-        SberProvider.from_env({"SBER_USERNAME": "u"}, "https://shop.example")
-    built = SberProvider.from_env(
-        {"SBER_USERNAME": "u", "SBER_PASSWORD": "p"}, "https://shop.example"
+        SberProvider.from_config(
+            SberConfig.from_env(Reader({"SBER_USERNAME": "u"}), "https://shop.example")
+        )
+    built = SberProvider.from_config(
+        SberConfig.from_env(
+            Reader({"SBER_USERNAME": "u", "SBER_PASSWORD": "p"}), "https://shop.example"
+        )
     )
     assert built.client.base_url == "https://securepayments.sberbank.ru/payment/rest"
     assert built.return_url == "https://shop.example"

@@ -12,10 +12,11 @@ from actions.integrations.demo_store import DemoStore
 from actions.payments.base import PaymentError, PaymentState
 from actions.payments.notifier import RasaNotifier
 from actions.payments.settlement import Settlement
-from actions.payments.stripe import StripeProvider, sign
+from actions.payments.stripe import StripeConfig, StripeProvider, sign
 from actions.payments.webhooks import webhooks_blueprint
 from actions.services import Services
 from actions.settings import SettingsError
+from common.settings import Reader
 from tests.emulators import Call, Emulator
 
 SECRET_KEY = "sk_test_123"
@@ -54,31 +55,45 @@ async def rasa(emulator_factory: Any) -> Emulator:
 
 
 def provider(api: Emulator) -> StripeProvider:
-    return StripeProvider.from_env(
-        {
-            "STRIPE_SECRET_KEY": SECRET_KEY,
-            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "STRIPE_API_URL": api.url,
-        },
-        "https://shop.example",
+    return StripeProvider.from_config(
+        StripeConfig.from_env(
+            Reader(
+                {
+                    "STRIPE_SECRET_KEY": SECRET_KEY,
+                    "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                    "STRIPE_API_URL": api.url,
+                }
+            ),
+            "https://shop.example",
+        )
     )
 
 
 def test_settings_name_missing_variables() -> None:
     with pytest.raises(SettingsError, match="STRIPE_WEBHOOK_SECRET"):
-        StripeProvider.from_env({"STRIPE_SECRET_KEY": "sk"}, "https://shop.example")
+        StripeProvider.from_config(
+            StripeConfig.from_env(
+                Reader({"STRIPE_SECRET_KEY": "sk"}), "https://shop.example"
+            )
+        )
     with pytest.raises(SettingsError, match="STRIPE_TOLERANCE_S"):
-        StripeProvider.from_env(
-            {
-                "STRIPE_SECRET_KEY": "sk",
-                "STRIPE_WEBHOOK_SECRET": "wh",
-                "STRIPE_TOLERANCE_S": "soon",
-            },
+        StripeProvider.from_config(
+            StripeConfig.from_env(
+                Reader(
+                    {
+                        "STRIPE_SECRET_KEY": "sk",
+                        "STRIPE_WEBHOOK_SECRET": "wh",
+                        "STRIPE_TOLERANCE_S": "soon",
+                    }
+                ),
+                "https://shop.example",
+            )
+        )
+    built = StripeProvider.from_config(
+        StripeConfig.from_env(
+            Reader({"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "wh"}),
             "https://shop.example",
         )
-    built = StripeProvider.from_env(
-        {"STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": "wh"},
-        "https://shop.example",
     )
     assert built.client.base_url == "https://api.stripe.com"
     assert built.tolerance_s == 300 and built.success_url == "https://shop.example"

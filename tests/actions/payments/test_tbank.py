@@ -17,9 +17,10 @@ from actions.integrations.demo_store import DemoStore
 from actions.payments.base import PaymentError, PaymentState
 from actions.payments.notifier import RasaNotifier
 from actions.payments.settlement import Settlement
-from actions.payments.tbank import TBankProvider, make_token
+from actions.payments.tbank import TBankConfig, TBankProvider, make_token
 from actions.payments.webhooks import webhooks_blueprint
 from actions.settings import SettingsError
+from common.settings import Reader
 from tests.emulators import Call, Emulator
 
 TERMINAL, PASSWORD = "1696935466962DEMO", "tbank_test_password"
@@ -133,18 +134,26 @@ def provider_for(emulator: Emulator, **env: str) -> TBankProvider:
         "TBANK_PASSWORD": PASSWORD,
         "TBANK_API_URL": f"{emulator.url}/v2",
     }
-    provider = TBankProvider.from_env({**base, **env}, "https://bot.example.com/")
+    provider = TBankProvider.from_config(
+        TBankConfig.from_env(Reader({**base, **env}), "https://bot.example.com/")
+    )
     OPENED.append(provider)
     return provider
 
 
 def test_from_env_requires_credentials() -> None:
     with pytest.raises(SettingsError, match="TBANK_TERMINAL_KEY"):
-        TBankProvider.from_env({"TBANK_PASSWORD": "x"}, "https://b")
+        TBankProvider.from_config(
+            TBankConfig.from_env(Reader({"TBANK_PASSWORD": "x"}), "https://b")
+        )
     with pytest.raises(SettingsError, match="TBANK_PASSWORD"):
-        TBankProvider.from_env({"TBANK_TERMINAL_KEY": "x"}, "https://b")
-    provider = TBankProvider.from_env(
-        {"TBANK_TERMINAL_KEY": "t", "TBANK_PASSWORD": "p"}, "https://b"
+        TBankProvider.from_config(
+            TBankConfig.from_env(Reader({"TBANK_TERMINAL_KEY": "x"}), "https://b")
+        )
+    provider = TBankProvider.from_config(
+        TBankConfig.from_env(
+            Reader({"TBANK_TERMINAL_KEY": "t", "TBANK_PASSWORD": "p"}), "https://b"
+        )
     )
     assert provider.client.base_url == "https://securepay.tinkoff.ru/v2"
     assert provider.notification_url == "https://b/payments/tbank/webhook"

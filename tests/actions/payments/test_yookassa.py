@@ -20,8 +20,9 @@ from actions.payments.base import PaymentError, PaymentState
 from actions.payments.notifier import RasaNotifier
 from actions.payments.settlement import Settlement
 from actions.payments.webhooks import webhooks_blueprint
-from actions.payments.yookassa import YooKassaProvider
+from actions.payments.yookassa import YooKassaConfig, YooKassaProvider
 from actions.settings import SettingsError
+from common.settings import Reader
 from tests.emulators import Call, Emulator
 
 SHOP, SECRET = "311036", "test_secret_key"
@@ -103,27 +104,39 @@ def provider_for(emulator: Emulator, **env: str) -> YooKassaProvider:
         "YOOKASSA_SECRET_KEY": SECRET,
         "YOOKASSA_API_URL": f"{emulator.url}/v3",
     }
-    provider = YooKassaProvider.from_env({**base, **env}, "https://bot.example.com")
+    provider = YooKassaProvider.from_config(
+        YooKassaConfig.from_env(Reader({**base, **env}), "https://bot.example.com")
+    )
     OPENED.append(provider)
     return provider
 
 
 def test_from_env_requires_credentials_and_valid_networks() -> None:
     with pytest.raises(SettingsError, match="YOOKASSA_SHOP_ID"):
-        YooKassaProvider.from_env({"YOOKASSA_SECRET_KEY": "x"}, "https://b")
-    with pytest.raises(SettingsError, match="YOOKASSA_SECRET_KEY"):
-        YooKassaProvider.from_env({"YOOKASSA_SHOP_ID": "1"}, "https://b")
-    with pytest.raises(SettingsError, match="YOOKASSA_ALLOWED_IPS"):
-        YooKassaProvider.from_env(
-            {
-                "YOOKASSA_SHOP_ID": "1",
-                "YOOKASSA_SECRET_KEY": "x",
-                "YOOKASSA_ALLOWED_IPS": "not-an-ip",
-            },
-            "https://b",
+        YooKassaProvider.from_config(
+            YooKassaConfig.from_env(Reader({"YOOKASSA_SECRET_KEY": "x"}), "https://b")
         )
-    provider = YooKassaProvider.from_env(
-        {"YOOKASSA_SHOP_ID": "1", "YOOKASSA_SECRET_KEY": "x"}, "https://b"
+    with pytest.raises(SettingsError, match="YOOKASSA_SECRET_KEY"):
+        YooKassaProvider.from_config(
+            YooKassaConfig.from_env(Reader({"YOOKASSA_SHOP_ID": "1"}), "https://b")
+        )
+    with pytest.raises(SettingsError, match="YOOKASSA_ALLOWED_IPS"):
+        YooKassaProvider.from_config(
+            YooKassaConfig.from_env(
+                Reader(
+                    {
+                        "YOOKASSA_SHOP_ID": "1",
+                        "YOOKASSA_SECRET_KEY": "x",
+                        "YOOKASSA_ALLOWED_IPS": "not-an-ip",
+                    }
+                ),
+                "https://b",
+            )
+        )
+    provider = YooKassaProvider.from_config(
+        YooKassaConfig.from_env(
+            Reader({"YOOKASSA_SHOP_ID": "1", "YOOKASSA_SECRET_KEY": "x"}), "https://b"
+        )
     )
     assert provider.return_url == "https://b"
     assert provider.client.base_url == "https://api.yookassa.ru/v3"
