@@ -48,6 +48,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu import two_requests
 from bot.nlu.sentence_vectors import encoder as _minilm
 from bot.nlu.sentence_vectors import is_cyrillic, sentence_vectors
 
@@ -140,6 +141,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "slope": 4.0,
             "fallback_threshold": 0.3,
             "ranking_length": 10,
+            # Two requests in one message (bot/nlu/two_requests.py); 0 = off.
+            "first_request_confidence": 0.0,
+            "human_request_confidence": 0.5,
         }
 
     @staticmethod
@@ -291,18 +295,37 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if self._model is None:
             return messages
         texts = [m.get(TEXT) or "" for m in messages]
+        rankings = self._rankings(texts)
+        first = float(self.config["first_request_confidence"])
+        for message, text, ranking in zip(messages, texts, rankings, strict=False):
+            clauses = two_requests.split(text) if first > 0 else []
+            if len(clauses) > 1:
+                chosen = two_requests.choose(
+                    self._rankings(clauses),
+                    first,
+                    float(self.config["human_request_confidence"]),
+                )
+                ranking = chosen or ranking
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+    def _rankings(self, texts: list[str]) -> list[list[dict[str, Any]]]:
+        """Each text's intents, most confident first (``ranking_length`` of them)."""
+        assert self._model is not None
         svm = self._model["svm"]
         margins = np.atleast_2d(svm.decision_function(self._features(texts)))
         if len(svm.classes_) == 2:  # binary LinearSVC returns one column
             margins = np.hstack([-margins.T, margins.T])
         confidences = self._confidences(margins, self._encoded(texts))
         limit = int(self.config["ranking_length"])
-        for message, row in zip(messages, confidences, strict=False):
+        rankings = []
+        for row in confidences:
             order = np.argsort(-row)
-            ranking = [
-                {"name": str(svm.classes_[i]), "confidence": float(row[i])}
-                for i in order[: limit if limit > 0 else len(order)]
-            ]
-            message.set(INTENT, ranking[0], add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-        return messages
+            rankings.append(
+                [
+                    {"name": str(svm.classes_[i]), "confidence": float(row[i])}
+                    for i in order[: limit if limit > 0 else len(order)]
+                ]
+            )
+        return rankings

@@ -1,0 +1,55 @@
+"""Two requests in one message: which one the intent classifier reports.
+
+Shoppers write «отмените заказ A-70428 и верните деньги» or "hey r u a bot or what,
+where is my order". Read whole, the message's n-grams mix two intents and the
+second request often wins. Written outside the team, the shopper dev set labels the
+request that matters: the first real request (after greetings, thanks, yes/no and a
+bare order number), except that asking for a human always wins.
+
+``split`` cuts a message into clauses at sentence ends, commas and the words that
+join requests (и, а также, also, and, plus). ``choose`` picks, from the clauses'
+own predictions, a human request at ``human_confidence`` or more, else the first
+real request when the classifier is at least ``first_confidence`` sure of it;
+otherwise the whole message's prediction stands. Tuned on the dev set
+(``python -m tests.shoppers_gate --split dev``): in-scope 92.3% -> 93.6%, two
+requests 57% -> 84%.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+HUMAN = "human_handoff"
+# Clauses that set the scene rather than ask for something.
+NOT_A_REQUEST = frozenset(
+    {"greet", "thanks", "goodbye", "affirm", "deny", "inform", "out_of_scope"}
+)
+_BOUNDARY = re.compile(
+    r"(?:[?!.;]+\s+|,\s+|\s+(?:и|а также|а ещё|а еще|и ещё|и еще|also|and|plus)\s+)",
+    re.IGNORECASE,
+)
+
+Ranking = list[dict[str, float | str]]
+
+
+def split(text: str) -> list[str]:
+    """The message's clauses; one clause (the message) when it has no joint."""
+    parts = [p.strip() for p in _BOUNDARY.split(text or "")]
+    return [p for p in parts if len(p) > 1]
+
+
+def choose(
+    clauses: Sequence[Ranking], first_confidence: float, human_confidence: float
+) -> Ranking | None:
+    """The ranking of the clause that names the message's request, or ``None``
+    to keep the whole message's prediction."""
+    tops = [ranking[0] for ranking in clauses if ranking]
+    for ranking, top in zip(clauses, tops, strict=False):
+        if top["name"] == HUMAN and float(top["confidence"]) >= human_confidence:
+            return ranking
+    for ranking, top in zip(clauses, tops, strict=False):
+        if top["name"] in NOT_A_REQUEST:
+            continue
+        return ranking if float(top["confidence"]) >= first_confidence else None
+    return None
