@@ -52,7 +52,11 @@ class ActionLlmFallback(Action):
         turn = Turn(dispatcher, tracker, get_services(), language(tracker))
         question = tracker.latest_message.get("text") or ""
         answer = await turn.services.fallback.answer(
-            question, turn.lang, history(tracker), tracker.get_latest_input_channel()
+            question,
+            turn.lang,
+            history(tracker),
+            tracker.get_latest_input_channel(),
+            conversation=tracker.sender_id,
         )
         trace = {
             "fallback_answerer": answer.answerer,

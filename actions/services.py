@@ -13,6 +13,7 @@ from functools import cached_property
 from actions.integrations.base import OrderSource
 from actions.integrations.registry import build_sources
 from actions.knowledge.answerers import OpenAICompatibleAnswerer
+from actions.knowledge.budget import LlmBudget, RedisDayCounter
 from actions.knowledge.retrieval import KnowledgeIndex
 from actions.knowledge.service import FallbackService, RedisAnswerCache
 from actions.payments.base import PaymentProvider
@@ -78,12 +79,16 @@ class Services:
                 name=settings.llm_backend,
             )
         cache = RedisAnswerCache(settings.redis_url) if settings.redis_url else None
+        counter = RedisDayCounter(settings.redis_url) if settings.redis_url else None
         return FallbackService(
             self.knowledge,
             llm=llm,
             llm_timeout_s=settings.llm_timeout_s,
             budget_s=settings.fallback_budget_s,
             cache=cache,
+            budget=LlmBudget(
+                settings.llm_max_per_conversation, settings.llm_max_per_day, counter
+            ),
         )
 
 

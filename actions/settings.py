@@ -52,6 +52,8 @@ class Settings:
     llm_model: str = ""
     llm_timeout_s: float = 6.0
     fallback_budget_s: float = 8.0
+    llm_max_per_conversation: int = 30
+    llm_max_per_day: int = 5000
     redis_url: str = ""
     # phone_last4 unless a demo opts out with the unsafe "none" (actions/privacy.py).
     order_privacy: str = "phone_last4"
@@ -124,6 +126,10 @@ class Settings:
             llm_model=reader.text("EASYFLOW_LLM_MODEL", "local" if local else ""),
             llm_timeout_s=reader.seconds("EASYFLOW_LLM_TIMEOUT_S", 6.0),
             fallback_budget_s=reader.seconds("EASYFLOW_FALLBACK_BUDGET_S", 8.0),
+            llm_max_per_conversation=reader.integer(
+                "EASYFLOW_LLM_MAX_PER_CONVERSATION", 30, 0, 100_000
+            ),
+            llm_max_per_day=reader.integer("EASYFLOW_LLM_MAX_PER_DAY", 5000, 0, 10**9),
             redis_url=reader.text("EASYFLOW_REDIS_URL", ""),
             rasa_url=reader.url("EASYFLOW_RASA_URL", "http://localhost:5005"),
             rasa_token=reader.text("EASYFLOW_RASA_TOKEN", ""),

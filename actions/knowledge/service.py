@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 
 from actions.knowledge.answerers import Answer, Answerer, ExtractiveAnswerer
+from actions.knowledge.budget import LlmBudget
 from actions.knowledge.history import HistoryTurn
 from actions.knowledge.redact import redact
 from actions.knowledge.relevance import relevance, relevant
@@ -226,6 +227,7 @@ class FallbackService:
     budget_s: float = 8.0
     cache: AnswerCache | None = None
     breaker: CircuitBreaker | None = None
+    budget: LlmBudget | None = None
 
     def __post_init__(self) -> None:
         self.extractive = ExtractiveAnswerer()
@@ -242,6 +244,7 @@ class FallbackService:
         language: str,
         history: list[HistoryTurn] | None = None,
         channel: str | None = None,
+        conversation: str | None = None,
     ) -> Answer:
         started = time.monotonic()
         budget = CHANNEL_BUDGETS_S.get(channel or "", self.budget_s)
@@ -274,7 +277,11 @@ class FallbackService:
             best = hits[0].passage if hits else None
             return Answer(cached.text, cached.answerer, cached.sources, best)
         answer = None
-        if self.llm is not None and self.breaker.allow():
+        if (
+            self.llm is not None
+            and self.breaker.allow()
+            and (self.budget is None or await self.budget.allow(conversation))
+        ):
             answer = await self._ask_llm(
                 question,
                 hits,
