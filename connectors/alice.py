@@ -93,7 +93,7 @@ class AliceInput(WebhookChannel):
                 f"credentials.yml: {CHANNEL}.deadline_s must be between 0 and "
                 f"{YANDEX_TIMEOUT_S} s (Yandex's timeout, network included)"
             )
-        super().__init__(dedupe, guard)
+        super().__init__(dedupe=dedupe, guard=guard)
         self.skill_id = skill_id
         self.deadline_s = deadline_s
         self.turns = DeadlineScheduler(deadline_s, self.dedupe, max_sessions)

@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -44,15 +45,16 @@ SLOW_DOWN_RESPONSE = "utter_slow_down"
 NOTICES = {Verdict.TOO_LONG: TOO_LONG_RESPONSE, Verdict.THROTTLED: SLOW_DOWN_RESPONSE}
 
 
+@dataclass(eq=False, repr=False)  # no repr: subclasses hold the platform secrets
 class WebhookChannel(InputChannel, abc.ABC):
     CHANNEL: ClassVar[str]
     auth_in_body: ClassVar[bool] = False
+    dedupe: DedupeStore | None = field(default=None, kw_only=True)
+    guard: ShopperGuard | None = field(default=None, kw_only=True)
 
-    def __init__(
-        self, dedupe: DedupeStore | None = None, guard: ShopperGuard | None = None
-    ) -> None:
-        self.dedupe = dedupe or dedupe_from_env()
-        self.guard = guard or ShopperGuard.from_env()
+    def __post_init__(self) -> None:
+        self.dedupe = self.dedupe or dedupe_from_env()
+        self.guard = self.guard or ShopperGuard.from_env()
         self._output: OutputChannel | None = None
 
     @classmethod

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
@@ -26,9 +27,7 @@ from common.http import PlatformClient, PlatformError
 from common.security import secrets_equal
 from connectors.base import Delivery, button_payload, require
 from connectors.channel import WebhookChannel
-from connectors.dedupe import DedupeStore
-from connectors.guard import ShopperGuard
-from connectors.text import split_text
+from connectors.text import PartsOutput
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +37,9 @@ MAX_CALLBACK_BYTES = 64
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-class TelegramOutput(OutputChannel):
+class TelegramOutput(PartsOutput, OutputChannel):
+    max_text = MAX_TEXT
+
     def __init__(self, client: PlatformClient, token: str) -> None:
         self.client = client
         self.token = token
@@ -55,34 +56,16 @@ class TelegramOutput(OutputChannel):
         with contextlib.suppress(PlatformError):
             await self.call(method, payload)
 
-    async def send_text_message(
-        self, recipient_id: str, text: str, **kwargs: Any
-    ) -> None:
-        for part in split_text(text, MAX_TEXT):
-            await self.send(
-                "sendMessage", {"chat_id": chat_id(recipient_id), "text": part}
-            )
-
-    async def send_text_with_buttons(
+    async def send_part(
         self,
         recipient_id: str,
         text: str,
-        buttons: list[dict[str, Any]],
-        **kwargs: Any,
+        buttons: list[dict[str, Any]] | None = None,
     ) -> None:
-        parts = split_text(text, MAX_TEXT) or [""]
-        for part in parts[:-1]:
-            await self.send(
-                "sendMessage", {"chat_id": chat_id(recipient_id), "text": part}
-            )
-        await self.send(
-            "sendMessage",
-            {
-                "chat_id": chat_id(recipient_id),
-                "text": parts[-1],
-                "reply_markup": inline_keyboard(buttons),
-            },
-        )
+        payload: dict[str, Any] = {"chat_id": chat_id(recipient_id), "text": text}
+        if buttons:
+            payload["reply_markup"] = inline_keyboard(buttons)
+        await self.send("sendMessage", payload)
 
     async def send_image_url(
         self, recipient_id: str, image: str, **kwargs: Any
@@ -121,6 +104,7 @@ def inline_keyboard(buttons: list[dict[str, Any]]) -> dict[str, Any]:
     return {"inline_keyboard": rows}
 
 
+@dataclass(eq=False, repr=False)  # no repr: it would print the secrets
 class TelegramInput(WebhookChannel):
     CHANNEL = CHANNEL
 
@@ -135,21 +119,14 @@ class TelegramInput(WebhookChannel):
             webhook_url=credentials.get("webhook_url"),
         )
 
-    def __init__(
-        self,
-        token: str,
-        secret_token: str,
-        api_url: str = "https://api.telegram.org",
-        webhook_url: str | None = None,
-        dedupe: DedupeStore | None = None,
-        guard: ShopperGuard | None = None,
-    ) -> None:
-        super().__init__(dedupe, guard)
-        self.token = token
-        self.secret_token = secret_token
-        self.api_url = api_url
-        self.webhook_url = webhook_url
-        self.bot_id = token.split(":", 1)[0]
+    token: str
+    secret_token: str
+    api_url: str = "https://api.telegram.org"
+    webhook_url: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.bot_id = self.token.split(":", 1)[0]
 
     def make_output(self) -> TelegramOutput:
         return TelegramOutput(PlatformClient(CHANNEL, self.api_url), self.token)

@@ -1,8 +1,11 @@
-"""Splitting long replies at the platform's length limit, at sentence boundaries."""
+"""Splitting long replies at the platform's length limit, at sentence boundaries,
+and the output-channel part that sends them."""
 
 from __future__ import annotations
 
+import abc
 import re
+from typing import Any, ClassVar
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
@@ -56,3 +59,38 @@ def _fit(sentence: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+class PartsOutput(abc.ABC):
+    """Text and buttons for a platform that takes at most ``max_text`` characters a
+    message: long texts go out in parts, the buttons with the last one. A platform
+    output channel mixes this in and says how one part is sent."""
+
+    max_text: ClassVar[int]
+    empty_text: ClassVar[str] = ""  # what carries buttons when there is no text
+
+    @abc.abstractmethod
+    async def send_part(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]] | None = None,
+    ) -> None: ...
+
+    async def send_text_message(
+        self, recipient_id: str, text: str, **kwargs: Any
+    ) -> None:
+        for part in split_text(text, self.max_text):
+            await self.send_part(recipient_id, part)
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        parts = split_text(text, self.max_text) or [self.empty_text]
+        for part in parts[:-1]:
+            await self.send_part(recipient_id, part)
+        await self.send_part(recipient_id, parts[-1], buttons)

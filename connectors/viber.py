@@ -46,7 +46,7 @@ from connectors.base import (
 from connectors.channel import WebhookChannel
 from connectors.dedupe import DedupeStore
 from connectors.guard import ShopperGuard
-from connectors.text import split_text
+from connectors.text import PartsOutput
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,10 @@ RETRYABLE_STATUSES = frozenset({12})  # "Too many requests"
 EMPTY_TEXT = "…"  # a text message needs text; Rasa allows buttons alone
 
 
-class ViberOutput(OutputChannel):
+class ViberOutput(PartsOutput, OutputChannel):
+    max_text = MAX_TEXT
+    empty_text = EMPTY_TEXT
+
     def __init__(
         self, client: PlatformClient, auth_token: str, name: str, avatar: str | None
     ) -> None:
@@ -86,26 +89,16 @@ class ViberOutput(OutputChannel):
         with contextlib.suppress(PlatformError):
             await self.call(message)
 
-    async def send_text_message(
-        self, recipient_id: str, text: str, **kwargs: Any
-    ) -> None:
-        for part in split_text(text, MAX_TEXT):
-            await self.send(recipient_id, {"type": "text", "text": part})
-
-    async def send_text_with_buttons(
+    async def send_part(
         self,
         recipient_id: str,
         text: str,
-        buttons: list[dict[str, Any]],
-        **kwargs: Any,
+        buttons: list[dict[str, Any]] | None = None,
     ) -> None:
-        parts = split_text(text, MAX_TEXT) or [EMPTY_TEXT]
-        for part in parts[:-1]:
-            await self.send(recipient_id, {"type": "text", "text": part})
-        await self.send(
-            recipient_id,
-            {"type": "text", "text": parts[-1], "keyboard": keyboard(buttons)},
-        )
+        content: dict[str, Any] = {"type": "text", "text": text}
+        if buttons:
+            content["keyboard"] = keyboard(buttons)
+        await self.send(recipient_id, content)
 
     async def send_image_url(
         self, recipient_id: str, image: str, **kwargs: Any
@@ -175,7 +168,7 @@ class ViberInput(WebhookChannel):
         dedupe: DedupeStore | None = None,
         guard: ShopperGuard | None = None,
     ) -> None:
-        super().__init__(dedupe, guard)
+        super().__init__(dedupe=dedupe, guard=guard)
         self.auth_token = auth_token
         self.sender_name = name
         self.avatar = avatar

@@ -35,6 +35,7 @@ import json
 import logging
 import math
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
@@ -51,9 +52,7 @@ from connectors.base import (
     require,
 )
 from connectors.channel import WebhookChannel
-from connectors.dedupe import DedupeStore
-from connectors.guard import ShopperGuard
-from connectors.text import split_text
+from connectors.text import PartsOutput
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +73,10 @@ OK = "ok"
 _RANDOM_ID_MASK = 2**63 - 1
 
 
-class VKOutput(OutputChannel):
+class VKOutput(PartsOutput, OutputChannel):
+    max_text = MAX_TEXT
+    empty_text = EMPTY_TEXT
+
     """Sends with ``messages.send``. ``context`` (the delivery being answered) seeds
     each message's ``random_id``; without one, ids are random per message."""
 
@@ -121,25 +123,16 @@ class VKOutput(OutputChannel):
         digest = hashlib.sha256(seed.encode()).digest()
         return int.from_bytes(digest[:8], "big") & _RANDOM_ID_MASK or 1
 
-    async def send_text_message(
-        self, recipient_id: str, text: str, **kwargs: Any
-    ) -> None:
-        for part in split_text(text, MAX_TEXT):
-            await self.send(recipient_id, {"message": part})
-
-    async def send_text_with_buttons(
+    async def send_part(
         self,
         recipient_id: str,
         text: str,
-        buttons: list[dict[str, Any]],
-        **kwargs: Any,
+        buttons: list[dict[str, Any]] | None = None,
     ) -> None:
-        parts = split_text(text, MAX_TEXT) or [EMPTY_TEXT]
-        for part in parts[:-1]:
-            await self.send(recipient_id, {"message": part})
-        await self.send(
-            recipient_id, {"message": parts[-1], "keyboard": inline_keyboard(buttons)}
-        )
+        params: dict[str, Any] = {"message": text}
+        if buttons:
+            params["keyboard"] = inline_keyboard(buttons)
+        await self.send(recipient_id, params)
 
     async def send_image_url(
         self, recipient_id: str, image: str, **kwargs: Any
@@ -214,6 +207,7 @@ def message_text(message: dict[str, Any]) -> str | None:
     return text if isinstance(text, str) and text.strip() else None
 
 
+@dataclass(eq=False, repr=False)  # no repr: it would print the secrets
 class VKInput(WebhookChannel):
     CHANNEL = CHANNEL
     auth_in_body = True  # the secret is a field of the event
@@ -237,24 +231,12 @@ class VKInput(WebhookChannel):
             api_version=str(credentials.get("api_version") or DEFAULT_API_VERSION),
         )
 
-    def __init__(
-        self,
-        token: str,
-        secret: str,
-        confirmation: str,
-        group_id: int,
-        api_url: str = DEFAULT_API_URL,
-        api_version: str = DEFAULT_API_VERSION,
-        dedupe: DedupeStore | None = None,
-        guard: ShopperGuard | None = None,
-    ) -> None:
-        super().__init__(dedupe, guard)
-        self.token = token
-        self.secret = secret
-        self.confirmation = confirmation
-        self.group_id = group_id
-        self.api_url = api_url
-        self.api_version = api_version
+    token: str
+    secret: str
+    confirmation: str
+    group_id: int
+    api_url: str = DEFAULT_API_URL
+    api_version: str = DEFAULT_API_VERSION
 
     def make_output(self) -> VKOutput:
         client = PlatformClient(CHANNEL, self.api_url, body_error=api_error)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
@@ -34,9 +35,7 @@ from common.http import PlatformClient, PlatformError
 from common.security import secrets_equal, verify_hmac_sha256
 from connectors.base import Delivery, button_payload, require
 from connectors.channel import WebhookChannel
-from connectors.dedupe import DedupeStore
-from connectors.guard import ShopperGuard
-from connectors.text import split_text
+from connectors.text import PartsOutput, split_text
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +59,9 @@ DEFAULT_LIST_BUTTON = "Выбрать"
 EMPTY_BODY = "…"  # interactive messages need a body; Rasa allows buttons alone
 
 
-class WhatsAppOutput(OutputChannel):
+class WhatsAppOutput(PartsOutput, OutputChannel):
+    max_text = MAX_TEXT
+
     def __init__(
         self,
         client: PlatformClient,
@@ -92,11 +93,14 @@ class WhatsAppOutput(OutputChannel):
         with contextlib.suppress(PlatformError):
             await self.call(message)
 
-    async def send_text_message(
-        self, recipient_id: str, text: str, **kwargs: Any
+    async def send_part(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]] | None = None,
     ) -> None:
-        for part in split_text(text, MAX_TEXT):
-            await self.send(message(recipient_id, "text", {"body": part}))
+        """A text part; buttons are sent by send_text_with_buttons below."""
+        await self.send(message(recipient_id, "text", {"body": text}))
 
     async def send_text_with_buttons(
         self,
@@ -129,7 +133,7 @@ class WhatsAppOutput(OutputChannel):
             }
             kind = "list"
         for part in lead:
-            await self.send(message(recipient_id, "text", {"body": part}))
+            await self.send_part(recipient_id, part)
         interactive = {"type": kind, "body": {"text": body}, "action": action}
         await self.send(message(recipient_id, "interactive", interactive))
 
@@ -208,6 +212,7 @@ def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
     return "\n\n".join(p for p in (text.strip(), "\n".join(lines)) if p)
 
 
+@dataclass(eq=False, repr=False)  # no repr: it would print the secrets
 class WhatsAppInput(WebhookChannel):
     CHANNEL = CHANNEL
 
@@ -232,26 +237,13 @@ class WhatsAppInput(WebhookChannel):
             list_button=str(credentials.get("list_button") or DEFAULT_LIST_BUTTON),
         )
 
-    def __init__(
-        self,
-        access_token: str,
-        app_secret: str,
-        verify_token: str,
-        phone_number_id: str,
-        api_url: str = DEFAULT_API_URL,
-        api_version: str = DEFAULT_API_VERSION,
-        list_button: str = DEFAULT_LIST_BUTTON,
-        dedupe: DedupeStore | None = None,
-        guard: ShopperGuard | None = None,
-    ) -> None:
-        super().__init__(dedupe, guard)
-        self.access_token = access_token
-        self.app_secret = app_secret
-        self.verify_token = verify_token
-        self.phone_number_id = phone_number_id
-        self.api_url = api_url
-        self.api_version = api_version
-        self.list_button = list_button
+    access_token: str
+    app_secret: str
+    verify_token: str
+    phone_number_id: str
+    api_url: str = DEFAULT_API_URL
+    api_version: str = DEFAULT_API_VERSION
+    list_button: str = DEFAULT_LIST_BUTTON
 
     def make_output(self) -> WhatsAppOutput:
         return WhatsAppOutput(
