@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import signal
 import sys
 import time
@@ -40,6 +39,8 @@ from typing import Any
 
 import aio_pika
 import psycopg2
+
+from common.settings import environment
 
 logger = logging.getLogger("outbox.relay")
 
@@ -273,7 +274,7 @@ def main() -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     try:
-        config = RelayConfig.from_env(dict(os.environ))
+        config = RelayConfig.from_env(environment())
     except ValueError as error:
         print(f"Easy Flow outbox: invalid setting: {error}", file=sys.stderr)
         return 2
