@@ -48,7 +48,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import two_requests
+from bot.nlu import other_services, two_requests
+from bot.nlu.other_services import names_another_service
 from bot.nlu.sentence_vectors import encoder as _minilm
 from bot.nlu.sentence_vectors import is_cyrillic, sentence_vectors
 
@@ -144,6 +145,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # Two requests in one message (bot/nlu/two_requests.py); 0 = off.
             "first_request_confidence": 0.0,
             "human_request_confidence": 0.5,
+            # Another company's service named in shop words (other_services.py).
+            "other_services": False,
         }
 
     @staticmethod
@@ -306,6 +309,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     float(self.config["human_request_confidence"]),
                 )
                 ranking = chosen or ranking
+            if self.config["other_services"] and names_another_service(text):
+                ranking = other_services.out_of_scope(ranking)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
