@@ -122,7 +122,7 @@ async def test_another_channels_conversation_cannot_be_joined_or_written(
     server: tuple[str, WebChatInput], agent: Agent
 ) -> None:
     url, _ = server
-    target = "telegram:555000999"  # a Telegram shopper's conversation id
+    target = f"telegram:{uuid.uuid4().int % 10**9}"  # a Telegram conversation id
     client = socketio.AsyncClient()
     confirmed: asyncio.Queue[Any] = asyncio.Queue()
     received: asyncio.Queue[Any] = asyncio.Queue()
