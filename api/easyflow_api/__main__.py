@@ -54,7 +54,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from easyflow_api.services.ingest import RabbitIngestor, SqlBrokerIngestor
-    from easyflow_api.services.projector import Projector
+    from easyflow_api.services.projection import Projector
 
     db = _database(settings)
     projector = Projector(settings.api_low_confidence)

@@ -35,7 +35,7 @@ from easyflow_api.services.ingest import (
     SqlBrokerIngestor,
     run_sql_forever,
 )
-from easyflow_api.services.projector import Projector
+from easyflow_api.services.projection import Projector
 from easyflow_api.services.rasa_client import RasaClient
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from typing import Any
 
 from easyflow_api.core.metrics import EVENTS_INGESTED
 from easyflow_api.db import Database
-from easyflow_api.services.projector import Projector
+from easyflow_api.services.projection import Projector
 
 TURN_GAP_S = 20.0
 

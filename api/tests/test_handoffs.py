@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from easyflow_api.db import Database
 from easyflow_api.main import create_app
 from easyflow_api.seed import ConversationScript, load_demo
-from easyflow_api.services.projector import Projector
+from easyflow_api.services.projection import Projector
 from tests.conftest import BASE_DAY, RasaEmulator, add_user, login, make_settings
 
 SHOPPER = "vk-204411987"  # C5 of the seed: waiting for an operator

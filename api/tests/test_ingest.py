@@ -23,7 +23,7 @@ from easyflow_api.models import Conversation, Event, IngestCheckpoint
 from easyflow_api.seed import ConversationScript, demo_events, write_rasa_sql_broker
 from easyflow_api.services import analytics
 from easyflow_api.services.ingest import RabbitIngestor, SqlBrokerIngestor
-from easyflow_api.services.projector import Projector
+from easyflow_api.services.projection import Projector
 from tests.conftest import BASE_DAY, login, make_settings
 
 RABBITMQ_URL = os.environ.get(

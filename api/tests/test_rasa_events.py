@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from easyflow_api.db import Database
 from easyflow_api.seed import write_rasa_sql_broker
 from easyflow_api.services.ingest import SqlBrokerIngestor
-from easyflow_api.services.projector import Projector
+from easyflow_api.services.projection import Projector
 
 DATA = Path(__file__).parent / "data" / "rasa36_handoff_session.jsonl"
 

@@ -20,7 +20,7 @@ from easyflow_api.core.headers import API_CSP, DASHBOARD_CSP
 from easyflow_api.db import Database
 from easyflow_api.main import create_app
 from easyflow_api.seed import ConversationScript, load_demo
-from easyflow_api.services.projector import Projector
+from easyflow_api.services.projection import Projector
 from tests.conftest import BASE_DAY, TEST_SECRET, add_user, login, make_settings
 
 DEMO_PAGE = REPO_ROOT / "dashboard" / "demo" / "index.html"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from easyflow_api.core.times import iso_required
 from easyflow_api.models import Conversation, ConversationTag, Event
 from easyflow_api.services.analytics import Filters, conversation_conditions
-from easyflow_api.services.projector import normalise_text
+from easyflow_api.services.projection import normalise_text
 
 TRANSCRIPT_ACTORS = ("user", "bot", "operator", "action")
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from easyflow_api.core.times import iso, iso_required
 from easyflow_api.models import Conversation, Event, Handoff
-from easyflow_api.services.projector import record_operator_message
+from easyflow_api.services.projection import record_operator_message
 from easyflow_api.services.rasa_client import RasaClient
 
 MESSAGE_ACTORS = ("user", "bot", "operator")

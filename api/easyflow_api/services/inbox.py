@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from easyflow_api.core.times import iso_required
 from easyflow_api.models import Event, InboxItem
-from easyflow_api.services.projector import FALLBACK_INTENT
+from easyflow_api.services.projection import FALLBACK_INTENT
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Event sources: Rasa's SQL event broker table and a RabbitMQ queue.
 
-Both deliver at least once and the projector dedupes by event hash, so every
-event is counted exactly once:
+Both deliver at least once and the projector (services/projection) dedupes by
+event hash, so every event is counted exactly once:
 - SQL broker: rows after the stored checkpoint (last processed `events.id`) are
   projected and the checkpoint advanced in the same transaction.
 - RabbitMQ: a message is acknowledged only after its transaction committed; a
@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from easyflow_api.core.metrics import EVENTS_DUPLICATE, EVENTS_INGESTED, INGEST_LAG
 from easyflow_api.db import Database
 from easyflow_api.models import IngestCheckpoint
-from easyflow_api.services.projector import Projector
+from easyflow_api.services.projection import Projector
 
 logger = logging.getLogger(__name__)
 
