@@ -8,10 +8,10 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from easyflow_api.core.state import RasaApi
 from easyflow_api.core.times import iso, iso_required
 from easyflow_api.models import Conversation, Event, Handoff
 from easyflow_api.services.projection import record_operator_message
-from easyflow_api.services.rasa_client import RasaClient
 
 MESSAGE_ACTORS = ("user", "bot", "operator")
 
@@ -92,7 +92,7 @@ def messages(session: Session, handoff: Handoff) -> list[dict[str, object]]:
 
 async def take(
     session: Session,
-    rasa: RasaClient,
+    rasa: RasaApi,
     handoff: Handoff,
     operator: str,
     username: str,
@@ -109,7 +109,7 @@ async def take(
 
 
 async def reply(
-    session: Session, rasa: RasaClient, handoff: Handoff, operator: str, text: str
+    session: Session, rasa: RasaApi, handoff: Handoff, operator: str, text: str
 ) -> Event:
     if handoff.status != "active":
         raise HandoffStateError(f"handoff is {handoff.status}, not active")
@@ -123,7 +123,7 @@ async def reply(
     return record_operator_message(session, conversation, operator, text)
 
 
-async def release(session: Session, rasa: RasaClient, handoff: Handoff) -> None:
+async def release(session: Session, rasa: RasaApi, handoff: Handoff) -> None:
     if handoff.status == "closed":
         raise HandoffStateError("handoff is already closed")
     await rasa.trigger_intent(handoff.sender_id, "EXTERNAL_handoff_returned", {})
