@@ -170,6 +170,7 @@ class WebhookChannel(InputChannel, abc.ABC):
             except DeliveryFailed:
                 # The platform retries the whole callback; deliveries already
                 # answered are skipped then as duplicates.
+                await self.guard.release(delivery.sender_id, ip)
                 return self.error("try again", 503)
             if fresh:
                 await self.after_delivery(delivery, output)

@@ -26,7 +26,8 @@ string of at most ``MAX_SENDER_CHARS`` characters is refused with 400.
 
 The shopper limits (``connectors/guard.py``) apply: a message longer than
 ``EASYFLOW_MAX_MESSAGE_CHARS`` gets 413, a sender or client IP over its messages
-per minute 429 with ``Retry-After``; neither reaches Rasa.
+per minute 429 with ``Retry-After``; neither reaches Rasa. A message answered with
+503 does not count against the limits: its retry is the same message.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ class StrictRestInput(RestInput):
                     "rest.message_not_processed",
                     extra={"sender_id": sender_id, "error": repr(error)},
                 )
+                await guard.release(sender_id, ip)  # the retry must not count twice
                 return response.json(
                     {"error": "unavailable", "retry": True},
                     status=503,

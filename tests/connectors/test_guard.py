@@ -124,3 +124,64 @@ async def test_replicas_share_the_counts_through_redis() -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_released_message_is_uncounted_a_stale_release_frees_nothing() -> None:
+    clock = Clock()
+    g = guard(clock, sender_rate=2, ip_rate=3)
+    ip = "203.0.113.9"
+    assert await g.check("rest:a", "hi", ip) is Verdict.ALLOW
+    assert await g.check("rest:a", "hi", ip) is Verdict.ALLOW
+    await g.release("rest:a", ip)  # answered 503: the shopper sends it again
+    assert await g.check("rest:a", "hi", ip) is Verdict.ALLOW
+    assert await g.check("rest:a", "hi", ip) is Verdict.THROTTLED
+    # The IP counted a, a (released), a; the sender limit stopped the fourth
+    # before the IP counted it: b's first is the IP's third, its second over 3.
+    assert await g.check("rest:b", "hi", ip) is Verdict.ALLOW
+    assert await g.check("rest:b", "hi", ip) is Verdict.THROTTLED
+    clock.now += 60
+    await g.release("rest:c", ip)  # nothing counted for c: no credit for later
+    await g.release("rest:c", ip)
+    verdicts = [await g.check("rest:c", "hi", ip) for _ in range(3)]
+    assert verdicts == [Verdict.ALLOW, Verdict.ALLOW, Verdict.THROTTLED]
+
+
+async def test_a_release_through_redis_reaches_every_replica() -> None:
+    prefix = f"easyflow:test-rate:{uuid.uuid4().hex}:"
+    first, second = (
+        RedisRateCounter(REDIS_URL, prefix),
+        RedisRateCounter(REDIS_URL, prefix),
+    )
+    clock = Clock()
+    settings = ChannelSettings(sender_rate=2, ip_rate=0)
+    replica_a = ShopperGuard(settings, first, clock=clock)
+    replica_b = ShopperGuard(settings, second, clock=clock)
+    try:
+        assert await replica_a.check("vk:1", "hi", None) is Verdict.ALLOW
+        assert await replica_a.check("vk:1", "hi", None) is Verdict.ALLOW
+        await replica_b.release("vk:1", None)
+        assert await replica_b.check("vk:1", "hi", None) is Verdict.ALLOW
+        assert await replica_a.check("vk:1", "hi", None) is Verdict.THROTTLED
+        await replica_b.release("vk:2", None)  # never counted: no negative count
+        key = f"{prefix}sender:vk:2:{int(clock.now // 60)}"
+        assert await first._redis.get(key) is None
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_an_unreachable_redis_counts_in_memory_and_still_limits() -> None:
+    # Nothing listens on port 1: every Redis call fails to connect.
+    counter = RedisRateCounter("redis://127.0.0.1:1/0", "easyflow:test-rate:")
+    g = ShopperGuard(ChannelSettings(sender_rate=2, ip_rate=0), counter, clock=Clock())
+    try:
+        verdicts = [await g.check("telegram:5", "hi", None) for _ in range(4)]
+        assert verdicts == [
+            Verdict.ALLOW,
+            Verdict.ALLOW,
+            Verdict.THROTTLED,
+            Verdict.DROPPED,
+        ]
+        await g.release("telegram:5", None)  # must not raise either
+    finally:
+        await counter.close()
