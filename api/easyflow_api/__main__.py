@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import getpass
 import logging
-import os
 import sys
 from datetime import UTC, date, datetime
 
@@ -98,7 +97,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     from easyflow_api.services import audit, users
 
-    password = os.environ.get("EASYFLOW_NEW_USER_PASSWORD") or getpass.getpass(
+    password = settings.new_user_password or getpass.getpass(
         f"password for {args.username}: "
     )
     if len(password) < 8:

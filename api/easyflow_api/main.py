@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
@@ -90,6 +89,17 @@ def _start_ingestion(
     return None
 
 
+def _cors_origins(settings: Settings | None) -> list[str]:
+    """The origins of the settings the app will run with. Invalid settings
+    need none: the lifespan then refuses to start and logs why."""
+    if settings is None:
+        try:
+            settings = get_settings()
+        except ConfigError:
+            return []
+    return settings.cors_origins
+
+
 def create_app(
     settings: Settings | None = None, configure_logs: bool = True
 ) -> FastAPI:
@@ -162,12 +172,7 @@ def create_app(
 
     app.middleware("http")(security_headers)
 
-    raw = (
-        settings.api_cors_origins
-        if settings
-        else os.environ.get("EASYFLOW_API_CORS_ORIGINS", "")
-    )
-    origins = [o.strip() for o in raw.split(",") if o.strip()]
+    origins = _cors_origins(settings)
     if origins:
         app.add_middleware(
             CORSMiddleware,

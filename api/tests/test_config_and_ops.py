@@ -222,3 +222,81 @@ def test_cli_seed_demo(tmp_path: Path, monkeypatch, capsys) -> None:
     )
     with sqlite3.connect(broker) as conn:
         assert conn.execute("SELECT count(*) FROM events").fetchone() == (161,)
+
+
+def _preflight(client: TestClient, origin: str):
+    return client.options(
+        "/api/auth/me",
+        headers={"Origin": origin, "Access-Control-Request-Method": "GET"},
+    )
+
+
+def test_cors_origins_come_from_the_settings(tmp_path: Path) -> None:
+    settings = make_settings(
+        _sqlite(tmp_path),
+        tmp_path,
+        api_cors_origins=" https://shop.example ,https://admin.example,",
+    )
+    assert settings.cors_origins == ["https://shop.example", "https://admin.example"]
+    with TestClient(create_app(settings, configure_logs=False)) as client:
+        allowed = _preflight(client, "https://admin.example")
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://admin.example"
+        refused = _preflight(client, "https://evil.example")
+        assert "access-control-allow-origin" not in refused.headers
+    closed = make_settings(_sqlite(tmp_path), tmp_path)
+    with TestClient(create_app(closed, configure_logs=False)) as client:
+        response = _preflight(client, "https://shop.example")
+        assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_origins_from_the_environment_go_through_settings(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from easyflow_api.core.config import get_settings
+
+    monkeypatch.setenv("EASYFLOW_ENV", "development")
+    monkeypatch.setenv("EASYFLOW_API_DATABASE_URL", _sqlite(tmp_path))
+    monkeypatch.setenv("EASYFLOW_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EASYFLOW_API_INGEST", "none")
+    monkeypatch.setenv("EASYFLOW_API_CORS_ORIGINS", "https://shop.example")
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app(configure_logs=False)) as client:
+            response = _preflight(client, "https://shop.example")
+            assert (
+                response.headers["access-control-allow-origin"]
+                == "https://shop.example"
+            )
+        # an invalid environment opens no origin and the app refuses to start
+        monkeypatch.setenv("EASYFLOW_API_INGEST_INTERVAL_S", "soon")
+        get_settings.cache_clear()
+        with (
+            pytest.raises(ConfigError, match="EASYFLOW_API_INGEST_INTERVAL_S"),
+            TestClient(create_app(configure_logs=False)),
+        ):
+            pass
+    finally:
+        get_settings.cache_clear()
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "easyflow_api"
+    readers = set()
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            reads = (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+                and node.attr in ("environ", "getenv", "environb")
+            ) or (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "os"
+                and any(a.name in ("environ", "getenv") for a in node.names)
+            )
+            if reads:
+                readers.add(str(path.relative_to(package)))
+    assert readers == {"core/config.py"}

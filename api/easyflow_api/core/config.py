@@ -1,12 +1,18 @@
 """One typed settings object for the api process, read once from the environment.
 
+This module is the only place in the api that reads the process environment:
+the typed settings, and `environment()` for the settings report that names
+which of the other processes' variables are set.
+
 Relative paths are resolved against the repository root, so the service finds
 `var/` and `dashboard/dist` whether it is started from the root or from `api/`.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -63,6 +69,7 @@ class Settings(BaseSettings):
     api_demo_page: Path | None = None
     api_domain_path: Path = Path("domain.yml")
     api_cors_origins: str = ""
+    new_user_password: str | None = None  # create-user's password, else a prompt
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
@@ -99,6 +106,11 @@ class Settings(BaseSettings):
     @property
     def trusted_proxies(self) -> tuple[IPNetwork, ...]:
         return parse_networks(self.api_trusted_proxies)
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """Browser origins allowed to call the api, from a comma-separated list."""
+        return [o.strip() for o in self.api_cors_origins.split(",") if o.strip()]
 
     @property
     def widget_rasa_url(self) -> str:
@@ -181,3 +193,9 @@ def load_settings() -> Settings:
 @lru_cache
 def get_settings() -> Settings:
     return load_settings()
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment as it is now, for reports that name which
+    variables of the other processes are set (never their values)."""
+    return os.environ

@@ -7,6 +7,7 @@ import hmac
 from fastapi import APIRouter, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from easyflow_api.core.config import environment
 from easyflow_api.deps import AdminDep, CurrentPrincipal, StateDep
 from easyflow_api.schemas import Health, HealthDetailed, SettingsPublic
 from easyflow_api.services import health, settings_report
@@ -40,4 +41,4 @@ def metrics(request: Request, state: StateDep) -> Response:
 
 @router.get("/api/settings", response_model=SettingsPublic)
 def get_settings(_: AdminDep) -> dict[str, object]:
-    return settings_report.report()
+    return settings_report.report(environment())

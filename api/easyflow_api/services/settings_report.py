@@ -3,7 +3,6 @@ environment variables only, never their values."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 CHANNELS = {
@@ -54,8 +53,8 @@ def _group(env: Mapping[str, str], group: dict[str, tuple[str, ...]]) -> list[di
     ]
 
 
-def report(env: Mapping[str, str] | None = None) -> dict[str, object]:
-    env = os.environ if env is None else env
+def report(env: Mapping[str, str]) -> dict[str, object]:
+    """The report for an environment (core.config.environment() when serving)."""
     answerer = env.get("EASYFLOW_LLM_BACKEND", "").strip() or "extractive"
     llm_configured = answerer == "extractive" or all(
         _present(env, v) for v in LLM_VARS[:2]
