@@ -1,6 +1,8 @@
 """Shared fixtures: a migrated database per backend (SQLite file and a uniquely
-named PostgreSQL database on the local server), the app, logins and a loopback
-emulator of Rasa's HTTP API."""
+named PostgreSQL database on the local server), the app (`client`, or
+`make_client(**settings)` / `app_client(settings)` for other settings), logins
+(`admin`, `login_admin`, `login`, `add_user`) and a loopback emulator of Rasa's
+HTTP API."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +34,8 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 )
 BASE_DAY = date(2026, 3, 10)
 TEST_SECRET = "test-secret-" + "x" * 40
+ADMIN_PASSWORD = "admin-password-1"
+MakeClient = Callable[..., TestClient]
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -152,7 +156,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "api_ingest": "none",
         "api_secret": TEST_SECRET,
         "admin_user": "admin",
-        "admin_password": "admin-password-1",
+        "admin_password": ADMIN_PASSWORD,
         "rasa_url": "http://127.0.0.1:9",
         "action_server_url": "http://127.0.0.1:9",
         "api_metrics_token": None,
@@ -163,14 +167,34 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
     return Settings(**values)
 
 
+def database_url_of(db: Database) -> str:
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+def app_client(settings: Settings | None) -> TestClient:
+    """A client of the app with these settings (None: from the environment);
+    enter it with `with` to run the app's start-up."""
+    return TestClient(create_app(settings, configure_logs=False))
+
+
 @pytest.fixture
 def settings(db: Database, tmp_path: Path) -> Settings:
-    return make_settings(db.engine.url.render_as_string(hide_password=False), tmp_path)
+    return make_settings(database_url_of(db), tmp_path)
+
+
+@pytest.fixture
+def make_client(db: Database, tmp_path: Path) -> MakeClient:
+    """Builds a client of the app on the test database with settings overrides."""
+
+    def build(**overrides: Any) -> TestClient:
+        return app_client(make_settings(database_url_of(db), tmp_path, **overrides))
+
+    return build
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, configure_logs=False)) as test_client:
+    with app_client(settings) as test_client:
         yield test_client
 
 
@@ -182,9 +206,14 @@ def login(client: TestClient, username: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def login_admin(client: TestClient) -> dict[str, str]:
+    """Headers of the bootstrap admin that make_settings configures."""
+    return login(client, "admin", ADMIN_PASSWORD)
+
+
 @pytest.fixture
 def admin(client: TestClient) -> dict[str, str]:
-    return login(client, "admin", "admin-password-1")
+    return login_admin(client)
 
 
 def add_user(

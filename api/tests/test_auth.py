@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from easyflow_api.core.security import create_access_token
 from easyflow_api.db import Database
 from easyflow_api.models import ApiKey, User
-from tests.conftest import TEST_SECRET, add_user, login
+from tests.conftest import TEST_SECRET, add_user, login, login_admin
 
 PUBLIC = {
     "/health",
@@ -42,7 +42,7 @@ def test_every_route_needs_authentication(client: TestClient) -> None:
 
 
 def test_login_me_and_token_checks(client: TestClient, db: Database) -> None:
-    headers = login(client, "admin", "admin-password-1")
+    headers = login_admin(client)
     assert client.get("/api/auth/me", headers=headers).json() == {
         "username": "admin",
         "role": "admin",
@@ -94,7 +94,7 @@ def test_login_rate_limit(client: TestClient, settings) -> None:
     assert 1 <= int(blocked.headers["Retry-After"]) <= 61
     # another client address is not blocked
     other = TestClient(client.app, client=("203.0.113.7", 40000))
-    assert login(other, "admin", "admin-password-1")
+    assert login_admin(other)
     # nor another username from the blocked address
     assert (
         client.post(

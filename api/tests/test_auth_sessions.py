@@ -19,15 +19,18 @@ from easyflow_api.core.config import ConfigError, Settings
 from easyflow_api.core.logging import JsonFormatter
 from easyflow_api.core.passwords import password_problems
 from easyflow_api.db import Database
-from easyflow_api.main import create_app
-from tests.conftest import TEST_SECRET, add_user, login, make_settings
+from tests.conftest import (
+    TEST_SECRET,
+    add_user,
+    app_client,
+    database_url_of,
+    login,
+    login_admin,
+    make_settings,
+)
 
 REDIS_URL = os.environ.get("EASYFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 STRONG = "Correct-Horse-Battery-42"
-
-
-def _url(db: Database) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
 
 
 def _fail(client: TestClient, username: str, headers: dict[str, str] | None = None):
@@ -49,9 +52,9 @@ def test_behind_a_trusted_proxy_the_limit_is_per_real_client(
     db: Database, tmp_path: Path
 ) -> None:
     settings = make_settings(
-        _url(db), tmp_path, api_trusted_proxies="10.0.0.0/8, 192.0.2.1"
+        database_url_of(db), tmp_path, api_trusted_proxies="10.0.0.0/8, 192.0.2.1"
     )
-    with TestClient(create_app(settings, configure_logs=False)) as local:
+    with app_client(settings) as local:
         proxy = TestClient(local.app, client=("10.1.2.3", 50000))
         attacker = {"X-Forwarded-For": "198.51.100.66"}
         for _ in range(5):
@@ -73,7 +76,7 @@ def test_behind_a_trusted_proxy_the_limit_is_per_real_client(
         chained = {"X-Forwarded-For": "198.51.100.66, 192.0.2.1"}
         assert _fail(proxy, "admin", chained).status_code == 429
 
-        admin = login(local, "admin", "admin-password-1")
+        admin = login_admin(local)
         failures = local.get(
             "/api/audit?action=auth.login_failed&limit=100", headers=admin
         ).json()
@@ -83,8 +86,10 @@ def test_behind_a_trusted_proxy_the_limit_is_per_real_client(
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(
     db: Database, tmp_path: Path
 ) -> None:
-    settings = make_settings(_url(db), tmp_path, api_trusted_proxies="10.0.0.0/8")
-    with TestClient(create_app(settings, configure_logs=False)) as local:
+    settings = make_settings(
+        database_url_of(db), tmp_path, api_trusted_proxies="10.0.0.0/8"
+    )
+    with app_client(settings) as local:
         direct = TestClient(local.app, client=("203.0.113.99", 40000))
         for n in range(5):
             # a new made-up address each time does not buy new attempts
@@ -120,10 +125,10 @@ def test_replicas_share_failures_through_redis(
     """Five failures spread over two api replicas lock the pair; a restart
     (a third app) still sees them."""
     username = f"victim-{uuid.uuid4().hex[:8]}"
-    settings = make_settings(_url(db), tmp_path, redis_url=REDIS_URL)
+    settings = make_settings(database_url_of(db), tmp_path, redis_url=REDIS_URL)
     with (
-        TestClient(create_app(settings, configure_logs=False)) as one,
-        TestClient(create_app(settings, configure_logs=False)) as two,
+        app_client(settings) as one,
+        app_client(settings) as two,
     ):
         for replica in (one, two, one, two, one):
             assert _fail(replica, username).status_code == 401
@@ -136,14 +141,16 @@ def test_replicas_share_failures_through_redis(
         assert 0 < redis_db.ttl(keys[0]) <= 61
         # another user from the same address is not affected
         assert _fail(one, f"{username}-other").status_code == 401
-    with TestClient(create_app(settings, configure_logs=False)) as restarted:
+    with app_client(settings) as restarted:
         assert _fail(restarted, username).status_code == 429
-        assert _me(restarted, login(restarted, "admin", "admin-password-1")) == 200
+        assert _me(restarted, login_admin(restarted)) == 200
 
 
 def test_login_fails_closed_when_redis_is_down(db: Database, tmp_path: Path) -> None:
-    settings = make_settings(_url(db), tmp_path, redis_url="redis://127.0.0.1:1/0")
-    with TestClient(create_app(settings, configure_logs=False)) as client:
+    settings = make_settings(
+        database_url_of(db), tmp_path, redis_url="redis://127.0.0.1:1/0"
+    )
+    with app_client(settings) as client:
         response = client.post(
             "/api/auth/login",
             json={"username": "admin", "password": "admin-password-1"},
@@ -158,13 +165,13 @@ def test_login_fails_closed_when_redis_is_down(db: Database, tmp_path: Path) -> 
 def test_logout_revokes_the_token_on_every_replica(
     db: Database, tmp_path: Path
 ) -> None:
-    settings = make_settings(_url(db), tmp_path)
+    settings = make_settings(database_url_of(db), tmp_path)
     with (
-        TestClient(create_app(settings, configure_logs=False)) as one,
-        TestClient(create_app(settings, configure_logs=False)) as two,
+        app_client(settings) as one,
+        app_client(settings) as two,
     ):
-        first = login(one, "admin", "admin-password-1")
-        second = login(one, "admin", "admin-password-1")
+        first = login_admin(one)
+        second = login_admin(one)
         assert _me(two, first) == 200
         assert one.post("/api/auth/logout", headers=first).status_code == 204
         for replica in (one, two):
@@ -187,8 +194,8 @@ def test_logout_revokes_the_token_on_every_replica(
 
 
 def test_own_password_change_revokes_earlier_tokens(client: TestClient) -> None:
-    laptop = login(client, "admin", "admin-password-1")
-    stolen = login(client, "admin", "admin-password-1")
+    laptop = login_admin(client)
+    stolen = login_admin(client)
     wrong = client.post(
         "/api/auth/password",
         headers=laptop,
@@ -224,7 +231,7 @@ def test_own_password_change_revokes_earlier_tokens(client: TestClient) -> None:
 
 
 def test_stolen_token_is_no_password_oracle(client: TestClient) -> None:
-    token = login(client, "admin", "admin-password-1")
+    token = login_admin(client)
     for n in range(5):
         guess = client.post(
             "/api/auth/password",
@@ -306,9 +313,9 @@ def test_production_refuses_weak_passwords_for_users(
     db: Database, tmp_path: Path
 ) -> None:
     settings = make_settings(
-        _url(db), tmp_path, env="production", admin_password=STRONG
+        database_url_of(db), tmp_path, env="production", admin_password=STRONG
     )
-    with TestClient(create_app(settings, configure_logs=False)) as client:
+    with app_client(settings) as client:
         admin = login(client, "admin", STRONG)
         for weak in ("only-10-ch", "qwerty123456", "olga-operator"):
             created = client.post(
@@ -368,8 +375,8 @@ def test_bootstrap_admin_password_is_never_logged(
 ) -> None:
     secret = "Dev-Only-Secret-Pass-777"
     caplog.set_level(logging.INFO)
-    settings = make_settings(_url(db), tmp_path, admin_password=secret)
-    with TestClient(create_app(settings, configure_logs=False)) as client:
+    settings = make_settings(database_url_of(db), tmp_path, admin_password=secret)
+    with app_client(settings) as client:
         login(client, "admin", secret)
     output = _captured(caplog, capsys)
     assert "auth.bootstrap_admin.created" in output
@@ -381,9 +388,9 @@ def test_dev_default_admin_says_where_the_password_is(
     db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys
 ) -> None:
     caplog.set_level(logging.INFO)
-    settings = make_settings(_url(db), tmp_path, admin_password=None)
+    settings = make_settings(database_url_of(db), tmp_path, admin_password=None)
     assert settings.bootstrap_admin_password == "admin"
-    with TestClient(create_app(settings, configure_logs=False)) as client:
+    with app_client(settings) as client:
         login(client, "admin", "admin")
     records = [
         json.loads(JsonFormatter().format(r))

@@ -14,8 +14,7 @@ from sqlalchemy import create_engine, inspect
 from easyflow_api.__main__ import main
 from easyflow_api.core.config import ConfigError, Settings
 from easyflow_api.core.logging import JsonFormatter
-from easyflow_api.main import create_app
-from tests.conftest import login, make_settings
+from tests.conftest import app_client, login, login_admin, make_settings
 
 STRONG = "s" * 48
 
@@ -56,7 +55,7 @@ def test_production_app_and_cli_refuse_to_start(monkeypatch, tmp_path, capsys) -
     try:
         with (
             pytest.raises(ConfigError, match="EASYFLOW_API_SECRET"),
-            TestClient(create_app(configure_logs=False)),
+            app_client(None),
         ):
             pass
     finally:
@@ -69,7 +68,7 @@ def test_development_secret_and_default_admin(tmp_path: Path, caplog, capsys) ->
     )
     with (
         caplog.at_level(logging.WARNING),
-        TestClient(create_app(settings, configure_logs=False)) as client,
+        app_client(settings) as client,
     ):
         headers = login(client, "admin", "admin")
         assert client.get("/api/auth/me", headers=headers).status_code == 200
@@ -85,7 +84,7 @@ def test_development_secret_and_default_admin(tmp_path: Path, caplog, capsys) ->
     assert len(secret_file.read_text()) >= 48
     assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
     # the persisted secret survives a restart: the old token still works
-    with TestClient(create_app(settings, configure_logs=False)) as client:
+    with app_client(settings) as client:
         assert client.get("/api/auth/me", headers=headers).status_code == 200
     inspector = inspect(create_engine(_sqlite(tmp_path)))
     assert "alembic_version" in inspector.get_table_names()
@@ -103,14 +102,14 @@ def test_cli_create_user(tmp_path: Path, monkeypatch, capsys) -> None:
     assert main(["create-user", "olga", "--role", "operator"]) == 1
     assert "created operator olga" in capsys.readouterr().out
     settings = make_settings(_sqlite(tmp_path), tmp_path)
-    with TestClient(create_app(settings, configure_logs=False)) as client:
+    with app_client(settings) as client:
         headers = login(client, "olga", "operator-pass-1")
         assert client.get("/api/auth/me", headers=headers).json()["role"] == "operator"
 
 
 def test_metrics(tmp_path: Path) -> None:
     settings = make_settings(_sqlite(tmp_path), tmp_path)
-    with TestClient(create_app(settings, configure_logs=False)) as client:
+    with app_client(settings) as client:
         client.get("/health")
         client.get("/api/conversations/5")
         body = client.get("/metrics").text
@@ -125,7 +124,7 @@ def test_metrics(tmp_path: Path) -> None:
         assert "easyflow_api_request_latency_seconds_bucket" in body
         assert "easyflow_ingest_lag_seconds" in body
     protected = make_settings(_sqlite(tmp_path), tmp_path, api_metrics_token="m-token")
-    with TestClient(create_app(protected, configure_logs=False)) as client:
+    with app_client(protected) as client:
         assert client.get("/metrics").status_code == 401
         ok = client.get("/metrics", headers={"Authorization": "Bearer m-token"})
         assert ok.status_code == 200 and "easyflow_api_requests_total" in ok.text
@@ -139,10 +138,8 @@ def test_settings_report_names_only(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("EASYFLOW_LLM_BACKEND", "openai")
     monkeypatch.delenv("EASYFLOW_LLM_BASE_URL", raising=False)
     settings = make_settings(_sqlite(tmp_path), tmp_path)
-    with TestClient(create_app(settings, configure_logs=False)) as client:
-        response = client.get(
-            "/api/settings", headers=login(client, "admin", "admin-password-1")
-        )
+    with app_client(settings) as client:
+        response = client.get("/api/settings", headers=login_admin(client))
     body = response.json()
     assert {"name": "telegram", "configured": True} in body["channels"]
     assert {"name": "stripe", "configured": False} in body["payments"]
@@ -176,7 +173,7 @@ def test_static_dashboard_widget_and_demo(tmp_path: Path) -> None:
     (dist / "demo" / "index.html").write_text("<html>demo shop</html>")
     (tmp_path / "secret.txt").write_text("do not serve")
     settings = make_settings(_sqlite(tmp_path), tmp_path, api_dashboard_dir=dist)
-    with TestClient(create_app(settings, configure_logs=False)) as client:
+    with app_client(settings) as client:
         assert client.get("/").text == "<html>dashboard</html>"
         assert client.get("/conversations/12").text == "<html>dashboard</html>"
         assert client.get("/assets/app.js").text == "console.log(1)"
@@ -195,7 +192,7 @@ def test_static_dashboard_widget_and_demo(tmp_path: Path) -> None:
             client.get("/openapi.json").json()["info"]["title"].startswith("Easy Flow")
         )
     without = make_settings(_sqlite(tmp_path), tmp_path)
-    with TestClient(create_app(without, configure_logs=False)) as client:
+    with app_client(without) as client:
         assert client.get("/").status_code == 404
         assert client.get("/demo").status_code == 404
 
@@ -211,8 +208,8 @@ def test_cli_seed_demo(tmp_path: Path, monkeypatch, capsys) -> None:
     out = capsys.readouterr().out
     assert "seeded 161 demo events" in out and "seeded 0 demo events" in out
     settings = make_settings(_sqlite(tmp_path), tmp_path)
-    with TestClient(create_app(settings, configure_logs=False)) as client:
-        admin = login(client, "admin", "admin-password-1")
+    with app_client(settings) as client:
+        admin = login_admin(client)
         overview = client.get("/api/analytics/overview", headers=admin).json()
     assert overview["conversations"] == 10 and overview["messages"] == 23
 
@@ -238,14 +235,14 @@ def test_cors_origins_come_from_the_settings(tmp_path: Path) -> None:
         api_cors_origins=" https://shop.example ,https://admin.example,",
     )
     assert settings.cors_origins == ["https://shop.example", "https://admin.example"]
-    with TestClient(create_app(settings, configure_logs=False)) as client:
+    with app_client(settings) as client:
         allowed = _preflight(client, "https://admin.example")
         assert allowed.status_code == 200
         assert allowed.headers["access-control-allow-origin"] == "https://admin.example"
         refused = _preflight(client, "https://evil.example")
         assert "access-control-allow-origin" not in refused.headers
     closed = make_settings(_sqlite(tmp_path), tmp_path)
-    with TestClient(create_app(closed, configure_logs=False)) as client:
+    with app_client(closed) as client:
         response = _preflight(client, "https://shop.example")
         assert "access-control-allow-origin" not in response.headers
 
@@ -262,7 +259,7 @@ def test_cors_origins_from_the_environment_go_through_settings(
     monkeypatch.setenv("EASYFLOW_API_CORS_ORIGINS", "https://shop.example")
     get_settings.cache_clear()
     try:
-        with TestClient(create_app(configure_logs=False)) as client:
+        with app_client(None) as client:
             response = _preflight(client, "https://shop.example")
             assert (
                 response.headers["access-control-allow-origin"]
@@ -273,7 +270,7 @@ def test_cors_origins_from_the_environment_go_through_settings(
         get_settings.cache_clear()
         with (
             pytest.raises(ConfigError, match="EASYFLOW_API_INGEST_INTERVAL_S"),
-            TestClient(create_app(configure_logs=False)),
+            app_client(None),
         ):
             pass
     finally:

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from easyflow_api.db import Database
 from easyflow_api.main import create_app
 from easyflow_api.seed import load_demo
-from tests.conftest import BASE_DAY, login, make_settings, start_rasa_emulator
+from tests.conftest import BASE_DAY, login_admin, make_settings, start_rasa_emulator
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def fuzz_app(tmp_path_factory) -> Iterator[tuple[FastAPI, dict[str, str]]]:
             db = Database(url)
             load_demo(db, BASE_DAY, 0.6)
             db.dispose()
-            yield app, login(client, "admin", "admin-password-1")
+            yield app, login_admin(client)
 
 
 @pytest.fixture

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi.testclient import TestClient
 
 from easyflow_api.db import Database
-from easyflow_api.main import create_app
 from easyflow_api.seed import ConversationScript, load_demo
 from easyflow_api.services.projection import Projector
-from tests.conftest import BASE_DAY, RasaEmulator, add_user, login, make_settings
+from tests.conftest import (
+    BASE_DAY,
+    MakeClient,
+    RasaEmulator,
+    add_user,
+    login,
+    login_admin,
+)
 
 SHOPPER = "vk-204411987"  # C5 of the seed: waiting for an operator
 
 
-def _app(db: Database, tmp_path: Path, rasa: RasaEmulator, **extra) -> TestClient:
-    settings = make_settings(
-        db.engine.url.render_as_string(hide_password=False),
-        tmp_path,
-        rasa_url=rasa.url,
-        action_server_url=rasa.url,
-        **extra,
-    )
-    return TestClient(create_app(settings, configure_logs=False))
+def _app(make_client: MakeClient, rasa: RasaEmulator, **extra) -> TestClient:
+    return make_client(rasa_url=rasa.url, action_server_url=rasa.url, **extra)
 
 
 def _waiting(client: TestClient, headers: dict[str, str]) -> dict:
@@ -32,10 +29,10 @@ def _waiting(client: TestClient, headers: dict[str, str]) -> dict:
     return queue[0]
 
 
-def test_queue_from_handoff_slots(db: Database, tmp_path: Path, rasa) -> None:
+def test_queue_from_handoff_slots(db: Database, make_client: MakeClient, rasa) -> None:
     load_demo(db, BASE_DAY, 0.6)
-    with _app(db, tmp_path, rasa) as client:
-        admin = login(client, "admin", "admin-password-1")
+    with _app(make_client, rasa) as client:
+        admin = login_admin(client)
         every = client.get("/api/handoffs", headers=admin).json()
         assert {(h["status"], h["operator"]) for h in every} == {
             ("waiting", None),
@@ -54,10 +51,10 @@ def test_queue_from_handoff_slots(db: Database, tmp_path: Path, rasa) -> None:
         assert client.get("/api/handoffs/424242", headers=admin).status_code == 404
 
 
-def test_take_reply_release(db: Database, tmp_path: Path, rasa) -> None:
+def test_take_reply_release(db: Database, make_client: MakeClient, rasa) -> None:
     load_demo(db, BASE_DAY, 0.6)
-    with _app(db, tmp_path, rasa, rasa_token="rasa-token-1") as client:
-        admin = login(client, "admin", "admin-password-1")
+    with _app(make_client, rasa, rasa_token="rasa-token-1") as client:
+        admin = login_admin(client)
         client.post(
             "/api/users",
             headers=admin,
@@ -141,12 +138,14 @@ def test_take_reply_release(db: Database, tmp_path: Path, rasa) -> None:
         ]
 
 
-def test_operator_message_recorded_once(db: Database, tmp_path: Path, rasa) -> None:
+def test_operator_message_recorded_once(
+    db: Database, make_client: MakeClient, rasa
+) -> None:
     """The api's own record, Rasa's EXTERNAL_operator_message event and the bot
     utterance carrying the text make one operator message, not three."""
     load_demo(db, BASE_DAY, 0.6)
-    with _app(db, tmp_path, rasa) as client:
-        admin = login(client, "admin", "admin-password-1")
+    with _app(make_client, rasa) as client:
+        admin = login_admin(client)
         hid = _waiting(client, admin)["id"]
         client.post(f"/api/handoffs/{hid}/take", headers=admin)
         text = "Your refund was sent today."
@@ -179,30 +178,29 @@ def test_operator_message_recorded_once(db: Database, tmp_path: Path, rasa) -> N
         ]
 
 
-def test_rasa_failure_changes_nothing(db: Database, tmp_path: Path, rasa) -> None:
+def test_rasa_failure_changes_nothing(
+    db: Database, make_client: MakeClient, rasa
+) -> None:
     load_demo(db, BASE_DAY, 0.6)
     rasa.fail_with = 500
-    with _app(db, tmp_path, rasa) as client:
-        admin = login(client, "admin", "admin-password-1")
+    with _app(make_client, rasa) as client:
+        admin = login_admin(client)
         hid = _waiting(client, admin)["id"]
         response = client.post(f"/api/handoffs/{hid}/take", headers=admin)
         assert response.status_code == 502
         assert response.json() == {"detail": "Rasa answered 500"}
         assert _waiting(client, admin)["id"] == hid
-    unreachable = make_settings(
-        db.engine.url.render_as_string(hide_password=False), tmp_path
-    )  # rasa_url points at a closed port
-    with TestClient(create_app(unreachable, configure_logs=False)) as client:
-        admin = login(client, "admin", "admin-password-1")
+    with make_client() as client:  # rasa_url points at a closed port
+        admin = login_admin(client)
         response = client.post(f"/api/handoffs/{hid}/take", headers=admin)
         assert response.status_code == 502
         assert "unreachable" in response.json()["detail"]
 
 
-def test_roles(db: Database, tmp_path: Path, rasa) -> None:
+def test_roles(db: Database, make_client: MakeClient, rasa) -> None:
     load_demo(db, BASE_DAY, 0.6)
-    with _app(db, tmp_path, rasa) as client:
-        admin = login(client, "admin", "admin-password-1")
+    with _app(make_client, rasa) as client:
+        admin = login_admin(client)
         analyst = add_user(client, admin, "ann", "analyst")
         operator = add_user(client, admin, "olga", "operator")
         hid = _waiting(client, admin)["id"]
@@ -235,9 +233,9 @@ def test_roles(db: Database, tmp_path: Path, rasa) -> None:
         assert rasa.requests == []
 
 
-def test_detailed_health(db: Database, tmp_path: Path, rasa) -> None:
-    with _app(db, tmp_path, rasa) as client:
-        admin = login(client, "admin", "admin-password-1")
+def test_detailed_health(make_client: MakeClient, rasa) -> None:
+    with _app(make_client, rasa) as client:
+        admin = login_admin(client)
         body = client.get("/api/health/detailed", headers=admin).json()
         assert body["status"] == "ok"
         assert body["checks"]["database"]["ok"] is True
@@ -247,15 +245,8 @@ def test_detailed_health(db: Database, tmp_path: Path, rasa) -> None:
             ("GET", "/"),
             ("GET", "/health"),
         ]
-    with TestClient(
-        create_app(
-            make_settings(
-                db.engine.url.render_as_string(hide_password=False), tmp_path
-            ),
-            configure_logs=False,
-        )
-    ) as client:
-        admin = login(client, "admin", "admin-password-1")
+    with make_client() as client:
+        admin = login_admin(client)
         body = client.get("/api/health/detailed", headers=admin).json()
         assert body["status"] == "degraded"
         assert body["checks"]["rasa"]["ok"] is False
@@ -263,12 +254,12 @@ def test_detailed_health(db: Database, tmp_path: Path, rasa) -> None:
 
 
 def test_only_the_holder_or_an_admin_replies_and_releases(
-    db: Database, tmp_path: Path, rasa
+    db: Database, make_client: MakeClient, rasa
 ) -> None:
     """Olga may not speak in Anna's conversation or close it; an admin may."""
     load_demo(db, BASE_DAY, 0.6)
-    with _app(db, tmp_path, rasa) as client:
-        admin = login(client, "admin", "admin-password-1")
+    with _app(make_client, rasa) as client:
+        admin = login_admin(client)
         anna = add_user(client, admin, "anna", "operator")
         olga = add_user(client, admin, "olga", "operator")
         hid = _waiting(client, admin)["id"]

@@ -13,18 +13,22 @@ from pathlib import Path
 
 import aio_pika
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from easyflow_api.core.metrics import EVENTS_INGESTED
 from easyflow_api.db import Database
-from easyflow_api.main import create_app
 from easyflow_api.models import Conversation, Event, IngestCheckpoint
 from easyflow_api.seed import ConversationScript, demo_events, write_rasa_sql_broker
 from easyflow_api.services import analytics
 from easyflow_api.services.ingest import RabbitIngestor, SqlBrokerIngestor
 from easyflow_api.services.projection import Projector
-from tests.conftest import BASE_DAY, login, make_settings
+from tests.conftest import (
+    BASE_DAY,
+    app_client,
+    database_url_of,
+    login_admin,
+    make_settings,
+)
 
 RABBITMQ_URL = os.environ.get(
     "EASYFLOW_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"
@@ -69,7 +73,7 @@ def test_sql_broker_checkpoint_restart_and_replay(db: Database, tmp_path: Path) 
     # "restart": a new process state; only rows after the checkpoint are read
     late = _late_conversation()
     write_rasa_sql_broker(events_db, late)
-    restarted_db = Database(db.engine.url.render_as_string(hide_password=False))
+    restarted_db = Database(database_url_of(db))
     second = SqlBrokerIngestor(restarted_db, url, Projector(0.6), batch=50)
     assert second.position() == len(seed) + 1
     assert second.run_once() == len(late)
@@ -98,14 +102,14 @@ def test_missing_broker_file_is_not_created(db: Database, tmp_path: Path) -> Non
 def test_background_task_ingests_while_serving(db: Database, tmp_path: Path) -> None:
     events_db = tmp_path / "events.db"
     settings = make_settings(
-        db.engine.url.render_as_string(hide_password=False),
+        database_url_of(db),
         tmp_path,
         api_ingest="sql",
         events_database_url=f"sqlite:///{events_db}",
         api_ingest_interval_s=0.1,
     )
-    with TestClient(create_app(settings, configure_logs=False)) as client:
-        admin = login(client, "admin", "admin-password-1")
+    with app_client(settings) as client:
+        admin = login_admin(client)
         write_rasa_sql_broker(events_db, demo_events(BASE_DAY))
         deadline = time.time() + 20
         overview = {}
@@ -132,9 +136,7 @@ def test_cli_ingest_once(db: Database, tmp_path: Path, monkeypatch, capsys) -> N
 
     events_db = tmp_path / "events.db"
     write_rasa_sql_broker(events_db, demo_events(BASE_DAY))
-    monkeypatch.setenv(
-        "EASYFLOW_API_DATABASE_URL", db.engine.url.render_as_string(hide_password=False)
-    )
+    monkeypatch.setenv("EASYFLOW_API_DATABASE_URL", database_url_of(db))
     monkeypatch.setenv("EASYFLOW_EVENTS_DATABASE_URL", f"sqlite:///{events_db}")
     monkeypatch.setenv("EASYFLOW_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("EASYFLOW_ENV", "development")

@@ -18,10 +18,15 @@ from easyflow_api.core.config import REPO_ROOT
 from easyflow_api.core.csvsafe import neutralise
 from easyflow_api.core.headers import API_CSP, DASHBOARD_CSP
 from easyflow_api.db import Database
-from easyflow_api.main import create_app
 from easyflow_api.seed import ConversationScript, load_demo
 from easyflow_api.services.projection import Projector
-from tests.conftest import BASE_DAY, TEST_SECRET, add_user, login, make_settings
+from tests.conftest import (
+    BASE_DAY,
+    TEST_SECRET,
+    MakeClient,
+    add_user,
+    login_admin,
+)
 
 DEMO_PAGE = REPO_ROOT / "dashboard" / "demo" / "index.html"
 STRONG = "Correct-Horse-Battery-42"
@@ -52,23 +57,20 @@ def site(db: Database, tmp_path: Path) -> Path:
     return dist
 
 
-def _app(db: Database, tmp_path: Path, site: Path, **extra) -> TestClient:
-    settings = make_settings(
-        db.engine.url.render_as_string(hide_password=False),
-        tmp_path,
+def _app(make_client: MakeClient, site: Path, **extra) -> TestClient:
+    return make_client(
         api_dashboard_dir=site,
         api_demo_page=DEMO_PAGE,
         rasa_url="http://rasa:5005",
         api_widget_rasa_url="https://chat.shop.example",
         **extra,
     )
-    return TestClient(create_app(settings, configure_logs=False))
 
 
 def test_headers_on_api_dashboard_and_docs(
-    db: Database, tmp_path: Path, site: Path
+    db: Database, make_client: MakeClient, site: Path
 ) -> None:
-    with _app(db, tmp_path, site) as client:
+    with _app(make_client, site) as client:
         for path in ("/health", "/api/auth/me", "/openapi.json", "/api/nope"):
             response = client.get(path)
             _assert_common(response)
@@ -92,9 +94,9 @@ def test_headers_on_api_dashboard_and_docs(
 
 
 def test_demo_page_uses_the_configured_rasa(
-    db: Database, tmp_path: Path, site: Path
+    db: Database, make_client: MakeClient, site: Path
 ) -> None:
-    with _app(db, tmp_path, site) as client:
+    with _app(make_client, site) as client:
         page = client.get("/demo")
         assert page.status_code == 200
         _assert_common(page)
@@ -115,9 +117,9 @@ def test_demo_page_uses_the_configured_rasa(
 
 
 def test_demo_rasa_parameter_in_development(
-    db: Database, tmp_path: Path, site: Path
+    db: Database, make_client: MakeClient, site: Path
 ) -> None:
-    with _app(db, tmp_path, site) as client:
+    with _app(make_client, site) as client:
         other = client.get("/demo", params={"rasa": "http://127.0.0.1:7005/"})
         assert 'data-rasa-url="http://127.0.0.1:7005"' in other.text
         assert "ws://127.0.0.1:7005" in _csp(other)["connect-src"]
@@ -140,11 +142,10 @@ def test_demo_rasa_parameter_in_development(
 
 
 def test_demo_rasa_parameter_is_ignored_in_production(
-    db: Database, tmp_path: Path, site: Path
+    db: Database, make_client: MakeClient, site: Path
 ) -> None:
     with _app(
-        db,
-        tmp_path,
+        make_client,
         site,
         env="production",
         api_secret=TEST_SECRET,
@@ -199,11 +200,11 @@ def test_export_neutralises_formulas_from_event_data(
 
 
 def test_transcript_reads_and_exports_are_audited(
-    db: Database, tmp_path: Path, site: Path
+    db: Database, make_client: MakeClient, site: Path
 ) -> None:
     load_demo(db, BASE_DAY, 0.6)
-    with _app(db, tmp_path, site) as client:
-        admin = login(client, "admin", "admin-password-1")
+    with _app(make_client, site) as client:
+        admin = login_admin(client)
         olga = add_user(client, admin, "olga", "operator")
         ann = add_user(client, admin, "ann", "analyst")
         before = time.time()
