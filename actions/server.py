@@ -8,7 +8,12 @@ Deny by default (``actions/access.py``): every route needs the shared action tok
 (``Authorization: Bearer``, compared in constant time) except an explicit public
 allow-list matched on the resolved route: health, the pay pages, the payment
 webhooks and ``GET /metrics`` (Prometheus metrics; names are a contract with
-``deploy/monitoring``).
+``deploy/monitoring``; with ``PROMETHEUS_MULTIPROC_DIR`` set, the page sums every
+worker writing to that folder, see ``common/metrics.py``).
+
+Logs are JSON lines (``common/logging.py``); each action call binds its
+``sender_id``, ``action`` and the conversation's ``order_id`` to every line
+logged while it runs.
 
 The token is ``EASYFLOW_ACTION_TOKEN`` (required in production). When it is unset
 (the embedded default) the server reads ``<EASYFLOW_DATA_DIR>/action_token``,
@@ -41,7 +46,8 @@ from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
 from actions.services import Services, configure
 from actions.settings import Settings, SettingsError
-from common.prometheus import CONTENT_TYPE, Registry
+from common.logging import bind_context, clear_context, configure_logging
+from common.metrics import CONTENT_TYPE, Registry
 
 logger = logging.getLogger("actions.server")
 
@@ -85,13 +91,31 @@ def _answerer(reply: HTTPResponse) -> str | None:
     return None
 
 
+def _bind_call_context(call: dict[str, Any]) -> None:
+    """The conversation an action call is about, on every line it logs."""
+    tracker = call.get("tracker")
+    slots = tracker.get("slots") if isinstance(tracker, dict) else None
+    order_id = slots.get("order_id") if isinstance(slots, dict) else None
+    context = {
+        "sender_id": call.get("sender_id"),
+        "action": call.get("next_action"),
+        "order_id": order_id,
+    }
+    bind_context(**{key: str(value) for key, value in context.items() if value})
+
+
 def install_guard_and_metrics(app: Sanic, token: str) -> None:
-    """The deny-by-default token check and the action metrics, as app middleware."""
+    """The deny-by-default token check, the action metrics and the log context,
+    as app middleware."""
     install_token_guard(app, token)
 
     @app.middleware("request")
     async def start_clock(request: Request) -> None:
         request.ctx.easyflow_started = time.perf_counter()
+        # Requests on a kept-alive connection share one task: start afresh.
+        clear_context()
+        if route_name(app, request) == "webhook" and request.method == "POST":
+            _bind_call_context(_action_call(request))
 
     @app.middleware("response")
     async def record(request: Request, reply: HTTPResponse) -> None:
@@ -124,13 +148,12 @@ def _warm_up_knowledge(services: Services) -> None:
     except Exception:  # a failed warm-up only makes the first question slower
         logger.exception("knowledge.warm_up_failed")
         return
-    logger.info("knowledge.warmed_up seconds=%.1f", time.perf_counter() - started)
+    seconds = round(time.perf_counter() - started, 1)
+    logger.info("knowledge.warmed_up", extra={"seconds": seconds})
 
 
 def main() -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging("actions")
     try:
         settings = Settings.from_env()
         settings.require_action_token()
@@ -160,10 +183,12 @@ def main() -> int:
         )
     )
     logger.info(
-        "actions.server.start host=%s port=%s token=%s",
-        settings.actions_host,
-        settings.actions_port,
-        "configured" if settings.action_token else "local file",
+        "actions.server.start",
+        extra={
+            "host": settings.actions_host,
+            "port": settings.actions_port,
+            "token": "configured" if settings.action_token else "local file",
+        },
     )
     app.run(settings.actions_host, settings.actions_port, workers=1, access_log=False)
     return 0

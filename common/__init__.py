@@ -9,5 +9,6 @@ never from ``bot/`` or ``connectors/``.
 - ``order_ids``: the order-number formats of every order source;
 - ``language``, ``translit``: the shopper's language, Russian typed in Latin letters;
 - ``minilm``: the English sentence encoder read from shipped weights;
-- ``prometheus``: the metrics registry.
+- ``metrics``: Prometheus metrics on prometheus-client (multiprocess-aware);
+- ``logging``: JSON log lines with bound context, through structlog.
 """

@@ -10,9 +10,14 @@ one hook Rasa loads from configuration before the server starts:
   ``POST /webhooks/<channel>/webhook`` from request to response;
 - the processor's ``_log_action_on_tracker`` is wrapped to count fallback actions
   and custom actions that ended in the ``utter_action_failed`` apology
-  (``bot.dialogue.action_guard``).
+  (``bot.dialogue.action_guard``);
+- the same listener makes the process log JSON lines (``common/logging.py``),
+  after Rasa and Sanic have set up their own logging.
 
-Metric names are a contract with ``deploy/monitoring`` (alert rules).
+Metric names are a contract with ``deploy/monitoring`` (alert rules). The metrics
+live in prometheus-client (``common/metrics.py``); with ``PROMETHEUS_MULTIPROC_DIR``
+set, the page sums every Sanic worker of this server (``rasa run --workers``
+is not used today: one folder per replica).
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.dialogue.action_guard import APOLOGY_RESPONSE
-from common.prometheus import CONTENT_TYPE, Registry
+from common.logging import configure_logging
+from common.metrics import CONTENT_TYPE, Registry
 
 REGISTRY = Registry()
 MESSAGES = REGISTRY.counter(
@@ -132,6 +138,10 @@ class MetricsChannel(InputChannel):
 
         @blueprint.listener("before_server_start")
         async def install(app: Sanic, _loop: Any) -> None:
+            configure_logging("rasa")
+            if getattr(app.ctx, "easyflow_metrics", False):
+                return  # ASGI servers may start the app more than once
+            app.ctx.easyflow_metrics = True
             channels = {
                 channel.name()
                 for channel in getattr(app.ctx, "input_channels", [])

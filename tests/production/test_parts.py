@@ -1,9 +1,11 @@
-"""The production profile's pieces on their own: metrics format, the generated
+"""The production profile's pieces on their own: the Rasa side's metrics, the generated
 credentials, the Redis URL lock store, the fail-closed tracker store, the action
 server's start-up refusal without a token."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import subprocess
 import sys
@@ -13,54 +15,31 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+import structlog
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import register
 from rasa.core.lock_store import LockError
 from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.utils.endpoints import EndpointConfig
+from sanic import Sanic
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from bot.stores.lock_store import RedisUrlLockStore
 from bot.stores.tracker_store import StrictSQLTrackerStore, TrackerStoreUnavailable
-from common.prometheus import Registry
+from common.logging import OWN_HANDLER_LOGGERS
+from common.metrics import CONTENT_TYPE
 from connectors import metrics
+from connectors.rest import StrictRestInput, conversation_id
+from tests import servers
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "production"))
 from credentials import production_credentials  # noqa: E402
-
-
-def test_metrics_render_in_prometheus_text_format() -> None:
-    registry = Registry()
-    counter = registry.counter("x_total", "Things.", ["channel"])
-    plain = registry.counter("y_total", "Plain.")
-    histogram = registry.histogram("z_seconds", "Time.", ["a"], buckets=[0.1, 1])
-    counter.inc(channel='te"le\\gram')
-    counter.inc(2, channel="rest")
-    histogram.observe(0.05, a="q")
-    histogram.observe(0.5, a="q")
-    histogram.observe(7, a="q")
-    assert registry.render().splitlines() == [
-        "# HELP x_total Things.",
-        "# TYPE x_total counter",
-        'x_total{channel="rest"} 2.0',
-        'x_total{channel="te\\"le\\\\gram"} 1.0',
-        "# HELP y_total Plain.",
-        "# TYPE y_total counter",
-        "y_total 0.0",
-        "# HELP z_seconds Time.",
-        "# TYPE z_seconds histogram",
-        'z_seconds_bucket{a="q",le="0.1"} 1.0',
-        'z_seconds_bucket{a="q",le="1.0"} 2.0',
-        'z_seconds_bucket{a="q",le="+Inf"} 3.0',
-        'z_seconds_sum{a="q"} 7.55',
-        'z_seconds_count{a="q"} 3.0',
-    ]
-    assert plain.value() == 0
-    with pytest.raises(ValueError):
-        counter.inc(action="x")
 
 
 def test_rasa_side_counts_fallbacks_and_apologies() -> None:
@@ -72,6 +51,107 @@ def test_rasa_side_counts_fallbacks_and_apologies() -> None:
     metrics.record_action("action_llm_fallback", [])
     assert metrics.ACTION_ERRORS.value(action="action_check_order") == errors + 1
     assert metrics.FALLBACKS.value() == fallbacks + 1
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    """The trained model with its real action server."""
+    with servers.action_server(tmp_path_factory.mktemp("parts-actions")) as url:
+        yield servers.agent_for(url)
+
+
+@pytest.fixture
+def restored_logging(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
+    """The channel makes the whole process log JSON (to the stderr ``capsys``
+    captures, which outlives this fixture): undo it for later tests."""
+    loggers = [logging.getLogger(), *map(logging.getLogger, OWN_HANDLER_LOGGERS)]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    config = structlog.get_config()
+    yield
+    for lg, handlers, level, propagate in saved:
+        for handler in list(lg.handlers):
+            lg.removeHandler(handler)
+        for handler in handlers:
+            lg.addHandler(handler)
+        lg.setLevel(level)
+        lg.propagate = propagate
+    structlog.configure(**config)
+
+
+def _page(text: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+    """Sample values by name, then by labels, from prometheus-client's parser."""
+    samples: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = tuple(sorted(sample.labels.items()))
+            samples.setdefault(sample.name, {})[labels] = sample.value
+    return samples
+
+
+async def test_rasa_metrics_page_after_real_traffic(
+    agent: Agent, restored_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Shoppers' messages through the strict REST channel and the real model:
+    the page parses, counts them, and the process now logs JSON lines."""
+    # Without Sanic's own logging set-up: its dictConfig closes every handler,
+    # and absl's closes the stderr it holds (pytest's, while capsys captures).
+    app = Sanic(
+        f"easyflow_parts_metrics_{uuid.uuid4().hex[:8]}", configure_logging=False
+    )
+    app.ctx.agent = agent
+    register([StrictRestInput(), metrics.MetricsChannel()], app, route="/webhooks/")
+    _, before = await app.asgi_client.get("/metrics")
+    assert before.status == 200
+    assert before.headers["content-type"] == CONTENT_TYPE
+
+    sender = f"parts-{uuid.uuid4().hex[:8]}"
+    for text in ("привет", "где мой заказ A-10234", "ыва фыва олдж"):
+        _, reply = await app.asgi_client.post(
+            "/webhooks/rest/webhook", json={"sender": sender, "message": text}
+        )
+        assert reply.status == 200, reply.text
+    _, refused = await app.asgi_client.post(
+        "/webhooks/rest/webhook", json={"sender": "", "message": "x"}
+    )
+    assert refused.status == 400
+    _, after = await app.asgi_client.get("/metrics")
+
+    old, new = _page(before.text), _page(after.text)
+    families = {f.name: f.type for f in text_string_to_metric_families(after.text)}
+    assert families == {
+        "easyflow_messages": "counter",
+        "easyflow_message_latency_seconds": "histogram",
+        "easyflow_fallbacks": "counter",
+        "easyflow_action_errors": "counter",
+    }
+    rest = (("channel", "rest"),)
+    sent = new["easyflow_messages_total"][rest]
+    assert sent - old.get("easyflow_messages_total", {}).get(rest, 0) == 4
+    timed = new["easyflow_message_latency_seconds_count"][rest]
+    assert (
+        timed - old.get("easyflow_message_latency_seconds_count", {}).get(rest, 0) == 4
+    )
+    assert (
+        new["easyflow_message_latency_seconds_bucket"][(*rest, ("le", "+Inf"))] == timed
+    )
+    tracker = await agent.tracker_store.retrieve(conversation_id(sender) or "")
+    assert tracker is not None
+    fallbacks = [
+        event
+        for event in tracker.events
+        if isinstance(event, ActionExecuted)
+        and event.action_name in metrics.FALLBACK_ACTIONS
+    ]
+    assert fallbacks, [e.as_dict() for e in tracker.events]
+    counted = new["easyflow_fallbacks_total"][()] - old["easyflow_fallbacks_total"][()]
+    assert counted == len(fallbacks)
+
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    refused_line = next(
+        line for line in lines if line["event"] == "rest.sender_refused"
+    )
+    assert refused_line["process"] == "rasa" and refused_line["level"] == "info"
+    assert {"timestamp", "logger"} <= refused_line.keys()
 
 
 def test_production_credentials_keep_every_channel_and_add_metrics() -> None:
