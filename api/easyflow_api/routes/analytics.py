@@ -40,6 +40,14 @@ def filters(
 FiltersDep = Annotated[analytics.Filters, Depends(filters)]
 
 
+def _filters_detail(f: analytics.Filters) -> dict[str, object]:
+    return {
+        "start": f.start.isoformat() if f.start else None,
+        "end": f.end.isoformat() if f.end else None,
+        "channel": f.channel,
+    }
+
+
 @router.get("/overview", response_model=Overview)
 def overview(_: AnalystDep, session: SessionDep, f: FiltersDep) -> dict[str, object]:
     return analytics.overview(session, f)
@@ -62,14 +70,28 @@ def intents(
 
 @router.get("/low-confidence", response_model=list[LowConfidenceRow])
 def low_confidence(
-    _: AnalystDep,
+    principal: AnalystDep,
     state: StateDep,
     session: SessionDep,
     f: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, object]]:
+    """Shoppers' messages, so every read is audited with the conversations."""
     threshold = state.settings.api_low_confidence
-    return analytics.low_confidence(session, f, threshold, limit)
+    body = analytics.low_confidence(session, f, threshold, limit)
+    audit.record(
+        session,
+        principal.username,
+        "analytics.low_confidence",
+        detail={
+            **_filters_detail(f),
+            "conversation_ids": sorted(
+                {r["conversation_id"] for r in body if r["conversation_id"]}
+            ),
+        },
+    )
+    session.commit()
+    return body
 
 
 @router.get("/export.csv", response_class=PlainTextResponse)
@@ -81,12 +103,7 @@ def export_csv(
         session,
         principal.username,
         "analytics.export",
-        detail={
-            "start": f.start.isoformat() if f.start else None,
-            "end": f.end.isoformat() if f.end else None,
-            "channel": f.channel,
-            "rows": len(body.splitlines()) - 1,
-        },
+        detail={**_filters_detail(f), "rows": len(body.splitlines()) - 1},
     )
     session.commit()
     return PlainTextResponse(

@@ -46,15 +46,24 @@ def _detail(session: SessionDep, handoff: Handoff) -> dict[str, object]:
 
 @router.get("", response_model=list[HandoffPublic])
 def list_handoffs(
-    _: OperatorDep,
+    principal: OperatorDep,
     session: SessionDep,
     status: Literal["waiting", "active", "closed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, object]]:
-    return [
+    """Shoppers' ids and last messages, so every list read is audited."""
+    body = [
         service.public(session, h)
         for h in service.list_handoffs(session, status, limit)
     ]
+    audit.record(
+        session,
+        principal.username,
+        "handoff.list",
+        detail={"status": status, "ids": [h["id"] for h in body]},
+    )
+    session.commit()
+    return body
 
 
 @router.get("/{handoff_id}", response_model=HandoffDetail)

@@ -26,15 +26,24 @@ def _get(session: SessionDep, item_id: int) -> InboxItem:
 
 @router.get("/inbox", response_model=list[InboxItemPublic])
 def list_inbox(
-    _: AnalystDep,
+    principal: AnalystDep,
     session: SessionDep,
     status: Literal["open", "labelled", "dismissed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[dict[str, object]]:
-    return [
+    """Shoppers' own words, so every list read is audited."""
+    body = [
         service.public(i) for i in service.list_items(session, status, limit, offset)
     ]
+    audit.record(
+        session,
+        principal.username,
+        "inbox.list",
+        detail={"status": status, "ids": [i["id"] for i in body]},
+    )
+    session.commit()
+    return body
 
 
 @router.post("/inbox/{item_id}/label", response_model=InboxItemPublic)
