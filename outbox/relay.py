@@ -40,6 +40,7 @@ from typing import Any
 import aio_pika
 import psycopg2
 
+from common.logging import configure_logging
 from common.settings import environment
 
 logger = logging.getLogger("outbox.relay")
@@ -270,9 +271,7 @@ class OutboxRelay:
 
 
 def main() -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging("outbox")
     try:
         config = RelayConfig.from_env(environment())
     except ValueError as error:

@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,7 @@ from common.metrics import CONTENT_TYPE
 from connectors import metrics
 from connectors.rest import StrictRestInput, conversation_id
 from tests import servers
+from tests.emulators import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "production"))
@@ -248,3 +250,38 @@ def test_action_server_refuses_to_start_in_production_without_a_token(
     )
     assert done.returncode == 2
     assert "EASYFLOW_ACTION_TOKEN" in done.stderr
+
+
+def test_outbox_relay_logs_json_lines(tmp_path: Path) -> None:
+    """The relay with its database down: it starts, says why it waits, and every
+    line it prints is one JSON object."""
+    env = {
+        **os.environ,
+        "EASYFLOW_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/x",
+        "EASYFLOW_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/",
+        "EASYFLOW_RABBITMQ_QUEUE": f"parts_{uuid.uuid4().hex[:8]}",
+    }
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "outbox"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[dict[str, object]] = []
+    deadline = threading.Timer(60, relay.terminate)  # a silent relay fails, not hangs
+    deadline.start()
+    try:
+        assert relay.stderr is not None
+        for text in relay.stderr:
+            lines.append(json.loads(text))
+            if lines[-1]["event"] == "outbox.database_error":
+                break
+    finally:
+        deadline.cancel()
+        relay.terminate()
+        relay.wait(timeout=30)
+    start = next(line for line in lines if line["event"] == "outbox.start")
+    assert start["queue"] == env["EASYFLOW_RABBITMQ_QUEUE"]
+    assert lines[-1]["level"] == "warning" and "error" in lines[-1]
+    assert {line["process"] for line in lines} == {"outbox"}
