@@ -121,6 +121,7 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(True)  # Python warnings as lines of ``py.warnings``
     for name in OWN_HANDLER_LOGGERS:
         own = logging.getLogger(name)
         for old in list(own.handlers):

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.servers import action_server
 
@@ -194,3 +195,74 @@ def test_without_a_configured_token_one_is_generated_and_required(
         assert token_file.read_text().strip() == token
         base = webhook.removesuffix("/webhook")
         assert _request(base, "GET", "/actions", bearer)[0] == 200
+
+
+def _call(action: str, text: str, slots: dict[str, str]) -> bytes:
+    tracker = {
+        "sender_id": "telegram:5",
+        "slots": slots,
+        "events": [],
+        "latest_message": {"text": text, "intent": {"name": "x"}, "entities": []},
+    }
+    call = {"next_action": action, "sender_id": "telegram:5", "tracker": tracker}
+    return json.dumps({**call, "domain": {}}).encode()
+
+
+def test_metrics_and_json_logs_after_real_action_calls(tmp_path: Path) -> None:
+    """An order question, a knowledge question and an unknown action: the page
+    parses with prometheus-client's parser and counts them; every log line is
+    JSON, and the lines logged inside a call carry its sender, action and order."""
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    order = _call("action_handle_order_request", "где A-10234", {"order_id": "A-10234"})
+    question = _call("action_llm_fallback", "как вернуть товар?", {})
+    with action_server(tmp_path, env={"EASYFLOW_ACTION_TOKEN": TOKEN}) as webhook:
+        base = webhook.removesuffix("/webhook")
+        assert _request(base, "POST", "/webhook", bearer, order)[0] == 200
+        assert _request(base, "POST", "/webhook", bearer, question)[0] == 200
+        unknown = _call("action_no_such_thing", "x", {})
+        assert _request(base, "POST", "/webhook", bearer, unknown)[0] == 404
+        status, page = _request(base, "GET", "/metrics")
+    assert status == 200
+
+    families = {f.name: f for f in text_string_to_metric_families(page.decode())}
+    assert {name: family.type for name, family in families.items()} == {
+        "easyflow_actions": "counter",
+        "easyflow_action_latency_seconds": "histogram",
+        "easyflow_action_errors": "counter",
+        "easyflow_llm_latency_seconds": "histogram",
+        "easyflow_fallbacks": "counter",
+    }
+    values = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in families.values()
+        for sample in family.samples
+    }
+    assert (
+        values[("easyflow_actions_total", (("action", "action_handle_order_request"),))]
+        == 1
+    )
+    assert values[("easyflow_actions_total", (("action", "action_llm_fallback"),))] == 1
+    assert not [key for key in values if "action_no_such_thing" in str(key)]
+    assert values[("easyflow_fallbacks_total", (("answerer", "extractive"),))] == 1
+    assert (
+        values[("easyflow_llm_latency_seconds_count", (("answerer", "extractive"),))]
+        == 1
+    )
+    assert families["easyflow_action_errors"].samples == []
+
+    # From the first line logging prints on (a warning raised while modules are
+    # imported comes before it is configured), every line is one JSON object.
+    printed = (tmp_path / "actions.log").read_text().splitlines()
+    first = next(n for n, line in enumerate(printed) if line.startswith("{"))
+    lines = [json.loads(line) for line in printed[first:]]
+    assert {line["process"] for line in lines} == {"actions"}
+    withheld = next(
+        line for line in lines if line["event"] == "privacy.details_withheld"
+    )
+    assert withheld["sender_id"] == "telegram:5"
+    assert withheld["action"] == "action_handle_order_request"
+    assert withheld["order_id"] == "A-10234"
+    answered = next(line for line in lines if line["event"] == "fallback.answered")
+    assert answered["action"] == "action_llm_fallback" and "order_id" not in answered
+    started = next(line for line in lines if line["event"] == "actions.server.start")
+    assert started["token"] == "configured" and "sender_id" not in started
