@@ -12,6 +12,9 @@
 #                          http://localhost:5055/webhook)
 #   EASYFLOW_ENDPOINTS, EASYFLOW_CREDENTIALS, EASYFLOW_MODEL, EASYFLOW_RASA_PORT,
 #   EASYFLOW_RASA_CORS, EASYFLOW_APP_DIR (/app), EASYFLOW_RUN_DIR (var)  optional
+#   PROMETHEUS_MULTIPROC_DIR  optional: where Sanic workers sharing the port keep
+#                          their metric samples (common/metrics.py); emptied of
+#                          an earlier run's samples here, created if missing
 # Extra arguments are passed to `rasa run`.
 set -eu
 
@@ -53,6 +56,12 @@ if [ "$profile" = production ]; then
     python deploy/production/credentials.py "$credentials" "$run_dir/credentials.yml" ||
         fail "could not write $run_dir/credentials.yml"
     credentials=$run_dir/credentials.yml
+fi
+
+if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR" ||
+        fail "PROMETHEUS_MULTIPROC_DIR: cannot create $PROMETHEUS_MULTIPROC_DIR"
+    rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
 fi
 
 set -- --enable-api --auth-token "$EASYFLOW_RASA_TOKEN" \

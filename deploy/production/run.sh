@@ -56,6 +56,15 @@ export TF_CPP_MIN_LOG_LEVEL=2 PYTHONWARNINGS=ignore
 mkdir -p "$RUN_DIR"/{log,pids,nginx/tmp}
 chmod 0777 "$RUN_DIR/nginx/tmp"  # nginx workers run as nobody when started as root
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
+# Metric samples (prometheus-client's multiprocess mode, common/metrics.py): one
+# folder per server, emptied at start. A server's /metrics sums its own Sanic
+# workers, and keeps the counts of one restarted after a crash, never another
+# replica's (Prometheus scrapes each replica and sums them itself).
+metrics_dir() {  # server name
+  rm -rf "$RUN_DIR/metrics/$1"
+  mkdir -p "$RUN_DIR/metrics/$1"
+  echo "$RUN_DIR/metrics/$1"
+}
 
 # Configuration files of this run.
 CREDENTIALS=$RUN_DIR/credentials.yml
@@ -196,11 +205,13 @@ wait_for() {  # url, name
 }
 
 for i in $(seq 1 "$ACTION_REPLICAS"); do
-  start "actions-$i" env EASYFLOW_ACTIONS_HOST=127.0.0.1 \
+  start "actions-$i" env PROMETHEUS_MULTIPROC_DIR="$(metrics_dir "actions-$i")" \
+    EASYFLOW_ACTIONS_HOST=127.0.0.1 \
     EASYFLOW_ACTIONS_PORT=$((ACTIONS_BASE_PORT + i - 1)) $BIN/python -m actions.server
 done
 for i in $(seq 1 "$RASA_REPLICAS"); do
-  start "rasa-$i" $BIN/rasa run "${MODEL_ARGS[@]}" --enable-api \
+  start "rasa-$i" env PROMETHEUS_MULTIPROC_DIR="$(metrics_dir "rasa-$i")" \
+    $BIN/rasa run "${MODEL_ARGS[@]}" --enable-api \
     --auth-token "$EASYFLOW_RASA_TOKEN" --interface 127.0.0.1 \
     --port $((RASA_BASE_PORT + i - 1)) --endpoints "$ENDPOINTS" \
     --credentials "$CREDENTIALS" "${CORS_ARGS[@]}"

@@ -147,3 +147,26 @@ def test_entrypoint_is_executable_posix_sh() -> None:
         ["sh", "-n", str(ENTRYPOINT)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_multiprocess_metrics_folder_starts_empty(app: Path, tmp_path: Path) -> None:
+    """An earlier run's samples would be summed into the new server's page; the
+    folder is created when missing, and only sample files are removed."""
+    folder = tmp_path / "metrics"
+    env = {**PRODUCTION_ENV, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    result = _run(app, env)
+    assert result.returncode == 0, result.stderr
+    assert folder.is_dir() and not list(folder.iterdir())
+    (folder / "counter_123.db").write_bytes(b"old samples")
+    (folder / "histogram_456.db").write_bytes(b"old samples")
+    (folder / "notes.txt").write_text("not ours")
+    result = _run(app, env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    assert f"PROMETHEUS_MULTIPROC_DIR={folder}" in (
+        (app.parent / "args.env").read_text().splitlines()
+    )
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    result = _run(app, {**env, "PROMETHEUS_MULTIPROC_DIR": str(blocked / "sub")})
+    assert result.returncode == 2 and "PROMETHEUS_MULTIPROC_DIR" in result.stderr
