@@ -11,6 +11,7 @@ that have exited). prometheus-client picks its value store when it is imported,
 so the variable must be in the environment before the process starts; the start
 scripts empty the folder before the server starts (not when a worker does), and
 give each port its own folder: two replicas sharing one would each report both.
+In this mode a labelled metric appears on the page from its first sample on.
 """
 
 from __future__ import annotations
