@@ -16,12 +16,13 @@ one hook Rasa loads from configuration before the server starts:
 
 Metric names are a contract with ``deploy/monitoring`` (alert rules). The metrics
 live in prometheus-client (``common/metrics.py``); with ``PROMETHEUS_MULTIPROC_DIR``
-set, the page sums every Sanic worker of this server (``rasa run --workers``
-is not used today: one folder per replica).
+set, the page sums every Sanic worker of this server (Rasa's ``SANIC_WORKERS``),
+one folder per server.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -138,7 +139,8 @@ class MetricsChannel(InputChannel):
 
         @blueprint.listener("before_server_start")
         async def install(app: Sanic, _loop: Any) -> None:
-            configure_logging("rasa")
+            # At the level Rasa set from --debug / LOG_LEVEL.
+            configure_logging("rasa", logging.getLogger().level or logging.INFO)
             if getattr(app.ctx, "easyflow_metrics", False):
                 return  # ASGI servers may start the app more than once
             app.ctx.easyflow_metrics = True
