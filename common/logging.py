@@ -49,7 +49,11 @@ def _unwrap_rendered(
     _logger: WrappedLogger, _name: str, event_dict: EventDict
 ) -> EventDict:
     """A structlog logger Rasa cached before we configured structlog still
-    renders its event to a JSON string: merge it instead of nesting it."""
+    renders its event to a JSON string: merge it instead of nesting it. Only
+    Rasa's loggers, so text from elsewhere cannot pose as fields."""
+    record = event_dict.get("_record")
+    if record is None or not record.name.startswith("rasa"):
+        return event_dict
     message = event_dict.get("event")
     if isinstance(message, str) and message.startswith("{"):
         try:

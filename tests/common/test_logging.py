@@ -75,7 +75,7 @@ def test_context_is_bound_per_block_and_cleared() -> None:
 
 
 def test_structlog_events_exceptions_and_rendered_rasa_lines() -> None:
-    native, failed, rasa, plain = _lines(
+    native, failed, rasa, plain, posed = _lines(
         """
         import logging
         import structlog
@@ -87,6 +87,7 @@ def test_structlog_events_exceptions_and_rendered_rasa_lines() -> None:
         # A line a structlog logger cached before configure_logging rendered.
         logging.getLogger("rasa.core").info('{"event": "rasa.cached", "k": 2}')
         logging.getLogger("sanic.root").info("{not json")
+        logging.getLogger("actions.x").info('{"event": "posed", "level": "critical"}')
         """
     )
     assert native["event"] == "rasa.event" and native["intent"] == "greet"
@@ -96,6 +97,9 @@ def test_structlog_events_exceptions_and_rendered_rasa_lines() -> None:
     assert rasa["event"] == "rasa.cached" and rasa["k"] == 2
     assert rasa["process"] == "test"
     assert plain["event"] == "{not json" and plain["logger"] == "sanic.root"
+    # Outside Rasa's loggers a JSON-looking message stays the message.
+    assert posed["event"] == '{"event": "posed", "level": "critical"}'
+    assert posed["level"] == "info"
 
 
 def test_a_failed_payment_notice_keeps_its_order_id() -> None:
