@@ -101,6 +101,7 @@ async def test_rasa_metrics_page_after_real_traffic(
         f"easyflow_parts_metrics_{uuid.uuid4().hex[:8]}", configure_logging=False
     )
     app.ctx.agent = agent
+    logging.getLogger().setLevel(logging.INFO)  # what `rasa run` sets (LOG_LEVEL)
     register([StrictRestInput(), metrics.MetricsChannel()], app, route="/webhooks/")
     _, before = await app.asgi_client.get("/metrics")
     assert before.status == 200
