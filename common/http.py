@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -184,3 +185,14 @@ def _retry_after(response: aiohttp.ClientResponse, body: str) -> float | None:
         except (ValueError, KeyError, TypeError):
             return None
     return None
+
+
+# Characters a URL path carries as they are. Rasa's server (Sanic 21.12) does not
+# percent-decode path parameters, so ``telegram%3A123`` would name another, empty
+# conversation than ``telegram:123``: a conversation id is sent with these kept.
+_PATH_SAFE = "/:@!$&'()*+,;=~"
+
+
+def rasa_conversation_path(sender_id: str, tail: str) -> str:
+    """``/conversations/<sender_id>/<tail>`` as Rasa's HTTP API matches it."""
+    return f"/conversations/{quote(sender_id, safe=_PATH_SAFE)}/{tail}"

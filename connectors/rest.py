@@ -22,7 +22,11 @@ by posting as ``telegram:123``, nor pass for a WhatsApp phone (``whatsapp:…``,
 which ``actions/privacy.py`` trusts as verified). The input channel is always
 ``rest`` for the same reason: ``output_channel=latest`` and analytics read it.
 A missing ``sender`` gets a fresh ``rest:<uuid>``; a ``sender`` that is not a
-string of at most ``MAX_SENDER_CHARS`` characters is refused with 400.
+string of at most ``MAX_SENDER_CHARS`` characters from ``SENDER_CHARS`` is refused
+with 400. Those are the characters a URL path carries unencoded: Rasa's HTTP API
+(Sanic) does not percent-decode a conversation id, so an id with a space, ``%``,
+``?`` or a Cyrillic letter could never be reached by ``trigger_intent`` (an
+operator's reply, a payment notice).
 
 The shopper limits (``connectors/guard.py``) apply: a message longer than
 ``EASYFLOW_MAX_MESSAGE_CHARS`` gets 413, a sender or client IP over its messages
@@ -33,6 +37,7 @@ per minute 429 with ``Retry-After``; neither reaches Rasa. A message answered wi
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -50,6 +55,8 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_S = "2"
 NAMESPACE = "rest:"
 MAX_SENDER_CHARS = 128
+SENDER_CHARS = "A-Z a-z 0-9 and _ . ~ - : @ ! $ & ' ( ) * + , ; = /"
+_SENDER = re.compile(r"[A-Za-z0-9_.~:@!$&'()*+,;=/-]+")
 
 
 def conversation_id(sender: object) -> str | None:
@@ -61,7 +68,7 @@ def conversation_id(sender: object) -> str | None:
     if not isinstance(sender, str) or not sender.strip():
         return None
     sender = sender.strip()
-    if len(sender) > MAX_SENDER_CHARS:
+    if len(sender) > MAX_SENDER_CHARS or not _SENDER.fullmatch(sender):
         return None
     return sender if sender.startswith(NAMESPACE) else f"{NAMESPACE}{sender}"
 
@@ -102,7 +109,7 @@ class StrictRestInput(RestInput):
                     {
                         "error": "invalid_sender",
                         "detail": "sender must be a non-empty string of at most "
-                        f"{MAX_SENDER_CHARS} characters",
+                        f"{MAX_SENDER_CHARS} characters from {SENDER_CHARS}",
                     },
                     status=400,
                 )

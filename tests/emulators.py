@@ -24,6 +24,9 @@ class Call:
     json: Any
     form: dict[str, str]
     query: dict[str, str]
+    # The path as sent, percent-encoding kept: Rasa's server (Sanic) matches this
+    # one, not the decoded ``path``.
+    raw_path: str = ""
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Emulator:
             payload,
             form,
             dict(request.query),
+            request.raw_path.split("?", 1)[0],
         )
         self.calls.append(call)
         if self.delay_s:

@@ -9,9 +9,12 @@ channel (Telegram, VK, WhatsApp, Viber). The intent's rule answers with
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
-
-from common.http import PlatformClient, PlatformError, RetryPolicy
+from common.http import (
+    PlatformClient,
+    PlatformError,
+    RetryPolicy,
+    rasa_conversation_path,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ class RasaNotifier:
             params["token"] = self.token
         try:
             await self.client.post(
-                f"/conversations/{quote(sender_id, safe='')}/trigger_intent",
+                rasa_conversation_path(sender_id, "trigger_intent"),
                 json={"name": PAYMENT_INTENT, "entities": {"order_id": order_id}},
                 params=params,
             )

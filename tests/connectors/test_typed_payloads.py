@@ -317,7 +317,10 @@ async def test_rest_cannot_pass_for_a_verified_whatsapp_phone(agent: Agent) -> N
     assert channel_phone(seen_by_actions) is None
 
 
-@pytest.mark.parametrize("sender", ["", "   ", ["a"], {"id": 1}, "x" * 129, True])
+@pytest.mark.parametrize(
+    "sender",
+    ["", "   ", ["a"], {"id": 1}, "x" * 129, True, "a b", "50%", "a?b", "a#b", "вася"],
+)
 async def test_an_invalid_rest_sender_is_refused(agent: Agent, sender: Any) -> None:
     app = rasa_app(StrictRestInput(), agent)
 

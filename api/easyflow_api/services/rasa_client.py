@@ -10,6 +10,11 @@ import httpx
 
 logger = logging.getLogger(__name__)
 
+# Rasa's server (Sanic 21.12) does not percent-decode path parameters: a sender id
+# sent as ``telegram%3A123`` names another, empty conversation. Characters a URL
+# path carries as they are stay unencoded.
+_PATH_SAFE = "/:@!$&'()*+,;=~"
+
 
 class RasaError(RuntimeError):
     """Rasa could not be reached or refused the request."""
@@ -28,7 +33,8 @@ class RasaClient:
         if self.token:
             params["token"] = self.token
         url = (
-            f"{self.base_url}/conversations/{quote(sender_id, safe='')}/trigger_intent"
+            f"{self.base_url}/conversations/{quote(sender_id, safe=_PATH_SAFE)}"
+            "/trigger_intent"
         )
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s) as client:

@@ -67,7 +67,7 @@ async def test_pressing_pay_marks_the_order_paid_and_tells_the_shopper_once(
     _, again = await app.asgi_client.post(f"/pay/{payment.payment_id}")
     assert again.status == 200
     (told,) = rasa.calls  # a second press never says "paid" twice
-    assert told.path == "/conversations/telegram:555/trigger_intent"
+    assert told.raw_path == "/conversations/telegram:555/trigger_intent"
     assert told.query == {"output_channel": "latest"}
     assert told.json == {
         "name": "EXTERNAL_payment_received",

@@ -194,7 +194,7 @@ async def test_genuine_callback_pays_once(
     assert first.status == 200 and first.text == "OK"
     assert await paid(store)
     assert len(rasa.calls) == 1
-    assert rasa.calls[0].path == "/conversations/vk:42/trigger_intent"
+    assert rasa.calls[0].raw_path == "/conversations/vk:42/trigger_intent"
     again = await post(app[0], callback())
     assert again.status == 200 and len(rasa.calls) == 1
     # Every genuine "deposited" callback was re-checked with the gateway.

@@ -270,7 +270,7 @@ async def test_genuine_notification_pays_once_and_answers_ok(
     _, again = await client.post("/payments/tbank/webhook", content=body)
     assert again.status == 200 and again.text == "OK"
     (told,) = rasa.calls
-    assert told.path == "/conversations/vk:42/trigger_intent"
+    assert told.raw_path == "/conversations/vk:42/trigger_intent"
 
 
 @pytest.mark.parametrize("forgery", ["password", "tampered", "missing", "terminal"])

@@ -282,7 +282,7 @@ async def test_genuine_notification_pays_once(
     _, again = await client.post("/payments/yookassa/webhook", content=body)
     assert again.status == 200
     (told,) = rasa.calls
-    assert told.path == "/conversations/vk:42/trigger_intent"
+    assert told.raw_path == "/conversations/vk:42/trigger_intent"
     assert told.json["entities"] == {"order_id": "A-10240"}
 
 
