@@ -10,6 +10,9 @@
   (empty: the peer address is the client);
 - ``EASYFLOW_MAX_MESSAGE_CHARS``: longest message read (4000); a longer one is
   answered with a request to shorten it and never reaches Rasa;
+- ``EASYFLOW_WEBCHAT_SECRET``: signs web chat session ids (at least 16
+  characters); unset, the key derives from ``EASYFLOW_RASA_TOKEN``, else it is
+  generated into ``EASYFLOW_DATA_DIR`` (``var/``), see connectors/webchat_sessions.py;
 - ``SANIC_WORKERS``: Rasa workers on one port (set by ``rasa run``'s launcher).
 """
 
@@ -17,12 +20,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from common.settings import Reader, SettingsError
 from common.settings import environment as process_environment
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,9 @@ class ChannelSettings:
     trusted_proxies: tuple[Network, ...] = ()
     max_message_chars: int = 4000
     workers: int = 1
+    webchat_secret: str = field(default="", repr=False)
+    rasa_token: str = field(default="", repr=False)
+    data_dir: Path = PROJECT_ROOT / "var"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ChannelSettings:
@@ -54,6 +62,9 @@ class ChannelSettings:
                 "EASYFLOW_MAX_MESSAGE_CHARS", 4000, 100, 100_000
             ),
             workers=workers,
+            webchat_secret=reader.text("EASYFLOW_WEBCHAT_SECRET", ""),
+            rasa_token=reader.text("EASYFLOW_RASA_TOKEN", ""),
+            data_dir=_absolute(reader.path("EASYFLOW_DATA_DIR", PROJECT_ROOT / "var")),
         )
 
 
@@ -68,3 +79,7 @@ def _networks(reader: Reader, name: str) -> tuple[Network, ...]:
                 f"{name}: '{item}' is not an IP address or CIDR"
             ) from None
     return tuple(networks)
+
+
+def _absolute(path: Path) -> Path:
+    return path if path.is_absolute() else PROJECT_ROOT / path

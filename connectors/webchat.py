@@ -19,14 +19,19 @@ through the HTTP API at any of them.
 With ``redis_url`` (default ``EASYFLOW_REDIS_URL``) the replicas share socket.io
 rooms through Redis pub/sub (python-socketio's ``AsyncRedisManager``), so a push
 from any replica reaches the socket wherever it is.
+
+Sessions are issued by the server (connectors/webchat_sessions.py). The widget
+keeps its flow: it stores the id from ``session_confirm`` and presents it again in
+``session_request``. A presented id the server did not sign (an old widget-made
+id, a guess, another channel's ``telegram:123``) gets a fresh one instead of
+joining that room, and a message is written only to the session this socket was
+confirmed in, whatever ``session_id`` it names.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,22 +40,17 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncRedisManager
 
+from connectors.base import ConfigError
 from connectors.channel import NOTICES
 from connectors.guard import ShopperGuard, Verdict
 from connectors.notices import notice
 from connectors.settings import ChannelSettings
+from connectors.webchat_sessions import PREFIX, SessionIds, key_from
 
 logger = logging.getLogger(__name__)
 
 # Redis pub/sub channel the replicas share socket.io rooms on.
 PUBSUB_CHANNEL = "easyflow-webchat"
-# What the widget generates (128 random bits in hex; older browsers fewer). Any
-# other id, "telegram:123" included, could name another channel's conversation.
-SESSION_ID = re.compile(r"^[0-9a-f]{16,64}$")
-
-
-def valid_session_id(value: object) -> bool:
-    return isinstance(value, str) and SESSION_ID.match(value) is not None
 
 
 class WebChatOutput(SocketIOOutput):
@@ -64,6 +64,7 @@ class WebChatInput(SocketIOInput):
     redis_url: str = ""
     settings: ChannelSettings | None = None
     guard: ShopperGuard | None = None
+    sessions: SessionIds
 
     @classmethod
     def name(cls) -> str:
@@ -73,11 +74,16 @@ class WebChatInput(SocketIOInput):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WebChatInput:
         credentials = dict(credentials or {})
         redis_url = credentials.pop("redis_url", None)
+        secret = credentials.pop("session_secret", None)
         channel = super().from_credentials(credentials)
         assert isinstance(channel, WebChatInput)
         channel.settings = ChannelSettings.from_env()
         channel.redis_url = redis_url or channel.settings.redis_url
         channel.guard = ShopperGuard(channel.settings)
+        try:
+            channel.sessions = SessionIds(key_from(secret, channel.settings))
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
         return channel
 
     def get_output_channel(self) -> WebChatOutput | None:
@@ -109,25 +115,25 @@ class WebChatInput(SocketIOInput):
 
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: str, data: dict[str, Any] | None) -> None:
-            data = data if isinstance(data, dict) else {}
-            if not valid_session_id(data.get("session_id")):
-                data["session_id"] = uuid.uuid4().hex
+        async def session_request(sid: str, data: Any) -> None:
+            presented = data.get("session_id") if isinstance(data, dict) else None
+            if self.sessions.verify(presented):
+                session_id = str(presented)
+            else:
+                session_id = self.sessions.issue()
+                if presented:
+                    logger.info("webchat.session_refused", extra={"sid": sid})
             if self.session_persistence:
-                await sio.enter_room(sid, data["session_id"])
-            await sio.emit("session_confirm", data["session_id"], room=sid)
+                await self._move_to(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: str, data: dict[str, Any]) -> None:
+        async def handle_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
                 return
-            if self.session_persistence:
-                if not valid_session_id(data.get("session_id")):
-                    logger.info("webchat.session_refused", extra={"sid": sid})
-                    return
-                sender_id = data["session_id"]
-            else:
-                sender_id = sid
+            sender_id = await self._sender(sid, data.get("session_id"))
+            if sender_id is None:
+                return
             text = data.get("message", "")
             text = text if isinstance(text, str) else ""
             output = WebChatOutput(sio, self.bot_message_evt)
@@ -135,7 +141,12 @@ class WebChatInput(SocketIOInput):
                 return
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
-                metadata = json.loads(metadata)
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            if not isinstance(metadata, dict):
+                metadata = {}
             await on_new_message(
                 UserMessage(
                     text,
@@ -147,6 +158,42 @@ class WebChatInput(SocketIOInput):
             )
 
         return webhook
+
+    async def _move_to(self, sid: str, session_id: str) -> None:
+        """Puts the socket in ``session_id``'s room only, and remembers it."""
+        assert self.sio is not None
+        session = await self.sio.get_session(sid, namespace=self.namespace)
+        previous = session.get("session_id")
+        if previous and previous != session_id:
+            await self.sio.leave_room(sid, previous, namespace=self.namespace)
+        await self.sio.enter_room(sid, session_id, namespace=self.namespace)
+        session["session_id"] = session_id
+        await self.sio.save_session(sid, session, namespace=self.namespace)
+
+    async def _sender(self, sid: str, claimed: object) -> str | None:
+        """The conversation this socket may write to; ``None`` drops the message.
+
+        With sessions, the one confirmed to this socket: a message that names
+        another, or comes before ``session_request``, is dropped. Without, the
+        socket's own id, namespaced, and its room.
+        """
+        assert self.sio is not None
+        if not self.session_persistence:
+            sender_id = f"{PREFIX}{sid}"
+            await self.sio.enter_room(sid, sender_id, namespace=self.namespace)
+            return sender_id
+        session = await self.sio.get_session(sid, namespace=self.namespace)
+        confirmed = session.get("session_id")
+        if not confirmed or (claimed and claimed != confirmed):
+            logger.warning(
+                "webchat.message_refused",
+                extra={
+                    "sid": sid,
+                    "reason": "no session" if not confirmed else "another session",
+                },
+            )
+            return None
+        return str(confirmed)
 
     async def admit(
         self,

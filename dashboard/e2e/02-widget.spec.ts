@@ -48,7 +48,7 @@ test("demo page: widget answers, renders buttons as chips, keeps the session", a
 
   // The session survives a reload: same session_id, history restored, panel open.
   const sessionId = await page.evaluate(() => localStorage.getItem("easyflow.session_id"));
-  expect(sessionId).toMatch(/^[0-9a-f]{16,}$/);
+  expect(sessionId).toMatch(/^webchat:[0-9a-f]{32}\.[0-9a-f]{32}$/); // issued and signed by the server
   const messages = await page.locator(".ef-msg").count();
   await page.reload();
   await expect(page.locator(".ef-panel")).toBeVisible();

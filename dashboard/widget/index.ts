@@ -203,15 +203,10 @@ class EasyFlowWidget {
     return `${this.config.storageKey}.${name}`;
   }
 
+  // The server issues the session (a signed id, given in session_confirm); a
+  // first visit presents none.
   private loadSessionId(): string {
-    const stored = localStorage.getItem(this.key("session_id"));
-    if (stored) return stored;
-    const id =
-      typeof crypto !== "undefined" && "randomUUID" in crypto
-        ? crypto.randomUUID().replace(/-/g, "")
-        : Math.random().toString(16).slice(2) + Date.now().toString(16);
-    localStorage.setItem(this.key("session_id"), id);
-    return id;
+    return localStorage.getItem(this.key("session_id")) ?? "";
   }
 
   setOpen(open: boolean): void {
@@ -239,7 +234,7 @@ class EasyFlowWidget {
     socket.on("connect", () => {
       this.confirmed = false;
       this.setStatus(this.config.labels.connecting, "connecting");
-      socket.emit("session_request", { session_id: this.sessionId });
+      socket.emit("session_request", { session_id: this.sessionId || null });
     });
     socket.on("session_confirm", (sessionId: unknown) => {
       if (typeof sessionId === "string" && sessionId && sessionId !== this.sessionId) {
