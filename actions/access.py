@@ -9,6 +9,8 @@ route is refused too (401 rather than 404), so probing learns nothing.
 
 Public, on purpose:
 - ``health``: liveness for ``run.sh``, compose and Kubernetes probes.
+- ``ready``: 200 once the knowledge passages are embedded (503 before), the
+  Kubernetes readiness probe and what tests wait for.
 - the demo pay pages (``/pay/<id>``): shoppers open them from payment links.
 - the payment-provider webhooks (``/payments/<name>/webhook``): each provider
   verifies its own signature or secret (``actions/payments/``).
@@ -42,6 +44,7 @@ logger = logging.getLogger("actions.access")
 PUBLIC_ROUTES = frozenset(
     {
         "health",
+        "ready",
         "metrics",
         "demo_pay.show",
         "demo_pay.pay",

@@ -141,15 +141,32 @@ def install_guard_and_metrics(app: Sanic, token: str) -> None:
         return response.text(REGISTRY.render(), content_type=CONTENT_TYPE)
 
 
-def _warm_up_knowledge(services: Services) -> None:
+def _warm_up_knowledge(services: Services, done: threading.Event) -> None:
     started = time.perf_counter()
     try:
         services.knowledge.warm_up()
     except Exception:  # a failed warm-up only makes the first question slower
         logger.exception("knowledge.warm_up_failed")
         return
+    finally:
+        done.set()
     seconds = round(time.perf_counter() - started, 1)
     logger.info("knowledge.warmed_up", extra={"seconds": seconds})
+
+
+def install_readiness(app: Sanic, warmed: threading.Event) -> None:
+    """``GET /ready``: 503 while the passages are embedded, 200 after.
+
+    The embedding holds the interpreter for seconds (20-40 s on a busy two-core
+    machine, once per passage set: cached afterwards), during which a turn's
+    action call can miss Rasa's deadline; a load balancer or a test waits for this.
+    """
+
+    @app.get("/ready", name="ready")
+    async def ready(request: Request) -> HTTPResponse:
+        if warmed.is_set():
+            return response.json({"status": "ready"})
+        return response.json({"status": "warming"}, status=503)
 
 
 def main() -> int:
@@ -169,10 +186,15 @@ def main() -> int:
     configure(services)
     # Passage vectors take seconds to build (cached under var/ afterwards): build
     # them beside start-up so the first knowledge question is not the slow one.
+    warmed = threading.Event()
     threading.Thread(
-        target=_warm_up_knowledge, args=(services,), name="warm-up", daemon=True
+        target=_warm_up_knowledge,
+        args=(services, warmed),
+        name="warm-up",
+        daemon=True,
     ).start()
     app = create_app("actions")
+    install_readiness(app, warmed)
     token = settings.action_token or local_token(settings.data_dir / TOKEN_FILE)
     install_guard_and_metrics(app, token)
     if isinstance(services.payments, DemoPaymentProvider):

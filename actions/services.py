@@ -64,7 +64,7 @@ class Services:
     @cached_property
     def knowledge(self) -> KnowledgeIndex:
         return KnowledgeIndex.from_dir(
-            self.settings.knowledge_dir, cache_dir=self.settings.data_dir
+            self.settings.knowledge_dir, cache_dir=self.settings.knowledge_cache_dir
         )
 
     @cached_property

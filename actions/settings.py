@@ -38,6 +38,7 @@ class Settings:
     demo_store_path: Path
     support_log_path: Path
     knowledge_dir: Path
+    knowledge_cache_dir: Path
     order_sources: tuple[str, ...]
     payment_provider: str
     public_url: str
@@ -89,6 +90,8 @@ class Settings:
             knowledge_dir=reader.path(
                 "EASYFLOW_KNOWLEDGE_DIR", PROJECT_ROOT / "data" / "knowledge"
             ),
+            # Passage vectors, named by a digest of the model and the passages.
+            knowledge_cache_dir=reader.path("EASYFLOW_KNOWLEDGE_CACHE_DIR", data_dir),
             order_sources=reader.choices(
                 "EASYFLOW_ORDER_SOURCES",
                 ["demo", "wildberries", "ozon", "bitrix24", "shopify"],

@@ -26,6 +26,9 @@ MODEL = ROOT / "models" / "easyflow.tar.gz"
 # servers started here use this one unless a test passes its own, and the agents
 # built here send it the way endpoints.yml makes Rasa send it.
 ACTION_TOKEN = secrets.token_urlsafe(24)
+# Passage vectors are named by a digest of the model and the passages, so every
+# action server started by the tests can share them: only the first embeds.
+KNOWLEDGE_CACHE = ROOT / "var" / "test-knowledge-cache"
 
 
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float) -> None:
@@ -53,6 +56,7 @@ def action_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator
         "EASYFLOW_ACTIONS_PORT": str(port),
         "EASYFLOW_ACTIONS_HOST": "127.0.0.1",
         "EASYFLOW_ACTION_TOKEN": ACTION_TOKEN,
+        "EASYFLOW_KNOWLEDGE_CACHE_DIR": str(KNOWLEDGE_CACHE),
         **(env or {}),
     }
     log = (data_dir / "actions.log").open("w")
@@ -64,7 +68,8 @@ def action_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/health", process, 60)
+        # Ready: passages embedded, so no turn waits behind the embedding.
+        wait_until_up(f"http://127.0.0.1:{port}/ready", process, 240)
         yield f"http://127.0.0.1:{port}/webhook"
     finally:
         process.send_signal(signal.SIGTERM)

@@ -252,9 +252,11 @@ class KnowledgeIndex:
         return vectors
 
     def warm_up(self) -> None:
-        """Embeds every passage now, so the first question is not the slow one."""
+        """Embeds every passage and loads the encoders now (also on a cache hit),
+        so the first question is not the slow one."""
         for language in self._count:
             self._passage_vectors(language)
+            _embed(["warm-up"], language)
 
 
 def _embed(texts: list[str], language: str) -> list[Any] | None:

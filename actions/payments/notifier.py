@@ -9,6 +9,7 @@ channel (Telegram, VK, WhatsApp, Viber). The intent's rule answers with
 from __future__ import annotations
 
 import logging
+
 from common.http import (
     PlatformClient,
     PlatformError,

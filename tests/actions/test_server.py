@@ -13,6 +13,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -158,6 +159,7 @@ def test_the_query_token_still_works_for_one_release(server: str) -> None:
     [
         ("GET", "/health", 200),
         ("GET", "/health/", 200),
+        ("GET", "/ready", 200),  # action_server() waited for it
         ("GET", "/metrics", 200),
         ("GET", "/pay/no-such-payment", 404),
         ("POST", "/pay/no-such-payment", 404),
@@ -278,3 +280,22 @@ def test_metrics_and_json_logs_after_real_action_calls(
     assert answered["action"] == "action_llm_fallback" and "order_id" not in answered
     started = next(line for line in lines if line["event"] == "actions.server.start")
     assert started["token"] == "configured" and "sender_id" not in started
+
+
+def test_ready_answers_503_until_the_passages_are_embedded() -> None:
+    from sanic import Sanic
+
+    from actions.access import install_token_guard
+    from actions.server import install_readiness
+
+    app = Sanic("readiness-test")
+    warmed = threading.Event()
+    install_token_guard(app, TOKEN)
+    install_readiness(app, warmed)
+
+    _, warming = app.test_client.get("/ready")
+    warmed.set()
+    _, ready = app.test_client.get("/ready")
+
+    assert (warming.status, warming.json) == (503, {"status": "warming"})
+    assert (ready.status, ready.json) == (200, {"status": "ready"})

@@ -21,6 +21,8 @@ MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yam
 KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"]
 PORTS = {"rasa": 5005, "actions": 5055, "api": 8000}
 HEALTH_PATHS = {"rasa": "/", "actions": "/health", "api": "/health"}
+# The action server is live at once and ready once its passages are embedded.
+READY_PATHS = {**HEALTH_PATHS, "actions": "/ready"}
 
 
 @pytest.fixture(scope="module")
@@ -136,9 +138,12 @@ def test_deployments_have_probes_resources_and_run_as_non_root(
     (container,) = pod["containers"]
     port_names = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert port_names == {"http": PORTS[name]}
-    for probe in ("livenessProbe", "readinessProbe"):
+    for probe, paths in (
+        ("livenessProbe", HEALTH_PATHS),
+        ("readinessProbe", READY_PATHS),
+    ):
         http = container[probe]["httpGet"]
-        assert http["port"] == "http" and http["path"] == HEALTH_PATHS[name]
+        assert http["port"] == "http" and http["path"] == paths[name]
     healthcheck = parse(DOCKER / f"{name}.Dockerfile").final.all("HEALTHCHECK")[0]
     assert f"127.0.0.1:{PORTS[name]}{HEALTH_PATHS[name]}'" in healthcheck
     for kind in ("requests", "limits"):

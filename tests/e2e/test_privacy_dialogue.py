@@ -17,10 +17,6 @@ from tests.servers import action_server, agent_for
 def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     with action_server(tmp_path_factory.mktemp("privacy-dialogue")) as url:
         agent = agent_for(url)
-        # The action server builds its passage vectors in the background after
-        # it starts; the first knowledge question may outlast the deadline.
-        for _ in range(3):
-            asyncio.run(agent.handle_text("warm-up: gift wrapping?", "warm-up"))
         yield agent
 
 

@@ -24,11 +24,6 @@ MAX_BOT_MESSAGES = 3
 def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     with action_server(tmp_path_factory.mktemp("turn-guard")) as url:
         agent = agent_for(url)
-        # The action server builds its passage vectors in the background after
-        # it starts; on a loaded machine the first knowledge question can outlast
-        # the action deadline (a cold-start cost, not what these tests check).
-        for _ in range(3):
-            asyncio.run(agent.handle_text("warm-up: gift wrapping?", "warm-up"))
         yield agent
 
 
