@@ -94,6 +94,9 @@ if [ -x api/.venv/bin/python ]; then
   api_line="    Dashboard:    http://localhost:$API_PORT/  (dev login admin/admin)
     Demo shop:    http://localhost:$API_PORT/demo  (web chat widget)"
 fi
+# The action server embeds the knowledge passages once (cached in var/ after the
+# first run), alongside Rasa's start; "running" is said when it is done.
+wait_for "http://127.0.0.1:$ACTIONS_PORT/ready" actions "${pids[0]}"
 
 cat <<MSG
 
