@@ -50,11 +50,15 @@ class Services:
             orders,
             providers.payment,
         )
-        return cls(settings, orders, payments, SupportLog(settings.support_log_path))
+        support = SupportLog(settings.database_url or settings.support_log_path)
+        return cls(settings, orders, payments, support)
 
     @cached_property
     def ledger(self) -> PaymentLedger:
-        return PaymentLedger(self.settings.data_dir / "payments_ledger.sqlite")
+        return PaymentLedger(
+            self.settings.database_url
+            or self.settings.data_dir / "payments_ledger.sqlite"
+        )
 
     @cached_property
     def settlement(self) -> Settlement:

@@ -56,6 +56,9 @@ class Settings:
     llm_max_per_conversation: int = 30
     llm_max_per_day: int = 5000
     redis_url: str = ""
+    # The payment ledger and the support log: SQLite files in data_dir when
+    # empty; production needs the database every replica shares.
+    database_url: str = field(default="", repr=False)
     # phone_last4 unless a demo opts out with the unsafe "none" (actions/privacy.py).
     order_privacy: str = "phone_last4"
     rasa_url: str = "http://localhost:5005"
@@ -134,6 +137,10 @@ class Settings:
             ),
             llm_max_per_day=reader.integer("EASYFLOW_LLM_MAX_PER_DAY", 5000, 0, 10**9),
             redis_url=reader.text("EASYFLOW_REDIS_URL", ""),
+            database_url=reader.text(
+                "EASYFLOW_ACTIONS_DATABASE_URL",
+                reader.text("EASYFLOW_DATABASE_URL", ""),
+            ),
             rasa_url=reader.url("EASYFLOW_RASA_URL", "http://localhost:5005"),
             rasa_token=reader.text("EASYFLOW_RASA_TOKEN", ""),
             action_token=reader.text("EASYFLOW_ACTION_TOKEN", ""),
@@ -161,13 +168,8 @@ class Settings:
             raise SettingsError(
                 f"EASYFLOW_KNOWLEDGE_DIR: {settings.knowledge_dir} is not a directory"
             )
-        if settings.environment is Environment.PRODUCTION and (
-            "localhost" in settings.public_url or "127.0.0.1" in settings.public_url
-        ):
-            raise SettingsError(
-                "EASYFLOW_PUBLIC_URL: production needs the public address shoppers "
-                f"can open, not {settings.public_url}"
-            )
+        if settings.environment is Environment.PRODUCTION:
+            _check_production(settings, reader)
         return settings
 
     def require_action_token(self) -> None:
@@ -179,6 +181,29 @@ class Settings:
                 "EASYFLOW_ACTION_TOKEN: production needs the shared secret Rasa sends "
                 "to the action server (endpoints action_endpoint.token)"
             )
+
+
+def _check_production(settings: Settings, reader: Reader) -> None:
+    """What production refuses to start without (README, Security model)."""
+    if "localhost" in settings.public_url or "127.0.0.1" in settings.public_url:
+        raise SettingsError(
+            "EASYFLOW_PUBLIC_URL: production needs the public address shoppers "
+            f"can open, not {settings.public_url}"
+        )
+    if not settings.database_url or settings.database_url.startswith("sqlite"):
+        raise SettingsError(
+            "EASYFLOW_ACTIONS_DATABASE_URL (or EASYFLOW_DATABASE_URL): production "
+            "keeps the payment ledger and the support log in the database every "
+            "action-server replica shares (PostgreSQL), not in a local file"
+        )
+    if settings.payment_provider == "demo" and not reader.flag(
+        "EASYFLOW_DEMO_PAYMENTS_IN_PRODUCTION", False
+    ):
+        raise SettingsError(
+            "EASYFLOW_PAYMENT_PROVIDER: the demo provider takes no money; production "
+            "needs yookassa, tbank, sber or stripe (a staging stack may set "
+            "EASYFLOW_DEMO_PAYMENTS_IN_PRODUCTION=1)"
+        )
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,48 @@
 """Complaints and human-handoff requests, recorded for the team to act on.
 
-An embedded SQLite file by default; the admin service (``api/``) takes these over
-with the operator console.
+An embedded SQLite file by default, the shared database in production
+(``actions/database.py``); the admin service (``api/``) takes these over with the
+operator console.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS complaints (
-    complaint_id TEXT PRIMARY KEY, sender_id TEXT NOT NULL, order_id TEXT,
-    text TEXT NOT NULL, language TEXT NOT NULL, created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS handoffs (
-    handoff_id TEXT PRIMARY KEY, sender_id TEXT NOT NULL, reason TEXT NOT NULL,
-    last_message TEXT, language TEXT NOT NULL, status TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-"""
+from sqlalchemy import Column, MetaData, Table, Text, func, insert, select
+from sqlalchemy.engine import Engine
+
+from actions.database import engine_for
+
+METADATA = MetaData()
+COMPLAINTS = Table(
+    "complaints",
+    METADATA,
+    Column("complaint_id", Text, primary_key=True),
+    Column("sender_id", Text, nullable=False),
+    Column("order_id", Text),
+    Column("text", Text, nullable=False),
+    Column("language", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+HANDOFFS = Table(
+    "handoffs",
+    METADATA,
+    Column("handoff_id", Text, primary_key=True),
+    Column("sender_id", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("last_message", Text),
+    Column("language", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+TABLES = {"complaints": COMPLAINTS, "handoffs": HANDOFFS}
 
 
 @dataclass(frozen=True)
@@ -35,64 +53,61 @@ class Ticket:
 
 
 class SupportLog:
-    def __init__(
-        self, path: Path, clock: Callable[[], datetime] = datetime.now
-    ) -> None:
-        self.path = Path(path)
-        self.clock = clock
+    """``target``: an SQLite file or a database URL."""
 
-    def _execute(self, sql: str, params: tuple[object, ...]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            db.executescript(_SCHEMA)
-            db.execute(sql, params)
-            db.commit()
-        finally:
-            db.close()
+    def __init__(
+        self, target: Path | str, clock: Callable[[], datetime] = datetime.now
+    ) -> None:
+        self.target = target
+        self.clock = clock
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = engine_for(self.target, METADATA)
+        return self._engine
+
+    def _insert(self, table: Table, row: dict[str, Any]) -> None:
+        with self.engine.begin() as db:
+            db.execute(insert(table).values(**row))
 
     async def record_complaint(
         self, sender_id: str, text: str, language: str, order_id: str | None
     ) -> Ticket:
         ticket = Ticket(f"C-{secrets.token_hex(3).upper()}", sender_id, self.clock())
-        await asyncio.to_thread(
-            self._execute,
-            "INSERT INTO complaints VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                ticket.ticket_id,
-                sender_id,
-                order_id,
-                text,
-                language,
-                ticket.created_at.isoformat(),
-            ),
-        )
+        row = {
+            "complaint_id": ticket.ticket_id,
+            "sender_id": sender_id,
+            "order_id": order_id,
+            "text": text,
+            "language": language,
+            "created_at": ticket.created_at.isoformat(),
+        }
+        await asyncio.to_thread(self._insert, COMPLAINTS, row)
         return ticket
 
     async def request_handoff(
         self, sender_id: str, reason: str, last_message: str | None, language: str
     ) -> Ticket:
         ticket = Ticket(f"H-{secrets.token_hex(3).upper()}", sender_id, self.clock())
-        await asyncio.to_thread(
-            self._execute,
-            "INSERT INTO handoffs VALUES (?, ?, ?, ?, ?, 'waiting', ?)",
-            (
-                ticket.ticket_id,
-                sender_id,
-                reason,
-                last_message,
-                language,
-                ticket.created_at.isoformat(),
-            ),
-        )
+        row = {
+            "handoff_id": ticket.ticket_id,
+            "sender_id": sender_id,
+            "reason": reason,
+            "last_message": last_message,
+            "language": language,
+            "status": "waiting",
+            "created_at": ticket.created_at.isoformat(),
+        }
+        await asyncio.to_thread(self._insert, HANDOFFS, row)
         return ticket
 
     def count(self, table: str) -> int:
         """Rows recorded in ``complaints`` or ``handoffs`` (for tests and health)."""
-        if table not in ("complaints", "handoffs"):
+        if table not in TABLES:
             raise ValueError(table)
-        db = sqlite3.connect(self.path)
-        try:
-            return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-        finally:
-            db.close()
+        with self.engine.begin() as db:
+            return int(
+                db.execute(select(func.count()).select_from(TABLES[table])).scalar_one()
+            )

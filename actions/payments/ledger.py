@@ -3,31 +3,62 @@
 A webhook is trusted only as far as this ledger agrees: the payment must be one we
 created, for the amount and currency we asked; and ``mark_succeeded`` flips a
 payment from pending to succeeded exactly once, so a provider's retries never tell
-the shopper "paid" twice.
+the shopper "paid" twice, whichever action-server replica each retry reaches: in
+production the ledger is in the shared database (``actions/database.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS payments (
-    provider TEXT NOT NULL, payment_id TEXT NOT NULL, order_id TEXT NOT NULL,
-    amount INTEGER NOT NULL, currency TEXT NOT NULL, sender_id TEXT,
-    state TEXT NOT NULL, created_at TEXT NOT NULL, paid_at TEXT,
-    PRIMARY KEY (provider, payment_id)
-);
-CREATE TABLE IF NOT EXISTS refunds (
-    provider TEXT NOT NULL, payment_id TEXT NOT NULL, refund_key TEXT NOT NULL,
-    amount INTEGER NOT NULL, currency TEXT NOT NULL, refund_id TEXT,
-    state TEXT NOT NULL, created_at TEXT NOT NULL,
-    PRIMARY KEY (provider, payment_id, refund_key)
-);
-"""
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.exc import IntegrityError
+
+from actions.database import engine_for, is_postgres
+
+METADATA = MetaData()
+PAYMENTS = Table(
+    "payments",
+    METADATA,
+    Column("provider", Text, primary_key=True),
+    Column("payment_id", Text, primary_key=True),
+    Column("order_id", Text, nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("sender_id", Text),
+    Column("state", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("paid_at", Text),
+)
+REFUNDS = Table(
+    "refunds",
+    METADATA,
+    Column("provider", Text, primary_key=True),
+    Column("payment_id", Text, primary_key=True),
+    Column("refund_key", Text, primary_key=True),
+    Column("amount", Integer, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("refund_id", Text),
+    Column("state", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
 
 
 class RefundRefused(ValueError):
@@ -60,15 +91,17 @@ class LedgerEntry:
 
 
 class PaymentLedger:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    """``target``: an SQLite file or a database URL (``actions/database.py``)."""
 
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.executescript(_SCHEMA)
-        return db
+    def __init__(self, target: Path | str) -> None:
+        self.target = target
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = engine_for(self.target, METADATA)
+        return self._engine
 
     async def record(
         self,
@@ -79,48 +112,37 @@ class PaymentLedger:
         currency: str,
         sender_id: str | None,
     ) -> None:
+        row = {
+            "provider": provider,
+            "payment_id": payment_id,
+            "order_id": order_id,
+            "amount": amount,
+            "currency": currency,
+            "sender_id": sender_id,
+            "state": "pending",
+            "created_at": datetime.now().isoformat(),
+            "paid_at": None,
+        }
+
         def work() -> None:
-            db = self._connect()
             try:
-                db.execute(
-                    "INSERT OR IGNORE INTO payments VALUES (?, ?, ?, ?, ?, ?, "
-                    "'pending', ?, NULL)",
-                    (
-                        provider,
-                        payment_id,
-                        order_id,
-                        amount,
-                        currency,
-                        sender_id,
-                        datetime.now().isoformat(),
-                    ),
-                )
-            finally:
-                db.close()
+                with self.engine.begin() as db:
+                    db.execute(insert(PAYMENTS).values(**row))
+            except IntegrityError:
+                pass  # recorded before: the first record stands
 
         await asyncio.to_thread(work)
 
     async def get(self, provider: str, payment_id: str) -> LedgerEntry | None:
         def work() -> LedgerEntry | None:
-            db = self._connect()
-            try:
+            with self.engine.begin() as db:
                 row = db.execute(
-                    "SELECT * FROM payments WHERE provider = ? AND payment_id = ?",
-                    (provider, payment_id),
-                ).fetchone()
-            finally:
-                db.close()
-            if row is None:
-                return None
-            return LedgerEntry(
-                row["provider"],
-                row["payment_id"],
-                row["order_id"],
-                row["amount"],
-                row["currency"],
-                row["sender_id"],
-                row["state"],
-            )
+                    select(PAYMENTS).where(
+                        PAYMENTS.c.provider == provider,
+                        PAYMENTS.c.payment_id == payment_id,
+                    )
+                ).first()
+            return None if row is None else _payment(row)
 
         return await asyncio.to_thread(work)
 
@@ -128,21 +150,18 @@ class PaymentLedger:
         """The succeeded payment for the order with this provider, if any."""
 
         def work() -> LedgerEntry | None:
-            db = self._connect()
-            try:
+            with self.engine.begin() as db:
                 row = db.execute(
-                    "SELECT * FROM payments WHERE provider = ? AND order_id = ? "
-                    "AND state = 'succeeded' ORDER BY paid_at DESC LIMIT 1",
-                    (provider, order_id),
-                ).fetchone()
-            finally:
-                db.close()
-            if row is None:
-                return None
-            return LedgerEntry(
-                row["provider"], row["payment_id"], row["order_id"], row["amount"],
-                row["currency"], row["sender_id"], row["state"],
-            )  # fmt: skip
+                    select(PAYMENTS)
+                    .where(
+                        PAYMENTS.c.provider == provider,
+                        PAYMENTS.c.order_id == order_id,
+                        PAYMENTS.c.state == "succeeded",
+                    )
+                    .order_by(PAYMENTS.c.paid_at.desc())
+                    .limit(1)
+                ).first()
+            return None if row is None else _payment(row)
 
         return await asyncio.to_thread(work)
 
@@ -150,15 +169,16 @@ class PaymentLedger:
         """``True`` only for the call that moved the payment from pending."""
 
         def work() -> bool:
-            db = self._connect()
-            try:
+            with self.engine.begin() as db:
                 changed = db.execute(
-                    "UPDATE payments SET state = 'succeeded', paid_at = ? "
-                    "WHERE provider = ? AND payment_id = ? AND state = 'pending'",
-                    (datetime.now().isoformat(), provider, payment_id),
+                    update(PAYMENTS)
+                    .where(
+                        PAYMENTS.c.provider == provider,
+                        PAYMENTS.c.payment_id == payment_id,
+                        PAYMENTS.c.state == "pending",
+                    )
+                    .values(state="succeeded", paid_at=datetime.now().isoformat())
                 ).rowcount
-            finally:
-                db.close()
             return bool(changed)
 
         return await asyncio.to_thread(work)
@@ -173,54 +193,49 @@ class PaymentLedger:
         returned as it is. Raises ``RefundRefused`` when the payment is unknown or
         unpaid, or ``amount`` is more than what is left of it.
         """
+        of_payment = and_(
+            REFUNDS.c.provider == provider, REFUNDS.c.payment_id == payment_id
+        )
 
         def work() -> tuple[RefundEntry, bool]:
-            db = self._connect()
-            try:
-                db.execute("BEGIN IMMEDIATE")
+            with self.engine.begin() as db:
+                # The payment row is locked first (PostgreSQL: FOR UPDATE; SQLite:
+                # BEGIN IMMEDIATE), so two refunds of one payment book in turn.
+                payment_query = select(PAYMENTS).where(
+                    PAYMENTS.c.provider == provider,
+                    PAYMENTS.c.payment_id == payment_id,
+                )
+                if is_postgres(self.engine):
+                    payment_query = payment_query.with_for_update()
+                payment = db.execute(payment_query).first()
                 row = db.execute(
-                    "SELECT * FROM refunds WHERE provider = ? AND payment_id = ? "
-                    "AND refund_key = ?",
-                    (provider, payment_id, key),
-                ).fetchone()
+                    select(REFUNDS).where(of_payment, REFUNDS.c.refund_key == key)
+                ).first()
                 if row is not None:
-                    db.execute("COMMIT")
                     entry = _refund(row)
                     return entry, entry.state == "requested"
-                payment = db.execute(
-                    "SELECT amount, currency, state FROM payments "
-                    "WHERE provider = ? AND payment_id = ?",
-                    (provider, payment_id),
-                ).fetchone()
-                if payment is None or payment["state"] != "succeeded":
+                if payment is None or payment.state != "succeeded":
                     raise RefundRefused(f"{provider} {payment_id} is not paid")
-                (refunded,) = db.execute(
-                    "SELECT COALESCE(SUM(amount), 0) FROM refunds "
-                    "WHERE provider = ? AND payment_id = ?",
-                    (provider, payment_id),
-                ).fetchone()
-                if not 0 < amount <= payment["amount"] - refunded:
+                refunded = db.execute(
+                    select(func.coalesce(func.sum(REFUNDS.c.amount), 0)).where(
+                        of_payment
+                    )
+                ).scalar_one()
+                if not 0 < amount <= payment.amount - refunded:
                     raise RefundRefused(
-                        f"{amount} is more than the {payment['amount'] - refunded} "
+                        f"{amount} is more than the {payment.amount - refunded} "
                         f"left of {payment_id}"
                     )
+                entry = RefundEntry(
+                    provider, payment_id, key, amount, payment.currency, None,
+                    "requested",
+                )  # fmt: skip
                 db.execute(
-                    "INSERT INTO refunds VALUES (?, ?, ?, ?, ?, NULL, 'requested', ?)",
-                    (provider, payment_id, key, amount, payment["currency"],
-                     datetime.now().isoformat()),
-                )  # fmt: skip
-                db.execute("COMMIT")
-                return (
-                    RefundEntry(provider, payment_id, key, amount,
-                                payment["currency"], None, "requested"),
-                    True,
-                )  # fmt: skip
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            finally:
-                db.close()
+                    insert(REFUNDS).values(
+                        **_refund_row(entry), created_at=datetime.now().isoformat()
+                    )
+                )
+                return entry, True
 
         return await asyncio.to_thread(work)
 
@@ -230,16 +245,12 @@ class PaymentLedger:
         state = "succeeded" if succeeded else "pending"
 
         def work() -> None:
-            db = self._connect()
-            try:
+            with self.engine.begin() as db:
                 db.execute(
-                    "UPDATE refunds SET refund_id = ?, state = ? WHERE provider = ? "
-                    "AND payment_id = ? AND refund_key = ?",
-                    (refund_id, state, entry.provider, entry.payment_id,
-                     entry.refund_key),
-                )  # fmt: skip
-            finally:
-                db.close()
+                    update(REFUNDS)
+                    .where(*_refund_key(entry))
+                    .values(refund_id=refund_id, state=state)
+                )
 
         await asyncio.to_thread(work)
         return RefundEntry(
@@ -251,21 +262,45 @@ class PaymentLedger:
         """Forgets a reservation the provider refused, so the amount is free again."""
 
         def work() -> None:
-            db = self._connect()
-            try:
+            with self.engine.begin() as db:
                 db.execute(
-                    "DELETE FROM refunds WHERE provider = ? AND payment_id = ? "
-                    "AND refund_key = ? AND state = 'requested'",
-                    (entry.provider, entry.payment_id, entry.refund_key),
+                    delete(REFUNDS).where(
+                        *_refund_key(entry), REFUNDS.c.state == "requested"
+                    )
                 )
-            finally:
-                db.close()
 
         await asyncio.to_thread(work)
 
 
-def _refund(row: sqlite3.Row) -> RefundEntry:
+def _refund_key(entry: RefundEntry) -> tuple[Any, ...]:
+    return (
+        REFUNDS.c.provider == entry.provider,
+        REFUNDS.c.payment_id == entry.payment_id,
+        REFUNDS.c.refund_key == entry.refund_key,
+    )
+
+
+def _refund_row(entry: RefundEntry) -> dict[str, Any]:
+    return {
+        "provider": entry.provider,
+        "payment_id": entry.payment_id,
+        "refund_key": entry.refund_key,
+        "amount": entry.amount,
+        "currency": entry.currency,
+        "refund_id": entry.refund_id,
+        "state": entry.state,
+    }
+
+
+def _payment(row: Row) -> LedgerEntry:
+    return LedgerEntry(
+        row.provider, row.payment_id, row.order_id, row.amount, row.currency,
+        row.sender_id, row.state,
+    )  # fmt: skip
+
+
+def _refund(row: Row) -> RefundEntry:
     return RefundEntry(
-        row["provider"], row["payment_id"], row["refund_key"], row["amount"],
-        row["currency"], row["refund_id"], row["state"],
+        row.provider, row.payment_id, row.refund_key, row.amount, row.currency,
+        row.refund_id, row.state,
     )  # fmt: skip

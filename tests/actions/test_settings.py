@@ -8,6 +8,14 @@ from actions.payments.tbank import TBankConfig, TBankProvider
 from actions.services import Services
 from actions.settings import Environment, Providers, Settings, SettingsError
 
+# What production needs beside the variable a test is about.
+PRODUCTION = {
+    "EASYFLOW_ENV": "production",
+    "EASYFLOW_PUBLIC_URL": "https://shop.example",
+    "EASYFLOW_ACTIONS_DATABASE_URL": "postgresql://easyflow@db:5432/easyflow",
+    "EASYFLOW_PAYMENT_PROVIDER": "yookassa",
+}
+
 
 def test_defaults_need_no_configuration() -> None:
     settings = Settings.from_env({})
@@ -44,9 +52,32 @@ def test_production_refuses_a_local_public_url() -> None:
     with pytest.raises(SettingsError, match="EASYFLOW_PUBLIC_URL"):
         Settings.from_env({"EASYFLOW_ENV": "production"})
     settings = Settings.from_env(
-        {"EASYFLOW_ENV": "production", "EASYFLOW_PUBLIC_URL": "https://shop.example/"}
+        {**PRODUCTION, "EASYFLOW_PUBLIC_URL": "https://shop.example/"}
     )
     assert settings.public_url == "https://shop.example"
+
+
+def test_production_keeps_the_ledger_in_the_shared_database() -> None:
+    """Two action-server replicas must settle a payment once between them: a
+    local SQLite file each would let both tell the shopper."""
+    for database in ({}, {"EASYFLOW_DATABASE_URL": "sqlite:////tmp/ledger.db"}):
+        env = {**PRODUCTION, **database}
+        env.pop("EASYFLOW_ACTIONS_DATABASE_URL", None)
+        with pytest.raises(SettingsError, match="EASYFLOW_ACTIONS_DATABASE_URL"):
+            Settings.from_env(env)
+    shared = {**PRODUCTION, "EASYFLOW_ACTIONS_DATABASE_URL": ""}
+    shared["EASYFLOW_DATABASE_URL"] = "postgresql://easyflow@db/easyflow"
+    assert Settings.from_env(shared).database_url == shared["EASYFLOW_DATABASE_URL"]
+    assert Settings.from_env({}).database_url == ""  # SQLite files in var/
+
+
+def test_production_refuses_the_demo_payment_provider() -> None:
+    demo = {**PRODUCTION, "EASYFLOW_PAYMENT_PROVIDER": "demo"}
+    with pytest.raises(SettingsError, match="EASYFLOW_PAYMENT_PROVIDER"):
+        Settings.from_env(demo)
+    staging = {**demo, "EASYFLOW_DEMO_PAYMENTS_IN_PRODUCTION": "1"}
+    assert Settings.from_env(staging).payment_provider == "demo"
+    assert Settings.from_env({}).payment_provider == "demo"  # embedded default
 
 
 def test_llm_backend_needs_its_endpoint_model_and_key() -> None:
@@ -90,8 +121,7 @@ def test_local_backend_is_the_openai_protocol_at_the_llm_server() -> None:
 def test_local_backend_takes_another_address_model_and_key() -> None:
     settings = Settings.from_env(
         {
-            "EASYFLOW_ENV": "production",
-            "EASYFLOW_PUBLIC_URL": "https://shop.example",
+            **PRODUCTION,
             "EASYFLOW_LLM_BACKEND": "LOCAL",
             "EASYFLOW_LLM_BASE_URL": "http://easyflow-llm:8088/v1",
             "EASYFLOW_LLM_MODEL": "qwen-0.5b",
@@ -112,7 +142,7 @@ def test_action_server_listens_on_loopback_unless_production() -> None:
     """The embedded default's pay page is on localhost: nothing else needs to
     reach the action server; production serves pay pages and provider webhooks."""
     assert Settings.from_env({}).actions_host == "127.0.0.1"
-    production = {"EASYFLOW_ENV": "production", "EASYFLOW_PUBLIC_URL": "https://s.ex"}
+    production = {**PRODUCTION, "EASYFLOW_PUBLIC_URL": "https://s.ex"}
     assert Settings.from_env(production).actions_host == "0.0.0.0"
     chosen = {**production, "EASYFLOW_ACTIONS_HOST": "10.0.0.5"}
     assert Settings.from_env(chosen).actions_host == "10.0.0.5"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from actions.settings import Settings
+from actions.settings import Settings, SettingsError
 from outbox.relay import RelayConfig
 from tests.deploy.compose import ComposeProject, env_file, load, variables
 from tests.deploy.dockerfile import parse
@@ -47,7 +47,15 @@ REQUIRED = {
 }
 # Which containers may see each secret (directly or inside a URL).
 SECRET_USERS = {
-    "POSTGRES_PASSWORD": {"postgres", "rasa", "outbox", "api", "api-migrate"},
+    # actions: the payment ledger and the support log, shared by its replicas.
+    "POSTGRES_PASSWORD": {
+        "postgres",
+        "rasa",
+        "outbox",
+        "actions",
+        "api",
+        "api-migrate",
+    },
     "REDIS_PASSWORD": {"redis", "rasa", "outbox", "actions"},
     "RABBITMQ_PASSWORD": {"rabbitmq", "rasa", "outbox", "api", "api-migrate"},
     "EASYFLOW_RASA_TOKEN": {"rasa", "outbox", "actions", "api", "api-migrate"},
@@ -286,6 +294,7 @@ def test_the_root_env_file_reaches_the_bot_but_the_stack_wins(
     assert actions["EASYFLOW_PUBLIC_URL"] == "https://bot.example.com"
     actions["EASYFLOW_DATA_DIR"] = str(tmp_path)
     actions["EASYFLOW_KNOWLEDGE_DIR"] = str(ROOT / "data" / "knowledge")
+    actions["EASYFLOW_PAYMENT_PROVIDER"] = "stripe"  # the root .env's, with keys
     Settings.from_env(actions).require_action_token()
     assert "EASYFLOW_ORDER_SOURCES" not in _environment(
         resolved["services"]["postgres"]
@@ -314,7 +323,12 @@ def test_action_server_settings_accept_the_stack(
     env = _environment(config["services"]["actions"])
     env["EASYFLOW_DATA_DIR"] = str(tmp_path)  # /app/var in the image
     env["EASYFLOW_KNOWLEDGE_DIR"] = str(ROOT / "data" / "knowledge")
+    # Without a real provider from the root .env, production refuses to start.
+    with pytest.raises(SettingsError, match="EASYFLOW_PAYMENT_PROVIDER"):
+        Settings.from_env(env)
+    env["EASYFLOW_PAYMENT_PROVIDER"] = "yookassa"
     settings = Settings.from_env(env)
+    assert settings.database_url.startswith("postgresql://easyflow:")
     settings.require_action_token()
     assert settings.environment.value == "production"
     assert settings.rasa_url == "http://rasa:5005"

@@ -120,6 +120,8 @@ def cluster(
         "EASYFLOW_RABBITMQ_URL": rabbitmq.url,
         "EASYFLOW_RABBITMQ_QUEUE": QUEUE,
         "EASYFLOW_PUBLIC_URL": "https://shop.example.test",
+        # The demo shop and its demo payments, as a staging stack would run them.
+        "EASYFLOW_DEMO_PAYMENTS_IN_PRODUCTION": "1",
         "EASYFLOW_DATA_DIR": str(base_dir / "data"),
         "EASYFLOW_MODEL_SERVER_URL": model_server.url,
     }

@@ -1,0 +1,50 @@
+"""The action server's own tables: an SQLite file on the embedded default, or a
+shared database (PostgreSQL) that every action-server replica uses in production.
+
+``engine_for`` takes a path (an SQLite file, created with its folder) or an
+SQLAlchemy URL. On SQLite every transaction starts with ``BEGIN IMMEDIATE``, so a
+read-then-write (a refund booked against what is left of a payment) holds the
+write lock from its first read, as ``SELECT … FOR UPDATE`` does on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine, create_engine
+
+
+def engine_for(target: Path | str, metadata: MetaData) -> Engine:
+    """An engine on ``target`` with ``metadata``'s tables created if missing."""
+    if isinstance(target, Path):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{target}"
+    else:
+        url = target
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, future=True, connect_args={"timeout": 10, "check_same_thread": False}
+        )
+        _begin_immediate(engine)
+    else:
+        engine = create_engine(url, future=True, pool_pre_ping=True, pool_size=4)
+    metadata.create_all(engine)
+    return engine
+
+
+def _begin_immediate(engine: Engine) -> None:
+    # pysqlite's own BEGIN is deferred and issued late; take over (SQLAlchemy's
+    # documented recipe for SQLite transactions).
+    @event.listens_for(engine, "connect")
+    def _no_pysqlite_begin(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
