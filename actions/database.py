@@ -48,3 +48,19 @@ def _begin_immediate(engine: Engine) -> None:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+class Tables:
+    """A store over ``metadata``'s tables at ``target``; connects on first use."""
+
+    metadata: MetaData
+
+    def __init__(self, target: Path | str) -> None:
+        self.target = target
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = engine_for(self.target, self.metadata)
+        return self._engine

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, MetaData, Table, Text, func, insert, select
-from sqlalchemy.engine import Engine
 
-from actions.database import engine_for
+from actions.database import Tables
 
 METADATA = MetaData()
 COMPLAINTS = Table(
@@ -52,21 +51,16 @@ class Ticket:
     created_at: datetime
 
 
-class SupportLog:
-    """``target``: an SQLite file or a database URL."""
+class SupportLog(Tables):
+    """At an SQLite file or a database URL (``actions/database.py``)."""
+
+    metadata = METADATA
 
     def __init__(
         self, target: Path | str, clock: Callable[[], datetime] = datetime.now
     ) -> None:
-        self.target = target
+        super().__init__(target)
         self.clock = clock
-        self._engine: Engine | None = None
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = engine_for(self.target, METADATA)
-        return self._engine
 
     def _insert(self, table: Table, row: dict[str, Any]) -> None:
         with self.engine.begin() as db:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -28,10 +27,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from actions.database import engine_for, is_postgres
+from actions.database import Tables, is_postgres
 
 METADATA = MetaData()
 PAYMENTS = Table(
@@ -90,18 +89,10 @@ class LedgerEntry:
     state: str
 
 
-class PaymentLedger:
-    """``target``: an SQLite file or a database URL (``actions/database.py``)."""
+class PaymentLedger(Tables):
+    """At an SQLite file or a database URL (``actions/database.py``)."""
 
-    def __init__(self, target: Path | str) -> None:
-        self.target = target
-        self._engine: Engine | None = None
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = engine_for(self.target, METADATA)
-        return self._engine
+    metadata = METADATA
 
     async def record(
         self,
