@@ -1,6 +1,7 @@
 """Every list read that shows shopper data (handoff queue, NLU inbox, low
 confidence messages) writes an audit row naming the reader and what was shown,
-like the single transcript reads; a refused read writes none."""
+like the single transcript reads; a refused read writes none, and a poll that
+shows the reader exactly what their latest read showed writes none either."""
 
 from __future__ import annotations
 
@@ -71,3 +72,26 @@ def test_low_confidence_list_is_audited(
         "channel": "telegram",
         "conversation_ids": sorted({r["conversation_id"] for r in rows}),
     }
+
+
+def test_polling_the_same_view_is_audited_once(
+    seeded: Database, client: TestClient, admin: dict[str, str]
+) -> None:
+    """The operator console polls the queue every 2 s: one row per distinct view
+    per reader, not one per poll; a changed list or another reader is a new row."""
+    olga = add_user(client, admin, "olga", "operator")
+    anna = add_user(client, admin, "anna", "operator")
+    for _ in range(5):
+        shown = client.get("/api/handoffs", headers=olga).json()
+    client.get("/api/handoffs?status=waiting", headers=olga)
+    client.get("/api/handoffs", headers=olga)
+    client.get("/api/handoffs", headers=anna)
+
+    rows = _audit(client, admin, "handoff.list")
+    assert [(r["actor"], r["detail"]["status"]) for r in reversed(rows)] == [
+        ("olga", None),
+        ("olga", "waiting"),
+        ("olga", None),
+        ("anna", None),
+    ]
+    assert rows[-1]["detail"]["ids"] == [h["id"] for h in shown]

@@ -79,11 +79,11 @@ def low_confidence(
     """Shoppers' messages, so every read is audited with the conversations."""
     threshold = state.settings.api_low_confidence
     body = analytics.low_confidence(session, f, threshold, limit)
-    audit.record(
+    audit.record_view(
         session,
         principal.username,
         "analytics.low_confidence",
-        detail={
+        {
             **_filters_detail(f),
             "conversation_ids": sorted(
                 {r["conversation_id"] for r in body if r["conversation_id"]}

@@ -56,11 +56,11 @@ def list_handoffs(
         service.public(session, h)
         for h in service.list_handoffs(session, status, limit)
     ]
-    audit.record(
+    audit.record_view(
         session,
         principal.username,
         "handoff.list",
-        detail={"status": status, "ids": [h["id"] for h in body]},
+        {"status": status, "ids": [h["id"] for h in body]},
     )
     session.commit()
     return body

@@ -36,11 +36,11 @@ def list_inbox(
     body = [
         service.public(i) for i in service.list_items(session, status, limit, offset)
     ]
-    audit.record(
+    audit.record_view(
         session,
         principal.username,
         "inbox.list",
-        detail={"status": status, "ids": [i["id"] for i in body]},
+        {"status": status, "ids": [i["id"] for i in body]},
     )
     session.commit()
     return body

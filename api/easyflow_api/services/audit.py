@@ -24,6 +24,24 @@ def record(
     )
 
 
+def record_view(
+    session: Session, actor: str, action: str, detail: dict[str, object]
+) -> bool:
+    """Audits a list read unless this reader's latest ``action`` showed exactly
+    the same (``detail``): the console polls every few seconds, and each view is
+    kept once, at the time it was first shown. ``True`` when a row was written."""
+    latest = session.scalars(
+        select(AuditEntry.detail)
+        .where(AuditEntry.actor == actor, AuditEntry.action == action)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    if latest == detail:
+        return False
+    record(session, actor, action, detail=detail)
+    return True
+
+
 def page(
     session: Session, limit: int, offset: int, action: str | None = None
 ) -> tuple[list[AuditEntry], int]:
