@@ -42,6 +42,7 @@ export class ChatConnection {
   private stopped = false;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly ackTimers = new Set<ReturnType<typeof setTimeout>>();
   private state: ConnectionState = "offline";
   private readonly options: ConnectionOptions;
 
@@ -105,12 +106,15 @@ export class ChatConnection {
     if (!socket || !this.isReady || !this.sessionId) return false;
     let settled = false;
     const timeout = setTimeout(() => {
+      this.ackTimers.delete(timeout);
       if (settled) return;
       settled = true;
       done(false);
     }, this.options.ackTimeoutMs ?? 60000);
+    this.ackTimers.add(timeout);
     socket.emit("user_uttered", userUttered(message, this.sessionId), () => {
       clearTimeout(timeout);
+      this.ackTimers.delete(timeout);
       // A late acknowledgement still means the message arrived.
       settled = true;
       done(true);
@@ -130,6 +134,8 @@ export class ChatConnection {
   stop(): void {
     this.stopped = true;
     this.clearTimer();
+    for (const timeout of this.ackTimers) clearTimeout(timeout);
+    this.ackTimers.clear();
     const socket = this.socket;
     this.socket = null;
     this.ready = false;

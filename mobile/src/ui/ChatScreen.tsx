@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import { FlatList, KeyboardAvoidingView, Platform, Pressable, StyleSheet, Text, TextInput, View } from "react-native";
 
 import { pendingButtons, type Message } from "../core/model";
@@ -14,11 +14,6 @@ export function ChatScreen({ conversationId, onOpenConversations }: { conversati
   const live = conversation !== undefined && conversation.id === state.activeId && conversation.status !== "closed";
   const buttons = live ? pendingButtons(conversation) : [];
   const messages = conversation?.messages ?? [];
-
-  useEffect(() => {
-    const timer = setTimeout(() => list.current?.scrollToEnd({ animated: true }), 50);
-    return () => clearTimeout(timer);
-  }, [messages.length, state.typing]);
 
   const connection =
     state.connection === "online" ? labels.online : state.connection === "connecting" ? labels.connecting : labels.offline;
@@ -71,6 +66,7 @@ export function ChatScreen({ conversationId, onOpenConversations }: { conversati
         keyExtractor={(m) => m.id}
         renderItem={({ item }) => <MessageBubble message={item} onRetry={(id) => store.retry(id)} />}
         testID="message-list"
+        onContentSizeChange={() => list.current?.scrollToEnd({ animated: true })}
         ListEmptyComponent={<Text style={[styles.empty, { color: theme.muted }]}>{labels.emptyConversation}</Text>}
         ListFooterComponent={
           live && state.typing ? (
