@@ -193,7 +193,9 @@ def main() -> int:
         name="warm-up",
         daemon=True,
     ).start()
-    app = create_app("actions")
+    # No CORS: Rasa calls the actions server to server, and shoppers open pay
+    # pages directly; rasa-sdk's default would let any web page read them.
+    app = create_app("actions", cors_origins=[])
     install_readiness(app, warmed)
     token = settings.action_token or local_token(settings.data_dir / TOKEN_FILE)
     install_guard_and_metrics(app, token)

@@ -31,7 +31,9 @@ operator's reply, a payment notice).
 The shopper limits (``connectors/guard.py``) apply: a message longer than
 ``EASYFLOW_MAX_MESSAGE_CHARS`` gets 413, a sender or client IP over its messages
 per minute 429 with ``Retry-After``; neither reaches Rasa. A message answered with
-503 does not count against the limits: its retry is the same message.
+503 does not count against the limits: its retry is the same message. A body over
+1 MB gets 413, a body that is not a JSON object or a ``message`` that is not text
+gets 400, before any limit is counted.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.channel import MAX_BODY_BYTES
 from connectors.guard import WINDOW_S, ShopperGuard, Verdict
 
 logger = logging.getLogger(__name__)
@@ -71,6 +74,23 @@ def conversation_id(sender: object) -> str | None:
     if len(sender) > MAX_SENDER_CHARS or not _SENDER.fullmatch(sender):
         return None
     return sender if sender.startswith(NAMESPACE) else f"{NAMESPACE}{sender}"
+
+
+def _refuse_body(request: Request) -> HTTPResponse | None:
+    """413 for a body over ``MAX_BODY_BYTES``, 400 for one that is not a JSON
+    object; ``None`` when the body may be read."""
+    if len(request.body or b"") > MAX_BODY_BYTES:
+        return response.json({"error": "body_too_large"}, status=413)
+    try:
+        body = request.json
+    except Exception:  # Sanic raises its own InvalidUsage for bad JSON
+        body = None
+    if not isinstance(body, dict):
+        return response.json(
+            {"error": "invalid_body", "detail": "the body must be a JSON object"},
+            status=400,
+        )
+    return None
 
 
 class StrictRestInput(RestInput):
@@ -102,6 +122,9 @@ class StrictRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            refused = _refuse_body(request)
+            if refused is not None:
+                return refused
             sender_id = await self._extract_sender(request)
             if sender_id is None:
                 logger.info("rest.sender_refused")
@@ -114,7 +137,7 @@ class StrictRestInput(RestInput):
                     status=400,
                 )
             text = self._extract_message(request)
-            if text is not None and not isinstance(text, str):
+            if not isinstance(text, str):
                 return response.json(
                     {"error": "invalid_message", "detail": "message must be text"},
                     status=400,

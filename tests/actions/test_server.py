@@ -299,3 +299,30 @@ def test_ready_answers_503_until_the_passages_are_embedded() -> None:
 
     assert (warming.status, warming.json) == (503, {"status": "warming"})
     assert (ready.status, ready.json) == (200, {"status": "ready"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("OPTIONS", "/webhook"), ("GET", "/metrics"), ("GET", "/health")],
+)
+def test_no_web_page_may_read_the_action_server(
+    server: str, method: str, path: str
+) -> None:
+    """Found by the outside probe: rasa-sdk allows every origin by default."""
+    address = urlparse(server)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    try:
+        connection.request(
+            method,
+            path,
+            headers={
+                "Origin": "https://evil.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
+        answer = connection.getresponse()
+        answer.read()
+    finally:
+        connection.close()
+    assert answer.getheader("Access-Control-Allow-Origin") is None

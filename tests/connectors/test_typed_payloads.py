@@ -340,3 +340,41 @@ async def test_a_rest_sender_already_in_the_rest_namespace_keeps_it(
 
     assert first.json[0]["recipient_id"] == "rest:keeps-1"
     assert {m["recipient_id"] for m in again.json} == {"rest:keeps-1"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"[1, 2]", 400, "invalid_body"),
+        (b"not json", 400, "invalid_body"),
+        (b'{"sender": "x"}', 400, "invalid_message"),
+        (b'{"sender": "x", "message": null}', 400, "invalid_message"),
+        (b'{"sender": "x", "message": ["a"]}', 400, "invalid_message"),
+        (
+            json.dumps(
+                {"sender": "x", "message": "hi", "pad": "x" * 2_000_000}
+            ).encode(),
+            413,
+            "body_too_large",
+        ),
+    ],
+)
+async def test_a_malformed_rest_body_is_refused_before_anything_counts(
+    agent: Agent, body: bytes, status: int, error: str
+) -> None:
+    """Found by the outside probe: an array was a 500, a missing message a 503
+    (taken back off the rate limit, so it was never limited), and a 2 MB body
+    was read whole."""
+    app = rasa_app(StrictRestInput(), agent)
+
+    answers = []
+    for _ in range(25):  # more than the 20 a sender may send a minute
+        _, response = await app.asgi_client.post(
+            "/webhooks/rest/webhook",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        answers.append((response.status, response.json["error"]))
+
+    assert set(answers) == {(status, error)}
+    assert await agent.tracker_store.retrieve("rest:x") is None
