@@ -88,8 +88,8 @@ def action_endpoint(url: str, token: str = ACTION_TOKEN) -> EndpointConfig:
 def embedded_rasa_api(var_dir: Path, api_port: int) -> tuple[list[str], dict[str, str]]:
     """What ``deploy/local/run.sh`` gives Rasa on the embedded defaults, built by
     the script's own ``deploy/local/tokens.sh`` with no token configured: the API
-    flags (``--enable-api --auth-token … --cors …``) and the environment every
-    process gets (both tokens, generated into ``var_dir``)."""
+    flags (``--enable-api --cors …``, for ``python -m bot.rasa_run run``) and the
+    environment every process gets (both tokens, generated into ``var_dir``)."""
     script = (
         '. deploy/local/tokens.sh && printf "%s\\0" "${RASA_API_ARGS[@]}" && '
         'printf "%s\\0%s\\0" "$EASYFLOW_RASA_TOKEN" "$EASYFLOW_ACTION_TOKEN"'

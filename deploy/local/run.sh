@@ -68,7 +68,7 @@ fi
 # conversation's turns in order across them. Web chat pushes from another worker
 # (operator replies) need EASYFLOW_REDIS_URL: see connectors/webchat.py.
 SANIC_WORKERS=${EASYFLOW_RASA_WORKERS:-1} \
-$BIN/rasa run -m "$MODEL" "${RASA_API_ARGS[@]}" --interface 127.0.0.1 \
+$BIN/python -m bot.rasa_run run -m "$MODEL" "${RASA_API_ARGS[@]}" --interface 127.0.0.1 \
   --port "$RASA_PORT" --endpoints endpoints.yml --credentials credentials.yml \
   >var/log/rasa.log 2>&1 &
 pids+=($!)

@@ -44,9 +44,11 @@ for origin in "${rasa_cors_origins[@]}"; do
     exit 2
   fi
 done
-# --enable-api only with --auth-token: trigger_intent and tracker reads for the
+# --enable-api only with the token: trigger_intent and tracker reads for the
 # dashboard and the payment notifier; PUT /model and the rest need the token too.
-RASA_API_ARGS=(--enable-api --auth-token "$EASYFLOW_RASA_TOKEN")
+# Rasa gets the token from EASYFLOW_RASA_TOKEN through `python -m bot.rasa_run`,
+# never on its command line, which every local user can read (ps).
+RASA_API_ARGS=(--enable-api)
 if [ "${#rasa_cors_origins[@]}" -gt 0 ]; then
   RASA_API_ARGS+=(--cors "${rasa_cors_origins[@]}")
 fi

@@ -211,8 +211,8 @@ for i in $(seq 1 "$ACTION_REPLICAS"); do
 done
 for i in $(seq 1 "$RASA_REPLICAS"); do
   start "rasa-$i" env PROMETHEUS_MULTIPROC_DIR="$(metrics_dir "rasa-$i")" \
-    $BIN/rasa run "${MODEL_ARGS[@]}" --enable-api \
-    --auth-token "$EASYFLOW_RASA_TOKEN" --interface 127.0.0.1 \
+    $BIN/python -m bot.rasa_run run "${MODEL_ARGS[@]}" --enable-api \
+    --interface 127.0.0.1 \
     --port $((RASA_BASE_PORT + i - 1)) --endpoints "$ENDPOINTS" \
     --credentials "$CREDENTIALS" "${CORS_ARGS[@]}"
 done

@@ -50,8 +50,13 @@ def test_first_run_generates_private_tokens_and_keeps_them(tmp_path: Path) -> No
         assert len(tokens[name]) >= 40
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert tokens["rasa"] != tokens["action"]
-    assert args[:3] == ["--enable-api", "--auth-token", tokens["rasa"]]
-    assert args[3:] == ["--cors", "http://localhost:8000", "http://127.0.0.1:8000"]
+    assert args == [
+        "--enable-api",
+        "--cors",
+        "http://localhost:8000",
+        "http://127.0.0.1:8000",
+    ]
+    assert tokens["rasa"] not in args  # bot.rasa_run reads it from the environment
     assert _parse(_run(tmp_path))[1] == tokens
 
 
@@ -76,8 +81,6 @@ def test_configured_tokens_and_origins_win(tmp_path: Path) -> None:
     assert tokens == {"rasa": "set-rasa", "action": "set-action"}
     assert args == [
         "--enable-api",
-        "--auth-token",
-        "set-rasa",
         "--cors",
         "https://shop.example",
         "https://admin.example",
@@ -97,3 +100,8 @@ def test_run_sh_starts_rasa_with_these_flags_only() -> None:
     assert ". deploy/local/tokens.sh" in text
     assert '"${RASA_API_ARGS[@]}"' in text
     assert "--enable-api" not in text and '--cors "*"' not in text
+    # The token never on a command line (ps shows it to every local user).
+    assert "--auth-token" not in text and "python -m bot.rasa_run run" in text
+    production = (ROOT / "deploy" / "production" / "run.sh").read_text()
+    assert "--auth-token" not in production
+    assert "python -m bot.rasa_run run" in production

@@ -30,7 +30,6 @@ from tests.servers import embedded_rasa_api
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "easyflow.tar.gz"
-RASA = Path(sys.executable).parent / "rasa"
 
 
 def _free_port() -> int:
@@ -116,7 +115,9 @@ tracker_store:
     )
     rasa = subprocess.Popen(
         [
-            str(RASA),
+            sys.executable,
+            "-m",
+            "bot.rasa_run",  # the token from the environment, as run.sh does
             "run",
             "-m",
             str(MODEL),
@@ -294,3 +295,22 @@ def test_action_server_down_gets_an_apology(assistant: Assistant) -> None:
     assistant.actions.wait(timeout=20)
     reply = assistant.texts("unlucky", "где мой заказ A-10234")
     assert "временный сбой" in reply
+
+
+def test_no_process_shows_the_api_token_in_its_arguments(
+    assistant: Assistant,
+) -> None:
+    """Found by the outside probe: `rasa run --auth-token …` put the token in
+    /proc/<pid>/cmdline, which every local user can read."""
+    token = assistant.tokens["EASYFLOW_RASA_TOKEN"].encode()
+    shown = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if token in cmdline.read_bytes():
+                shown.append(cmdline.parent.name)
+        except OSError:  # the process ended meanwhile
+            continue
+    assert shown == []
+    token_text = token.decode()
+    assert _status(f"{assistant.rasa_url}/status")[0] == 401  # still closed
+    assert _status(f"{assistant.rasa_url}/status?token={token_text}")[0] == 200
