@@ -117,6 +117,18 @@ dashboard: dashboard/dist/index.html ## Build the dashboard, widget and demo sho
 test-dashboard: dashboard/dist/index.html $(API_BIN)/.installed $(MODEL)
 	cd dashboard && npm run test:e2e
 
+# The shopper app (mobile/, Expo): strict type check and unit tests (jest-expo),
+# the native config and `expo prebuild` into a temp copy (no Xcode/Android SDK
+# needed), then the web build in headless Chromium against the real Rasa, action
+# server and api, an operator reply included (mobile/README.md).
+.PHONY: test-mobile
+mobile/node_modules/.package-lock.json: mobile/package-lock.json
+	cd mobile && npm ci --no-audit --no-fund
+test-mobile: mobile/node_modules/.package-lock.json $(API_BIN)/.installed $(MODEL)
+	cd mobile && npx tsc --noEmit && npx jest --ci
+	bash mobile/scripts/check-native.sh
+	cd mobile && node e2e/run.mjs
+
 # Production profile against real PostgreSQL, Redis, RabbitMQ and nginx: replicas,
 # ordering, faults (deploy/production/README.md). Private service instances are
 # started on other ports for the fault tests.
