@@ -210,7 +210,48 @@ async function main() {
     await page.getByTestId("back-to-chat").click();
     await api(servers, "POST", `/api/handoffs/${handoff.id}/release`, token);
     await waitFor("the operator-left notice", async () => /с вами снова ассистент/.test((await page.getByTestId("msg-system").allInnerTexts()).join("\n")), 30);
+    const stillOperator = await page.getByTestId("msg-operator").allInnerTexts();
+    if (!stillOperator.some((t) => t.includes(operatorReply))) throw new Error("the operator's reply lost its operator marking after the hand-back");
     log("operator handed the conversation back");
+
+    // 5. Offline: typed messages wait on the device and go out once, in order,
+    //    when the network returns.
+    await context.setOffline(true);
+    await waitFor("the app to notice the lost network", async () => (await status.getAttribute("data-state")) === "offline", 15);
+    const offlineTexts = ["какие способы оплаты", "сколько стоит доставка"];
+    before = await botCount();
+    for (const text of offlineTexts) await say(text);
+    const queued = await page.getByTestId("msg-status-queued").count();
+    if (queued !== 2) throw new Error(`expected 2 messages waiting for the network, got ${queued}`);
+    await shot(page, "04-offline-queued.png");
+    await context.setOffline(false);
+    await waitFor("the queue to be sent", async () => {
+      const waiting = (await page.getByTestId("msg-status-queued").count()) + (await page.getByTestId("msg-status-sending").count());
+      return waiting === 0 && (await status.getAttribute("data-state")) === "online";
+    }, 60);
+    if ((await page.getByTestId("msg-status-failed").count()) !== 0) throw new Error("a queued message failed");
+    await waitFor("answers to the queued messages", async () => (await botCount()) >= before + 2, 60);
+    const tracker = await (await fetch(`${servers.rasaUrl}/conversations/${sessionId}/tracker`)).json();
+    const said = tracker.events.filter((e) => e.event === "user").map((e) => e.text);
+    if (JSON.stringify(said.slice(-2)) !== JSON.stringify(offlineTexts) || offlineTexts.some((t) => said.filter((x) => x === t).length !== 1)) {
+      throw new Error(`Rasa received ${JSON.stringify(said.slice(-4))}; expected the queued messages once, in order`);
+    }
+    log(`offline queue delivered once, in order: ${said.slice(-2).join(" | ")}`);
+
+    // 6. English and dark mode follow the device (a fresh install: a new session).
+    const english = await browser.newContext({ locale: "en-US", colorScheme: "dark", viewport: { width: 400, height: 820 }, deviceScaleFactor: 2 });
+    const enPage = await english.newPage();
+    enPage.on("pageerror", (error) => pageErrors.push(error.message));
+    await enPage.goto(appUrl);
+    await enPage.getByPlaceholder("Type a message…").waitFor();
+    await waitFor("the English app to connect", async () => (await enPage.getByTestId("connection-status").innerText()) === "Online", 60);
+    await enPage.getByTestId("chat-input").fill("where is my order A-10234");
+    await enPage.getByTestId("send").click();
+    await waitFor("an English reply", async () => /last 4 digits/.test((await enPage.getByTestId("msg-bot").allInnerTexts()).join("\n")), 60);
+    const background = await enPage.getByTestId("chat-screen").evaluate((node) => getComputedStyle(node).backgroundColor);
+    if (background !== "rgb(17, 19, 24)") throw new Error(`dark mode background: ${background}`);
+    await shot(enPage, "05-english-dark.png");
+    log("English interface and dark mode follow the device");
 
     if (pageErrors.length) throw new Error(`page errors: ${pageErrors.join("; ")}`);
     log("PASS");

@@ -74,7 +74,8 @@ export default function App() {
     // Reconnect at once when the network or the app comes back, not at the
     // next backoff step; the offline queue then goes out in order.
     const network = Network.addNetworkStateListener((event) => {
-      if (event.isConnected && event.isInternetReachable !== false) store.networkRestored();
+      if (event.isConnected === false) store.networkLost();
+      else if (event.isConnected && event.isInternetReachable !== false) store.networkRestored();
     });
     const appState = AppState.addEventListener("change", (next) => {
       if (next === "active") store.networkRestored();

@@ -72,6 +72,24 @@ test("messages typed offline are queued, then sent once, in order, when the conn
   store.stop();
 });
 
+test("the device reports no network: typed messages wait, then go out in order when it returns", async () => {
+  const { store } = makeStore();
+  await store.load();
+  const socket = await online();
+  store.networkLost();
+  expect(store.getState().connection).toBe("offline");
+  store.send("first");
+  store.send("second");
+  expect(userMessages(store).map((m) => m.status)).toEqual(["queued", "queued"]);
+  jest.advanceTimersByTime(120000);
+  expect(socket.connectCalls).toBe(1); // no retries while the device is offline
+  store.networkRestored();
+  expect(socket.connectCalls).toBe(2);
+  await online();
+  expect(socket.userMessages()).toEqual(["first", "second"]);
+  store.stop();
+});
+
 test("a message in flight when the connection drops fails, and retry sends it again at the end", async () => {
   const { store } = makeStore();
   await store.load();
@@ -144,10 +162,13 @@ test("an operator joins and leaves: the conversation's status follows, their wor
   socket.say({ text: "Здравствуйте, я Анна" });
   store.send("спасибо");
   expect(store.getState().typing).toBe(false); // the bot stays silent during a handoff
+  socket.say({ text: "Рада помочь!" });
   socket.say({ data: { easyflow_handoff: "ended" } });
+  socket.say({ text: "Я снова на связи" });
   expect(store.active?.status).toBe("bot");
   const roles = store.active!.messages.map((m) => (m.role === "bot" ? `bot:${m.operator ?? ""}` : m.role === "system" ? m.event : m.role));
-  expect(roles).toEqual(["operator_joined", "bot:anna", "user", "operator_left"]);
+  // The operator's last words, just before the hand-back, stay theirs.
+  expect(roles).toEqual(["operator_joined", "bot:anna", "user", "bot:anna", "operator_left", "bot:"]);
   store.stop();
 });
 

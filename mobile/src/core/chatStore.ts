@@ -142,6 +142,11 @@ export class ChatStore {
     this.connect();
   }
 
+  /** The device lost its network: messages typed now wait in the queue. */
+  networkLost(): void {
+    this.connection?.pause();
+  }
+
   /** The network came back or the app is in the foreground again. */
   networkRestored(): void {
     this.connection?.retryNow();
@@ -236,15 +241,14 @@ export class ChatStore {
             messages: [...next.messages, { id: randomId(), role: "system", event: "operator_joined", operator: operator || undefined, at }],
           };
         } else {
-          // Rasa may send "the assistant is back" just before the marker: that
-          // text is the assistant's, not the operator's.
-          const messages = [...next.messages];
-          const last = messages[messages.length - 1];
-          if (last && last.role === "bot" && last.operator && at - last.at < 3000) {
-            messages[messages.length - 1] = { ...last, operator: undefined };
-          }
-          messages.push({ id: randomId(), role: "system", event: "operator_left", at });
-          next = { ...next, status: "bot", operator: undefined, messages };
+          // The action server sends the marker before "the assistant is back"
+          // (actions/handoff.py), so everything before it stays as it was.
+          next = {
+            ...next,
+            status: "bot",
+            operator: undefined,
+            messages: [...next.messages, { id: randomId(), role: "system", event: "operator_left", at }],
+          };
         }
       }
       if (parts.text || parts.image || parts.replies.length) {

@@ -131,6 +131,27 @@ test("network back: retryNow connects at once instead of waiting out the backoff
   expect(socket.connectCalls).toBe(2);
 });
 
+test("no network: pause hangs up at once and waits for retryNow instead of backing off", async () => {
+  const ctx = connection(null);
+  ctx.chat.start();
+  const socket = lastSocket();
+  socket.serverAccepts();
+  await settle();
+  socket.confirm(SESSION_A);
+  ctx.chat.pause();
+  expect(socket.disconnectCalls).toBe(1);
+  expect(ctx.drops()).toBe(1);
+  expect(ctx.chat.isReady).toBe(false);
+  expect(ctx.states[ctx.states.length - 1]).toBe("offline");
+  jest.advanceTimersByTime(120000);
+  expect(socket.connectCalls).toBe(1);
+  ctx.chat.retryNow();
+  expect(socket.connectCalls).toBe(2);
+  socket.serverAccepts();
+  await settle();
+  expect(socket.sent("session_request")).toEqual([[{ session_id: null }], [{ session_id: SESSION_A }]]);
+});
+
 test("a drop after the session was confirmed is reported; sending waits for the next confirm", async () => {
   const ctx = connection(null);
   ctx.chat.start();

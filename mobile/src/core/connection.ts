@@ -40,6 +40,7 @@ export class ChatConnection {
   private sessionId: string | null = null;
   private ready = false;
   private stopped = false;
+  private paused = false;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly ackTimers = new Set<ReturnType<typeof setTimeout>>();
@@ -122,8 +123,23 @@ export class ChatConnection {
     return true;
   }
 
+  /**
+   * The device reports no network: hang up now rather than after socket.io's
+   * ping timeout (up to 45 s), so what the shopper types meanwhile is queued,
+   * and stop retrying until `retryNow`.
+   */
+  pause(): void {
+    if (this.stopped || !this.socket) return;
+    this.paused = true;
+    this.clearTimer();
+    if (this.socket.connected) this.socket.disconnect();
+    this.ready = false;
+    this.setState("offline");
+  }
+
   /** The network came back (or the app returned to the foreground): retry now. */
   retryNow(): void {
+    this.paused = false;
     if (this.stopped || !this.socket || this.socket.connected) return;
     this.clearTimer();
     this.attempt = 0;
@@ -155,7 +171,7 @@ export class ChatConnection {
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped || this.timer !== null) return;
+    if (this.stopped || this.paused || this.timer !== null) return;
     const delay = (this.options.backoff ?? backoffDelay)(this.attempt);
     this.attempt += 1;
     this.timer = setTimeout(() => {

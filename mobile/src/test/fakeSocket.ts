@@ -33,9 +33,13 @@ export class FakeSocket {
     return this;
   }
 
+  /** As socket.io-client: a connected socket reports "io client disconnect" at once. */
   disconnect(): this {
     this.disconnectCalls += 1;
-    this.connected = false;
+    if (this.connected) {
+      this.connected = false;
+      this.fire("disconnect", "io client disconnect");
+    }
     return this;
   }
 
