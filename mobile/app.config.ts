@@ -3,6 +3,9 @@
 //   EASYFLOW_SHOP_NAME       shown in the header and as the app name
 //   EASYFLOW_PRIMARY_COLOR   accent colour (#rrggbb); EASYFLOW_PRIMARY_COLOR_DARK for dark mode
 //   EASYFLOW_BUNDLE_ID       iOS bundle identifier / Android package
+//   EASYFLOW_PUSH_REGISTER_URL  where the app registers its Expo push token (backend
+//                            not built yet; unset: the app never asks for push permission)
+//   EAS_PROJECT_ID           the EAS project (eas init), needed for Expo push tokens
 //   EASYFLOW_RELEASE=1       a store build (also implied by EAS_BUILD_PROFILE=production):
 //                            a localhost or plain-http backend is refused here.
 import type { ConfigContext, ExpoConfig } from "expo/config";
@@ -37,12 +40,14 @@ export default ({ config }: ConfigContext): ExpoConfig => ({
   ios: { bundleIdentifier: bundleId, supportsTablet: true },
   android: { package: bundleId },
   web: { bundler: "metro", output: "single" },
-  plugins: ["expo-secure-store", "expo-localization", "expo-web-browser"],
+  plugins: ["expo-secure-store", "expo-localization", "expo-web-browser", "expo-notifications"],
   extra: {
     shopName,
     rasaUrl,
     socketPath: env.EASYFLOW_SOCKET_PATH || "/socket.io/",
     release,
+    pushRegisterUrl: env.EASYFLOW_PUSH_REGISTER_URL || null,
+    ...(env.EAS_PROJECT_ID ? { eas: { projectId: env.EAS_PROJECT_ID } } : {}),
     colors: {
       primary: colour("EASYFLOW_PRIMARY_COLOR", "#2f6fed"),
       primaryDark: colour("EASYFLOW_PRIMARY_COLOR_DARK", "#7aa2ff"),

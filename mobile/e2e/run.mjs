@@ -221,8 +221,8 @@ async function main() {
     const offlineTexts = ["какие способы оплаты", "сколько стоит доставка"];
     before = await botCount();
     for (const text of offlineTexts) await say(text);
-    const queued = await page.getByTestId("msg-status-queued").count();
-    if (queued !== 2) throw new Error(`expected 2 messages waiting for the network, got ${queued}`);
+    await waitFor("both messages shown as waiting for the network", async () => (await page.getByTestId("msg-status-queued").count()) === 2, 10);
+    if ((await page.getByTestId("msg-status-sending").count()) !== 0) throw new Error("a message was sent while offline");
     await shot(page, "04-offline-queued.png");
     await context.setOffline(false);
     await waitFor("the queue to be sent", async () => {

@@ -57,13 +57,30 @@ function ConfigError({ problem }: { problem: string }) {
   );
 }
 
+/** Registers the push token once per confirmed session, if an endpoint is configured. */
+function pushRegistration(endpoint: string | null): ((sessionId: string) => void) | undefined {
+  if (!endpoint) return undefined;
+  const done = new Set<string>();
+  return (sessionId) => {
+    if (done.has(sessionId)) return;
+    done.add(sessionId);
+    void import("./push").then(({ registerForPushNotifications }) => registerForPushNotifications(endpoint, sessionId));
+  };
+}
+
 export default function App() {
   const result = useMemo(() => readConfig(), []);
   const labels = useMemo(() => deviceLabels(), []);
   const store = useMemo(
     () =>
       result.ok
-        ? new ChatStore({ url: result.config.rasaUrl, path: result.config.socketPath, storage: historyStorage, secrets: secretStorage })
+        ? new ChatStore({
+            url: result.config.rasaUrl,
+            path: result.config.socketPath,
+            storage: historyStorage,
+            secrets: secretStorage,
+            onSession: pushRegistration(result.config.pushRegisterUrl),
+          })
         : null,
     [result],
   );

@@ -8,6 +8,8 @@ export interface AppConfig {
   rasaUrl: string;
   socketPath: string;
   release: boolean;
+  /** Where the app registers its push token (not built on the backend yet); null: never. */
+  pushRegisterUrl: string | null;
   colors: { primary: string; primaryDark: string };
 }
 
@@ -21,6 +23,7 @@ export function readConfig(extra: Record<string, unknown> | undefined = Constant
     rasaUrl: normalizeBackendUrl(typeof value.rasaUrl === "string" ? value.rasaUrl : ""),
     socketPath: typeof value.socketPath === "string" && value.socketPath ? value.socketPath : "/socket.io/",
     release: value.release === true,
+    pushRegisterUrl: typeof value.pushRegisterUrl === "string" && value.pushRegisterUrl ? value.pushRegisterUrl : null,
     colors: { primary: colors.primary ?? "#2f6fed", primaryDark: colors.primaryDark ?? "#7aa2ff" },
   };
   const problem = backendUrlProblem(config.rasaUrl, config.release);

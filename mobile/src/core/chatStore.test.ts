@@ -201,6 +201,23 @@ test("history is kept on the device; a message in flight at exit comes back as f
   again.stop();
 });
 
+test("each confirmed session is reported (push registration hooks in here)", async () => {
+  const sessions: string[] = [];
+  const store = new ChatStore({
+    url: "https://rasa.example",
+    path: "/socket.io/",
+    storage: new MemoryKeyValue(),
+    secrets: new MemoryKeyValue(),
+    onSession: (id) => sessions.push(id),
+  });
+  await store.load();
+  await online(SESSION_A);
+  await store.startNewConversation();
+  await online(SESSION_B);
+  expect(sessions).toEqual([SESSION_A, SESSION_B]);
+  store.stop();
+});
+
 test("a new conversation closes the previous one and asks the server for a fresh session", async () => {
   const { store, secrets } = makeStore();
   await store.load();

@@ -30,6 +30,8 @@ export interface ChatStoreOptions {
   ackTimeoutMs?: number;
   typingTimeoutMs?: number;
   now?: () => number;
+  /** The server confirmed a session for the live conversation (push registration). */
+  onSession?: (sessionId: string) => void;
 }
 
 const TYPING_TIMEOUT_MS = 20000;
@@ -175,7 +177,10 @@ export class ChatStore {
       loadSession: () => this.options.secrets.getItem(key),
       saveSession: (sessionId) => this.options.secrets.setItem(key, sessionId),
       onState: (connectionState) => this.update({ connection: connectionState }),
-      onReady: () => this.flush(),
+      onReady: (sessionId) => {
+        this.flush();
+        this.options.onSession?.(sessionId);
+      },
       onDrop: () => this.failInFlight(conversationId),
       onBot: (message) => this.receive(conversationId, message),
     });

@@ -1,5 +1,6 @@
 import { act, fireEvent, render, screen } from "@testing-library/react-native";
 import * as WebBrowser from "expo-web-browser";
+import { AccessibilityInfo } from "react-native";
 import { SafeAreaProvider } from "react-native-safe-area-context";
 
 import { ChatApp } from "../App";
@@ -18,6 +19,7 @@ const config: AppConfig = {
   rasaUrl: "https://rasa.example",
   socketPath: "/socket.io/",
   release: false,
+  pushRegisterUrl: null,
   colors: { primary: "#2f6fed", primaryDark: "#7aa2ff" },
 };
 
@@ -44,6 +46,7 @@ beforeEach(() => {
   sockets.length = 0;
   // VirtualizedList batches rendering on timers; fake ones keep them inside act.
   jest.useFakeTimers();
+  jest.spyOn(AccessibilityInfo, "announceForAccessibility").mockImplementation(() => undefined);
 });
 
 afterEach(() => {
@@ -72,6 +75,7 @@ test("bot text and quick replies render; pressing a button sends its payload and
   });
   expect(screen.queryByTestId("typing")).toBeNull();
   expect(screen.getByText("Отменить заказ A-10234?")).toBeTruthy();
+  expect(AccessibilityInfo.announceForAccessibility).toHaveBeenCalledWith("Отменить заказ A-10234?");
   expect(screen.getAllByTestId("quick-reply")).toHaveLength(2);
 
   fireEvent.press(screen.getByRole("button", { name: "Да, отменить" }));

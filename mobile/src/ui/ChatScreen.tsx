@@ -1,5 +1,5 @@
-import { useRef, useState } from "react";
-import { FlatList, KeyboardAvoidingView, Platform, Pressable, StyleSheet, Text, TextInput, View } from "react-native";
+import { useEffect, useRef, useState } from "react";
+import { AccessibilityInfo, FlatList, KeyboardAvoidingView, Platform, Pressable, StyleSheet, Text, TextInput, View } from "react-native";
 
 import { pendingButtons, type Message } from "../core/model";
 import { useApp, useChatState } from "./context";
@@ -14,6 +14,18 @@ export function ChatScreen({ conversationId, onOpenConversations }: { conversati
   const live = conversation !== undefined && conversation.id === state.activeId && conversation.status !== "closed";
   const buttons = live ? pendingButtons(conversation) : [];
   const messages = conversation?.messages ?? [];
+
+  // Screen readers hear new answers without leaving the text field (iOS has no
+  // live regions; Android's accessibilityLiveRegion covers the status line).
+  const newest = messages[messages.length - 1];
+  const announced = useRef(newest?.id);
+  useEffect(() => {
+    if (!newest || newest.id === announced.current) return;
+    announced.current = newest.id;
+    if (newest.role === "bot" && newest.text) {
+      AccessibilityInfo.announceForAccessibility(newest.operator ? `${labels.operator} ${newest.operator}: ${newest.text}` : newest.text);
+    }
+  }, [newest, labels]);
 
   const connection =
     state.connection === "online" ? labels.online : state.connection === "connecting" ? labels.connecting : labels.offline;
