@@ -16,7 +16,6 @@ anything reading them (``api/`` ingestion, ``rasa export``) is unchanged.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -86,37 +85,13 @@ class LocalSQLTrackerStore(SQLTrackerStore):
             return
         with self.session_scope() as session:
             new_events = list(self._additional_events(session, tracker))
-        if isinstance(self.event_broker, LocalSQLEventBroker):
-            bodies = [
-                {"sender_id": tracker.sender_id, **event.as_dict()}
-                for event in new_events
-            ]
-            self.event_broker.publish_many(bodies)
-            return
         await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
 
 class LocalSQLEventBroker(SQLEventBroker):
-    """Rasa's ``SQLEventBroker``; on SQLite, in WAL mode, and a turn's events in
-    one transaction (``publish_many``) instead of one commit per event, which was
-    a third of a saved turn's time (``bench.profile_turn``)."""
+    """Rasa's ``SQLEventBroker``; on SQLite, in WAL mode."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.engine = wal_engine(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
-
-    def publish_many(self, events: list[dict[str, Any]]) -> None:
-        """The rows ``publish`` writes for each event, in order, in one commit."""
-        if not events:
-            return
-        with self.session_scope() as session:
-            session.add_all(
-                [
-                    self.SQLBrokerEvent(
-                        sender_id=event.get("sender_id"), data=json.dumps(event)
-                    )
-                    for event in events
-                ]
-            )
-            session.commit()

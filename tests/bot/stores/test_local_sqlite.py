@@ -8,7 +8,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import sqlalchemy
 import yaml
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import TrackerStore
@@ -144,21 +143,3 @@ def test_each_event_reaches_the_broker_once_as_with_rasas_stores(
         "action",
         "action",
     ]
-
-
-def test_a_turns_events_reach_the_broker_in_one_commit(
-    tmp_path: Path, domain: Domain
-) -> None:
-    """Same rows as Rasa's broker (test above), one transaction per save instead
-    of one per event."""
-    broker = asyncio.run(EventBroker.create(project_endpoint("event_broker", tmp_path)))
-    store = TrackerStore.create(
-        project_endpoint("tracker_store", tmp_path), domain, event_broker=broker
-    )
-    commits = []
-    sqlalchemy.event.listen(broker.engine, "commit", lambda _: commits.append(1))
-
-    play_two_turns(store, domain)
-
-    assert len(broker_rows(tmp_path / "events.db")) == 5
-    assert len(commits) == 2  # one per save, not five
