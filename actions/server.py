@@ -27,6 +27,8 @@ pages and payment webhooks must be reachable; ``EASYFLOW_ACTIONS_HOST`` override
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import logging
 import sys
@@ -42,6 +44,7 @@ from sanic.response import HTTPResponse
 
 from actions.access import TOKEN_FILE, install_token_guard, local_token, route_name
 from actions.payments.demo import DemoPaymentProvider
+from actions.payments.notice_queue import NoticeQueue
 from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
 from actions.services import Services, configure
@@ -169,6 +172,31 @@ def install_readiness(app: Sanic, warmed: threading.Event) -> None:
         return response.json({"status": "warming"}, status=503)
 
 
+NOTICE_RETRY_S = 5.0
+
+
+def install_notice_retries(app: Sanic, queue: NoticeQueue) -> None:
+    """Retries queued payment notices in the background, and lists the ones that
+    failed for good at ``GET /notices/failed`` (not public: the action token)."""
+
+    async def retry_forever() -> None:
+        while True:
+            await asyncio.sleep(NOTICE_RETRY_S)
+            try:
+                await queue.retry_due()
+            except Exception:  # a database hiccup: the next round tries again
+                logger.exception("payments.notice_retry_failed")
+
+    @app.after_server_start
+    async def start_retries(app: Sanic, _: Any) -> None:
+        app.add_task(retry_forever())
+
+    @app.get("/notices/failed", name="failed_notices")
+    async def failed_notices(request: Request) -> HTTPResponse:
+        notices = await queue.failed()
+        return response.json([dataclasses.asdict(n) for n in notices])
+
+
 def main() -> int:
     configure_logging("actions")
     try:
@@ -197,6 +225,7 @@ def main() -> int:
     # pages directly; rasa-sdk's default would let any web page read them.
     app = create_app("actions", cors_origins=[])
     install_readiness(app, warmed)
+    install_notice_retries(app, services.notices)
     token = settings.action_token or local_token(settings.data_dir / TOKEN_FILE)
     install_guard_and_metrics(app, token)
     if isinstance(services.payments, DemoPaymentProvider):

@@ -18,6 +18,7 @@ from actions.knowledge.retrieval import KnowledgeIndex
 from actions.knowledge.service import FallbackService, RedisAnswerCache
 from actions.payments.base import PaymentProvider
 from actions.payments.ledger import PaymentLedger
+from actions.payments.notice_queue import NoticeQueue
 from actions.payments.notifier import RasaNotifier
 from actions.payments.registry import build_provider
 from actions.payments.settlement import Settlement
@@ -61,9 +62,17 @@ class Services:
         )
 
     @cached_property
-    def settlement(self) -> Settlement:
+    def notices(self) -> NoticeQueue:
+        """Payment notices, kept and retried until Rasa takes them."""
         notifier = RasaNotifier(self.settings.rasa_url, self.settings.rasa_token)
-        return Settlement(self.ledger, self.orders, notifier)
+        return NoticeQueue(
+            self.settings.database_url or self.settings.data_dir / "notices.sqlite",
+            notifier,
+        )
+
+    @cached_property
+    def settlement(self) -> Settlement:
+        return Settlement(self.ledger, self.orders, self.notices)
 
     @cached_property
     def knowledge(self) -> KnowledgeIndex:

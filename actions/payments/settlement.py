@@ -10,12 +10,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from actions.integrations.base import OrderSource
 from actions.payments.ledger import PaymentLedger
-from actions.payments.notifier import RasaNotifier
 
 logger = logging.getLogger(__name__)
+
+
+class Notifier(Protocol):
+    """``RasaNotifier``, or the ``NoticeQueue`` that retries it."""
+
+    async def payment_received(self, sender_id: str, order_id: str) -> bool: ...
 
 
 class Outcome(str, Enum):
@@ -29,7 +35,7 @@ class Outcome(str, Enum):
 class Settlement:
     ledger: PaymentLedger
     orders: OrderSource
-    notifier: RasaNotifier | None
+    notifier: Notifier | None
 
     async def succeeded(
         self,

@@ -326,3 +326,11 @@ def test_no_web_page_may_read_the_action_server(
     finally:
         connection.close()
     assert answer.getheader("Access-Control-Allow-Origin") is None
+
+
+def test_failed_notices_are_listed_only_with_the_token(server: str) -> None:
+    assert _request(server, "GET", "/notices/failed")[0] == 401
+    status, body = _request(
+        server, "GET", "/notices/failed", {"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert (status, json.loads(body)) == (200, [])

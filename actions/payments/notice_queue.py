@@ -1,0 +1,200 @@
+"""Payment notices that survive a failing or restarting Rasa.
+
+Settlement tells the shopper "paid" through Rasa's HTTP API (``RasaNotifier``).
+If Rasa is down for longer than the notifier's own three tries, the notice used
+to be logged and dropped. Now every notice is first written to the ``notices``
+table (the action server's database: an SQLite file, or the database the
+replicas share in production), tried at once, and, while it fails, tried again by
+``NoticeQueue.retry_due`` (the action server runs it every few seconds) with
+exponential backoff, up to ``max_attempts``; then it is kept as ``failed`` with
+the reason (``GET /notices/failed`` on the action server, with its token).
+
+A replica claims a due notice before sending it (a conditional update), so two
+replicas retrying at the same moment send it once. A notice the shopper may get
+twice is one whose send succeeded but whose ``sent`` mark was lost to a crash in
+between: the shopper would read "paid" twice, never zero times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Float, Integer, MetaData, Table, Text, insert, select
+from sqlalchemy import update as sql_update
+
+from actions.database import Tables
+from actions.payments.notifier import RasaNotifier
+
+logger = logging.getLogger(__name__)
+
+METADATA = MetaData()
+NOTICES = Table(
+    "notices",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender_id", Text, nullable=False),
+    Column("order_id", Text, nullable=False),
+    Column("state", Text, nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", Float, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", Text, nullable=False),
+)
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+CLAIM_S = 60.0  # a claimed notice is not taken by another replica meanwhile
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: int
+    sender_id: str
+    order_id: str
+    state: str
+    attempts: int
+    last_error: str | None
+
+
+class NoticeQueue(Tables):
+    """At an SQLite file or a database URL (``actions/database.py``)."""
+
+    metadata = METADATA
+
+    def __init__(
+        self,
+        target: Any,
+        notifier: RasaNotifier,
+        max_attempts: int = 8,
+        first_delay_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(target)
+        self.notifier = notifier
+        self.max_attempts = max_attempts
+        self.first_delay_s = first_delay_s
+        self.clock = clock
+
+    async def payment_received(self, sender_id: str, order_id: str) -> bool:
+        """Queues the notice and tries it now; ``True`` when it went out."""
+        notice_id = await asyncio.to_thread(self._enqueue, sender_id, order_id)
+        return await self._attempt(notice_id)
+
+    async def retry_due(self, limit: int = 20) -> int:
+        """Tries the notices whose time has come; returns how many went out."""
+        due = await asyncio.to_thread(self._due_ids, limit)
+        sent = 0
+        for notice_id in due:
+            sent += await self._attempt(notice_id)
+        return sent
+
+    async def failed(self, limit: int = 100) -> list[Notice]:
+        def work() -> list[Notice]:
+            with self.engine.begin() as db:
+                rows = db.execute(
+                    select(NOTICES)
+                    .where(NOTICES.c.state == FAILED)
+                    .order_by(NOTICES.c.id.desc())
+                    .limit(limit)
+                ).all()
+            return [_notice(row) for row in rows]
+
+        return await asyncio.to_thread(work)
+
+    async def get(self, notice_id: int) -> Notice | None:
+        def work() -> Notice | None:
+            with self.engine.begin() as db:
+                row = db.execute(
+                    select(NOTICES).where(NOTICES.c.id == notice_id)
+                ).first()
+            return None if row is None else _notice(row)
+
+        return await asyncio.to_thread(work)
+
+    def _enqueue(self, sender_id: str, order_id: str) -> int:
+        with self.engine.begin() as db:
+            result = db.execute(
+                insert(NOTICES).values(
+                    sender_id=sender_id,
+                    order_id=order_id,
+                    state=PENDING,
+                    attempts=0,
+                    next_at=self.clock(),
+                    last_error=None,
+                    created_at=datetime.now().isoformat(),
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def _due_ids(self, limit: int) -> list[int]:
+        with self.engine.begin() as db:
+            return list(
+                db.execute(
+                    select(NOTICES.c.id)
+                    .where(
+                        NOTICES.c.state == PENDING, NOTICES.c.next_at <= self.clock()
+                    )
+                    .order_by(NOTICES.c.id)
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def _claim(self, notice_id: int) -> Notice | None:
+        """The notice, when this call took it (no other replica holds it)."""
+        now = self.clock()
+        with self.engine.begin() as db:
+            taken = db.execute(
+                sql_update(NOTICES)
+                .where(
+                    NOTICES.c.id == notice_id,
+                    NOTICES.c.state == PENDING,
+                    NOTICES.c.next_at <= now,
+                )
+                .values(next_at=now + CLAIM_S)
+            ).rowcount
+            if not taken:
+                return None
+            row = db.execute(select(NOTICES).where(NOTICES.c.id == notice_id)).one()
+        return _notice(row)
+
+    def _settle(self, notice: Notice, error: str | None) -> None:
+        attempts = notice.attempts + 1
+        if error is None:
+            values: dict[str, Any] = {"state": SENT, "attempts": attempts}
+        elif attempts >= self.max_attempts:
+            values = {"state": FAILED, "attempts": attempts, "last_error": error}
+        else:
+            delay = self.first_delay_s * 2 ** (attempts - 1)
+            values = {
+                "attempts": attempts,
+                "last_error": error,
+                "next_at": self.clock() + delay,
+            }
+        with self.engine.begin() as db:
+            db.execute(
+                sql_update(NOTICES).where(NOTICES.c.id == notice.id).values(**values)
+            )
+        if values.get("state") == FAILED:
+            logger.error(
+                "payments.notice_failed",
+                extra={"order_id": notice.order_id, "attempts": attempts},
+            )
+
+    async def _attempt(self, notice_id: int) -> bool:
+        notice = await asyncio.to_thread(self._claim, notice_id)
+        if notice is None:
+            return False
+        told = await self.notifier.payment_received(notice.sender_id, notice.order_id)
+        error = None if told else "Rasa did not take the notice"
+        await asyncio.to_thread(self._settle, notice, error)
+        return told
+
+
+def _notice(row: Any) -> Notice:
+    return Notice(
+        row.id, row.sender_id, row.order_id, row.state, row.attempts, row.last_error
+    )
