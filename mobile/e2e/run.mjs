@@ -6,7 +6,7 @@
 // in the app. Screenshots go to e2e/artifacts/.
 //   node e2e/run.mjs        (needs make install install-api train; Debian's chromium)
 import { spawn } from "node:child_process";
-import { createReadStream, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, createReadStream, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -260,7 +260,12 @@ async function main() {
       const pages = browser.contexts().flatMap((c) => c.pages());
       if (pages[0]) await pages[0].screenshot({ path: join(ARTIFACTS, "failure.png") }).catch(() => undefined);
     }
-    for (const name of ["rasa", "actions", "api"]) console.error(`--- ${name}.log (tail)\n${tail(join(servers.dir, `${name}.log`), 25)}`);
+    // The servers' logs stay with the screenshots (the temp dir is removed).
+    for (const name of ["rasa", "actions", "api"]) {
+      const path = join(servers.dir, `${name}.log`);
+      if (existsSync(path)) copyFileSync(path, join(ARTIFACTS, `${name}.log`));
+      console.error(`--- ${name}.log (tail; whole in e2e/artifacts/)\n${tail(path, 25)}`);
+    }
     throw error;
   } finally {
     await browser?.close().catch(() => undefined);
