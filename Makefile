@@ -144,7 +144,7 @@ test-nlu: $(MODEL)
 test-core: $(MODEL)
 	$(BIN)/rasa test core --stories tests -m $(MODEL) --out results/core --fail-on-prediction-errors
 
-test: system-deps lint validate pytest test-llm test-api test-deploy test-nlu test-core test-e2e test-dashboard test-production ## Everything CI runs: lint, unit, llm, api, deploy, NLU, conversation, e2e, browser, production
+test: system-deps lint validate pytest test-llm test-api test-deploy test-nlu test-core test-e2e test-dashboard test-mobile test-production ## Everything CI runs: lint, unit, llm, api, deploy, NLU, conversation, e2e, browser, mobile, production
 
 # Benchmarks against stock Rasa in the same run (bench/README.md); not part of
 # `make test`. FULL=1 for the full test splits (hours for stock DIET).
