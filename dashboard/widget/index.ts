@@ -119,7 +119,6 @@ class EasyFlowWidget {
   private typingTimer: number | undefined;
   private operator: string | null = null;
   private sessionId: string;
-  private last: { node: HTMLElement; item: Stored; at: number } | null = null;
 
   constructor(config: Config) {
     this.config = config;
@@ -308,15 +307,8 @@ class EasyFlowWidget {
       this.host.setAttribute("data-handoff", "active");
       this.append({ kind: "system", text: labels.operatorJoined(this.operator) });
     } else {
-      // Rasa may send the "assistant is back" text just before the indicator:
-      // that message is the bot's, not the operator's.
-      const last = this.last;
-      if (last && last.item.kind === "bot" && last.item.operator && Date.now() - last.at < 3000) {
-        last.item.operator = undefined;
-        last.node.classList.remove("ef-operator");
-        last.node.querySelector(".ef-author")?.remove();
-        localStorage.setItem(this.key("history"), JSON.stringify(this.history));
-      }
+      // action_handoff_returned sends this indicator before the "assistant is
+      // back" text, so every message before it keeps its author as shown.
       this.operator = null;
       this.banner.hidden = true;
       this.banner.textContent = "";
@@ -346,7 +338,6 @@ class EasyFlowWidget {
       node.append(body);
     }
     this.log.insertBefore(node, this.typing);
-    this.last = { node, item, at: Date.now() };
     if (persist) {
       this.history.push(item);
       this.history = this.history.slice(-HISTORY_LIMIT);
