@@ -188,6 +188,11 @@ class ValidateOrderForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if not _ANY_DIGIT.search(str(value or "")):
+            # Not an answer: the "verified" an earlier order left in the slot,
+            # which Rasa validates again when the form starts for another order.
+            # Asked afresh; nothing said, nothing counted against anyone.
+            return {PHONE: None}
         services = get_services()
         order_id = tracker.get_slot(ORDER_ID)
         try:

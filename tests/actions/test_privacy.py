@@ -352,6 +352,19 @@ async def test_verifying_one_order_does_not_open_another() -> None:
     assert await required(other) == ["order_id", "phone_last4"]
 
 
+async def test_the_marker_an_earlier_order_left_is_not_a_wrong_answer() -> None:
+    """Found building the mobile app: after verifying one order, asking about
+    another made Rasa validate the slot's old "verified" against the new order,
+    which said «Цифры не совпадают» and counted a failure towards its lock."""
+    for _ in range(ORDER_LIMIT + 1):
+        result, said = await answer(
+            "verified", tracker(sender="tg:owner", verified_orders=[OPEN])
+        )
+        assert (result, said) == ({"phone_last4": None}, [])
+    result, said = await answer(last4(ORDER), tracker(sender="tg:owner"))
+    assert ORDER in result["verified_orders"]  # nothing was counted: not locked
+
+
 @pytest.mark.parametrize(
     ("text", "extracted"),
     [
