@@ -13,6 +13,9 @@
 - ``EASYFLOW_WEBCHAT_SECRET``: signs web chat session ids (at least 16
   characters); unset, the key derives from ``EASYFLOW_RASA_TOKEN``, else it is
   generated into ``EASYFLOW_DATA_DIR`` (``var/``), see connectors/webchat_sessions.py;
+- ``EASYFLOW_EXPO_PUSH_URL``: the Expo push service (``https://exp.host``), and
+  ``EASYFLOW_EXPO_ACCESS_TOKEN`` when the Expo project enforces access tokens
+  (connectors/push.py);
 - ``SANIC_WORKERS``: Rasa workers on one port (set by ``rasa run``'s launcher).
 """
 
@@ -42,6 +45,8 @@ class ChannelSettings:
     webchat_secret: str = field(default="", repr=False)
     rasa_token: str = field(default="", repr=False)
     data_dir: Path = PROJECT_ROOT / "var"
+    expo_push_url: str = "https://exp.host"
+    expo_access_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ChannelSettings:
@@ -65,6 +70,8 @@ class ChannelSettings:
             webchat_secret=reader.text("EASYFLOW_WEBCHAT_SECRET", ""),
             rasa_token=reader.text("EASYFLOW_RASA_TOKEN", ""),
             data_dir=_absolute(reader.path("EASYFLOW_DATA_DIR", PROJECT_ROOT / "var")),
+            expo_push_url=reader.url("EASYFLOW_EXPO_PUSH_URL", "https://exp.host"),
+            expo_access_token=reader.text("EASYFLOW_EXPO_ACCESS_TOKEN", ""),
         )
 
 

@@ -37,13 +37,16 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager
 
 from connectors.base import ConfigError
 from connectors.channel import NOTICES
 from connectors.guard import ShopperGuard, Verdict
 from connectors.notices import notice
+from connectors.push import ExpoPush, PushTokens, valid_registration
 from connectors.settings import ChannelSettings
 from connectors.webchat_sessions import PREFIX, SessionIds, key_from
 
@@ -60,11 +63,46 @@ class WebChatOutput(SocketIOOutput):
         await self._send_message(recipient_id, json_message)
 
 
+class ProactiveWebChatOutput(WebChatOutput):
+    """What Rasa sends on its own (``output_channel=latest``: an operator's
+    reply, "paid"): to the session's room and, when the shopper's app registered
+    a device, as a push notification too (connectors/push.py)."""
+
+    def __init__(self, sio: Any, bot_message_evt: str, push: ExpoPush | None) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.push = push
+
+    async def _notify(self, recipient_id: str, text: str) -> None:
+        if self.push is None:
+            return
+        try:
+            await self.push.notify(recipient_id, "", text)
+        except Exception:  # the socket got it; a push is a courtesy
+            logger.exception("push.error")
+
+    async def send_text_message(
+        self, recipient_id: str, text: str, **kwargs: Any
+    ) -> None:
+        await super().send_text_message(recipient_id, text, **kwargs)
+        await self._notify(recipient_id, text)
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+        await self._notify(recipient_id, text)
+
+
 class WebChatInput(SocketIOInput):
     redis_url: str = ""
     settings: ChannelSettings | None = None
     guard: ShopperGuard | None = None
     sessions: SessionIds
+    push: ExpoPush | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -84,12 +122,18 @@ class WebChatInput(SocketIOInput):
             channel.sessions = SessionIds(key_from(secret, channel.settings))
         except ValueError as error:
             raise ConfigError(str(error)) from None
+        channel.push = ExpoPush(
+            PushTokens(channel.settings.data_dir / "push_tokens.sqlite"),
+            channel.settings.expo_push_url,
+            channel.settings.expo_access_token,
+        )
         return channel
 
     def get_output_channel(self) -> WebChatOutput | None:
+        """The channel Rasa pushes through (``output_channel=latest``)."""
         if self.sio is None:
             return None
-        return WebChatOutput(self.sio, self.bot_message_evt)
+        return ProactiveWebChatOutput(self.sio, self.bot_message_evt, self.push)
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -112,6 +156,26 @@ class WebChatInput(SocketIOInput):
                     "set EASYFLOW_REDIS_URL",
                 },
             )
+
+        @webhook.route("/push", methods=["POST"])
+        async def register_push(request: Request) -> HTTPResponse:
+            """The app's Expo push token for its session (connectors/push.py)."""
+            if len(request.body or b"") > 4096:
+                return response.json({"error": "body_too_large"}, status=413)
+            try:
+                body = request.json
+            except Exception:  # Sanic's InvalidUsage for a body that is not JSON
+                body = None
+            registration = valid_registration(body)
+            if registration is None:
+                return response.json({"error": "invalid_registration"}, status=400)
+            session_id, token, platform = registration
+            if not self.sessions.verify(session_id):
+                return response.json({"error": "unknown_session"}, status=403)
+            if self.push is not None:
+                self.push.tokens.register(session_id, token, platform)
+            logger.info("push.registered", extra={"platform": platform})
+            return response.empty(status=204)
 
         # Registering an event again replaces Rasa's handler for it.
         @sio.on("session_request", namespace=self.namespace)

@@ -3,8 +3,8 @@
 //   EASYFLOW_SHOP_NAME       shown in the header and as the app name
 //   EASYFLOW_PRIMARY_COLOR   accent colour (#rrggbb); EASYFLOW_PRIMARY_COLOR_DARK for dark mode
 //   EASYFLOW_BUNDLE_ID       iOS bundle identifier / Android package
-//   EASYFLOW_PUSH_REGISTER_URL  where the app registers its Expo push token (backend
-//                            not built yet; unset: the app never asks for push permission)
+//   EASYFLOW_PUSH_REGISTER_URL  where the app registers its Expo push token:
+//                            <rasa url>/webhooks/socketio/push (unset: never asks)
 //   EAS_PROJECT_ID           the EAS project (eas init), needed for Expo push tokens
 //   EASYFLOW_RELEASE=1       a store build (also implied by EAS_BUILD_PROFILE=production):
 //                            a localhost or plain-http backend is refused here.

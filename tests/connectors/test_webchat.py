@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import socketio
 from rasa.core.agent import Agent
@@ -24,6 +25,7 @@ from connectors.settings import ChannelSettings
 from connectors.webchat import WebChatInput, WebChatOutput
 from connectors.webchat_sessions import SECRET_FILE, SessionIds, key_from
 from tests.connectors.conftest import free_port, rasa_app
+from tests.emulators import Emulator
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET = "webchat-test-secret-0123456789"
@@ -326,3 +328,107 @@ def test_a_short_secret_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> N
 
     with pytest.raises(ConfigError, match="EASYFLOW_WEBCHAT_SECRET"):
         WebChatInput.from_credentials(credentials)
+
+
+EXPO_TOKEN = "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"
+
+
+@pytest.fixture
+async def expo(emulator_factory: Any) -> Emulator:
+    """Expo's push service: one ticket per message, in order."""
+
+    def tickets(call: Any) -> dict[str, Any]:
+        return {"data": [{"status": "ok", "id": "t-1"} for _ in call.json]}
+
+    return await emulator_factory(tickets)
+
+
+@pytest.fixture
+async def push_server(
+    agent: Agent, expo: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[str, WebChatInput]]:
+    monkeypatch.delenv("EASYFLOW_REDIS_URL", raising=False)
+    monkeypatch.setenv("EASYFLOW_EXPO_PUSH_URL", expo.url)
+    monkeypatch.setenv("EASYFLOW_DATA_DIR", str(tmp_path))
+    async with serving(agent, CREDENTIALS) as running:
+        yield running
+
+
+async def register(url: str, body: Any) -> int:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{url}/webhooks/socketio/push", json=body) as answer,
+    ):
+        return answer.status
+
+
+async def test_only_a_session_the_server_issued_registers_a_device(
+    push_server: tuple[str, WebChatInput],
+) -> None:
+    url, _ = push_server
+    widget = await connect(url)
+    await hang_up(widget.client)
+    good = {"session_id": widget.session_id, "token": EXPO_TOKEN, "platform": "ios"}
+    forged = SessionIds(b"another-key-0123456789").issue()
+
+    assert await register(url, {**good, "session_id": forged}) == 403
+    assert await register(url, {**good, "session_id": "telegram:1"}) == 403
+    assert await register(url, {**good, "token": "not-a-token"}) == 400
+    assert await register(url, {**good, "platform": "web"}) == 400
+    assert await register(url, [good]) == 400
+    assert await register(url, good) == 204
+
+
+async def test_a_proactive_message_is_pushed_to_the_registered_device(
+    push_server: tuple[str, WebChatInput], expo: Emulator
+) -> None:
+    url, channel = push_server
+    widget = await connect(url)
+    try:
+        body = {"session_id": widget.session_id, "token": EXPO_TOKEN}
+        assert await register(url, {**body, "platform": "android"}) == 204
+        # The reply to the shopper's own message is not pushed: the app has it.
+        await widget.say("привет")
+        await asyncio.wait_for(widget.received.get(), 30)
+        assert expo.calls == []
+        # An operator's reply through output_channel=latest is.
+        output = channel.get_output_channel()
+        assert output is not None
+        await output.send_text_message(widget.session_id, "Анна: заказ у курьера")
+        pushed = await asyncio.wait_for(widget.received.get(), 5)
+    finally:
+        await hang_up(widget.client)
+    assert pushed["text"] == "Анна: заказ у курьера"
+    (call,) = expo.calls
+    assert call.path == "/--/api/v2/push/send"
+    assert call.json == [
+        {
+            "to": EXPO_TOKEN,
+            "title": "",
+            "body": "Анна: заказ у курьера",
+            "data": {"session_id": widget.session_id},
+        }
+    ]
+
+
+async def test_a_device_expo_says_is_gone_is_forgotten(
+    push_server: tuple[str, WebChatInput], expo: Emulator
+) -> None:
+    url, channel = push_server
+    widget = await connect(url)
+    await hang_up(widget.client)
+    body = {"session_id": widget.session_id, "token": EXPO_TOKEN, "platform": "ios"}
+    assert await register(url, body) == 204
+    gone = {
+        "status": "error",
+        "message": "not a registered push notification recipient",
+        "details": {"error": "DeviceNotRegistered"},
+    }
+    expo.fail_next(200, {"data": [gone]})
+    output = channel.get_output_channel()
+    assert output is not None
+
+    await output.send_text_message(widget.session_id, "Оплата получена")
+    await output.send_text_message(widget.session_id, "Заказ передан курьеру")
+
+    assert len(expo.calls) == 1  # the second message found no device to push to

@@ -1,8 +1,8 @@
 // App side of push notifications (issue 15, item 3): get the Expo push token and
-// hand it to the backend with the session it belongs to. The backend endpoint is
-// not built yet, so nothing calls this unless EASYFLOW_PUSH_REGISTER_URL is set.
-// Proposed contract: POST <url> {"session_id", "token", "platform"} with the
-// server-signed session id as the credential; 2xx means stored.
+// hand it to the backend with the session it belongs to, when
+// EASYFLOW_PUSH_REGISTER_URL is set (<rasa url>/webhooks/socketio/push,
+// connectors/push.py): POST {"session_id", "token", "platform"} with the
+// server-signed session id as the credential; 204 means stored.
 
 export type PermissionStatus = "granted" | "denied" | "undetermined";
 
