@@ -37,5 +37,15 @@ export const expoPushDevice: PushDevice = {
 
 /** Registers this device's push token for `sessionId`, when an endpoint is configured. */
 export function registerForPushNotifications(endpoint: string | null, sessionId: string): Promise<PushRegistration> {
+  // The server pushes what it sends on its own (an operator's reply, "paid");
+  // while the app is open the chat already shows it, so no banner or sound.
+  Notifications.setNotificationHandler({
+    handleNotification: async () => ({
+      shouldShowBanner: false,
+      shouldShowList: true,
+      shouldPlaySound: false,
+      shouldSetBadge: false,
+    }),
+  });
   return registerPushTokenWithBackend(endpoint, sessionId, expoPushDevice);
 }
