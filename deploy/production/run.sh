@@ -192,7 +192,8 @@ start() {  # name, command...
 wait_for() {  # url, name
   local pid; pid=$(cat "$RUN_DIR/pids/$2.pid")
   for _ in $(seq 1 600); do
-    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    # The URL through curl's config on stdin: a token in it stays out of ps.
+    if curl -fsS -o /dev/null -K - <<<"url = \"$1\"" 2>/dev/null; then return 0; fi
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "$2 failed to start; see $RUN_DIR/log/$2.log:" >&2
       tail -n 20 "$RUN_DIR/log/$2.log" >&2
@@ -220,8 +221,10 @@ start outbox $BIN/python -m outbox
 start nginx nginx -c "$RUN_DIR/nginx.conf" -p "$RUN_DIR/nginx" \
   -e "$RUN_DIR/log/nginx.error.log"
 
+# Ready: the knowledge passages embedded (20-40 s of CPU on a first start), so
+# no shopper's turn waits behind the embedding and misses the action deadline.
 for i in $(seq 1 "$ACTION_REPLICAS"); do
-  wait_for "http://127.0.0.1:$((ACTIONS_BASE_PORT + i - 1))/health" "actions-$i"
+  wait_for "http://127.0.0.1:$((ACTIONS_BASE_PORT + i - 1))/ready" "actions-$i"
 done
 for i in $(seq 1 "$RASA_REPLICAS"); do
   wait_for "http://127.0.0.1:$((RASA_BASE_PORT + i - 1))/status?token=$EASYFLOW_RASA_TOKEN" "rasa-$i"

@@ -239,6 +239,9 @@ def test_action_server_refuses_to_start_in_production_without_a_token(
         "EASYFLOW_ENV": "production",
         "EASYFLOW_PUBLIC_URL": "https://shop.example.test",
         "EASYFLOW_DATA_DIR": str(tmp_path),
+        # Everything else production needs, so the token is what is missing.
+        "EASYFLOW_ACTIONS_DATABASE_URL": "postgresql://easyflow@127.0.0.1:9/easyflow",
+        "EASYFLOW_PAYMENT_PROVIDER": "yookassa",
         "EASYFLOW_ACTION_TOKEN": "",
     }
     done = subprocess.run(
