@@ -47,14 +47,19 @@ class PushTokens:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._created = False
 
     def _db(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """A connection; the file and table are made on first use only."""
+        if not self._created:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS push_tokens (session_id TEXT PRIMARY KEY,"
-            " token TEXT NOT NULL, platform TEXT NOT NULL)"
-        )
+        if not self._created:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS push_tokens (session_id TEXT PRIMARY KEY,"
+                " token TEXT NOT NULL, platform TEXT NOT NULL)"
+            )
+            self._created = True
         return db
 
     def register(self, session_id: str, token: str, platform: str) -> None:
