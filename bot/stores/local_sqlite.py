@@ -31,10 +31,11 @@ from sqlalchemy.pool import SingletonThreadPool
 logger = logging.getLogger(__name__)
 
 PRAGMAS = (
+    # Two processes (Sanic workers, the server and `rasa shell`, the api) may
+    # write at once; the wait applies to the journal-mode switch below too.
+    "PRAGMA busy_timeout=5000",
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
-    # Two processes (the server and `rasa shell` or the api) may write at once.
-    "PRAGMA busy_timeout=5000",
 )
 
 
@@ -89,9 +90,22 @@ class LocalSQLTrackerStore(SQLTrackerStore):
 
 
 class LocalSQLEventBroker(SQLEventBroker):
-    """Rasa's ``SQLEventBroker``; on SQLite, in WAL mode."""
+    """Rasa's ``SQLEventBroker``; on SQLite, in WAL mode.
+
+    Every Sanic worker creates its own broker at start-up, and Rasa's
+    ``create_all`` checks for the table and then creates it: on a new file the
+    second worker's ``CREATE TABLE`` fails with "already exists" and that worker
+    dies (half of 40 tries with two forked workers). Rasa's tracker store retries
+    this itself; the broker is retried here once the other worker has won.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except sa.exc.OperationalError as error:
+            if "already exists" not in str(error):
+                raise
+            logger.debug("sqlite.broker_table_race")
+            super().__init__(*args, **kwargs)
         self.engine = wal_engine(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -143,3 +145,31 @@ def test_each_event_reaches_the_broker_once_as_with_rasas_stores(
         "action",
         "action",
     ]
+
+
+def _open_broker(folder: str, start: Any, results: Any) -> None:
+    start.wait()
+    try:
+        asyncio.run(EventBroker.create(project_endpoint("event_broker", Path(folder))))
+        results.put("ok")
+    except Exception as error:
+        results.put(repr(error))
+
+
+def test_two_workers_open_the_broker_on_a_new_file_at_once(tmp_path: Path) -> None:
+    """Sanic forks every worker before each builds its broker; the one that loses
+    the race to create the table must still start (half of the tries died)."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(10):
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        start, results = context.Barrier(2), context.Queue()
+        workers = [
+            context.Process(target=_open_broker, args=(str(folder), start, results))
+            for _ in range(2)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        assert [results.get(timeout=5) for _ in workers] == ["ok", "ok"]
