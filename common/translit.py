@@ -121,6 +121,16 @@ def _known_russian(word: str) -> bool:
     return bool(_morph().word_is_known(word))
 
 
+def is_known_russian(word: str) -> bool:
+    """``word`` (lower case, Cyrillic) is in pymorphy's Russian dictionary."""
+    return _known_russian(word)
+
+
+def is_english_word(word: str) -> bool:
+    """``word`` (lower case) is a whole word of the sentence encoder's vocabulary."""
+    return word in _english()
+
+
 def _readings(word: str) -> list[str]:
     """Cyrillic readings of ``word``, most likely first, at most _MAX_READINGS."""
     found: list[str] = []
