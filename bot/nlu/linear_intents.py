@@ -145,6 +145,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # Two requests in one message (bot/nlu/two_requests.py); 0 = off.
             "first_request_confidence": 0.0,
             "human_request_confidence": 0.5,
+            "complaint_request_confidence": 0.0,
             # Another company's service named in shop words (other_services.py).
             "other_services": False,
         }
@@ -307,6 +308,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     self._rankings(clauses),
                     first,
                     float(self.config["human_request_confidence"]),
+                    float(self.config["complaint_request_confidence"]),
                 )
                 ranking = chosen or ranking
             if self.config["other_services"] and names_another_service(text):

@@ -45,3 +45,15 @@ def test_a_human_request_anywhere_wins() -> None:
 def test_only_scene_setting_clauses_keep_the_whole_message() -> None:
     clauses = [ranking("greet", 0.99), ranking("inform", 0.9)]
     assert choose(clauses, 0.9, 0.5) is None
+
+
+def test_a_clear_complaint_wins_over_a_question_but_not_over_a_human() -> None:
+    # "I'm pissed, my sneakers fell apart. and where's my other order?": the
+    # complaint is recorded (with any order number) and a human is offered.
+    clauses = [ranking("complaint", 0.8), ranking("order_status", 0.97)]
+    assert choose(clauses, 0.9, 0.5, complaint_confidence=0.6) == clauses[0]
+    assert choose(clauses, 0.9, 0.5) is None  # off by default
+    unsure = [ranking("order_status", 0.97), ranking("complaint", 0.55)]
+    assert choose(unsure, 0.9, 0.5, complaint_confidence=0.6) == unsure[0]
+    human = [ranking("complaint", 0.9), ranking("human_handoff", 0.7)]
+    assert choose(human, 0.9, 0.5, complaint_confidence=0.6) == human[1]
