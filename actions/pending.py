@@ -1,10 +1,11 @@
 """Yes/no answers to the question the bot asked last.
 
-Two kinds of questions: "cancel order X?" sets the ``pending`` slot
-(``cancel:<order>``); "shall I call an operator?" is any response in
-``HANDOFF_OFFERS``, recognised from the bot's last messages. The answer only counts
-if it comes right after the question: a "yes" three turns later never cancels an
-order.
+Two kinds of questions: "cancel order X?" and "exchange this item?" set the
+``pending`` slot (``cancel:<order>``, ``exchange:<order>|<sku>|<variant>``), and
+so does an offer of a human with a summary (``handoff:<summary>``); "shall I call
+an operator?" is otherwise any response in ``HANDOFF_OFFERS``, recognised from the
+bot's last messages. The answer only counts if it comes right after the question:
+a "yes" three turns later never cancels an order.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import language
 from actions.context import Turn
 from actions.orders.cancel import cancel_confirmed
+from actions.orders.exchange.flow import exchange_confirmed
 from actions.orders.slots import PENDING
 from actions.services import get_services
 from actions.support import start_handoff
@@ -71,6 +73,11 @@ class ActionResolvePending(Action):
             if said_yes:
                 return events + await cancel_confirmed(subject, turn)
             turn.say("utter_cancel_kept", order_id=subject)
+            return events
+        if kind == "exchange":
+            if said_yes:
+                return events + await exchange_confirmed(subject, turn)
+            turn.say("utter_exchange_kept")
             return events
         if kind == "handoff" and said_yes:
             return events + await start_handoff(turn, reason=subject or "offered")

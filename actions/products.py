@@ -12,7 +12,12 @@ from rasa_sdk.types import DomainDict
 from actions.common import language, latest_entity
 from actions.context import Turn
 from actions.integrations.base import OrderSourceError, Product
-from actions.integrations.catalog import COLOR_NAMES, normalize_color, normalize_size
+from actions.integrations.catalog import (
+    COLOR_NAMES,
+    normalize_color,
+    normalize_size,
+    size_order,
+)
 from actions.services import get_services
 
 PRODUCT, SIZE, COLOR = "product", "size", "color"
@@ -97,7 +102,7 @@ class ActionProductAvailability(Action):
     ) -> str:
         """What is in stock, for the parts the shopper has not chosen yet."""
         lines = product.available(size, color)
-        sizes = sorted({line.size for line in lines if line.size}, key=_size_order)
+        sizes = sorted({line.size for line in lines if line.size}, key=size_order)
         colors = sorted({line.color for line in lines if line.color})
         parts = []
         if sizes and not size:
@@ -105,15 +110,3 @@ class ActionProductAvailability(Action):
         if colors and not color:
             parts.append(", ".join(COLOR_NAMES[c][lang] for c in colors))
         return "; ".join(parts)
-
-
-_LETTERS = ["XS", "S", "M", "L", "XL", "XXL"]
-
-
-def _size_order(size: str) -> tuple[int, float]:
-    if size in _LETTERS:
-        return (0, _LETTERS.index(size))
-    try:
-        return (1, float(size))
-    except ValueError:
-        return (2, 0)

@@ -8,44 +8,24 @@ from datetime import datetime, timedelta
 from rasa_sdk.events import EventType
 
 from actions.context import Turn
-from actions.integrations.base import Order, OrderState, RefundState, ReturnState
+from actions.integrations.base import (
+    Order,
+    OrderState,
+    RefundState,
+    ReturnRequest,
+    ReturnState,
+)
 
 logger = logging.getLogger(__name__)
 
 
 async def handle_return(order: Order, turn: Turn) -> list[EventType]:
-    orders = turn.services.orders
+    returns = await turn.services.orders.get_returns(order.order_id)
+    if return_refused(order, returns, turn):
+        return []
     window = turn.services.settings.return_window_days
-    open_returns = [
-        r
-        for r in await orders.get_returns(order.order_id)
-        if r.state is not ReturnState.REJECTED
-    ]
-    if open_returns:
-        existing = open_returns[0]
-        turn.say(
-            f"utter_return_exists_{existing.state.value}",
-            order_id=order.order_id,
-            return_id=existing.return_id,
-            created=turn.date(existing.created_at),
-        )
-        return []
-    if order.state is not OrderState.DELIVERED:
-        turn.say("utter_return_not_delivered", order_id=order.order_id)
-        return []
-    # Marketplaces do not tell sellers the delivery date; they check the window.
-    deadline = (
-        order.delivered_at + timedelta(days=window) if order.delivered_at else None
-    )
-    if deadline is not None and datetime.now() > deadline:
-        turn.say(
-            "utter_return_window_expired",
-            order_id=order.order_id,
-            delivered=turn.date(order.delivered_at),
-            window=window,
-        )
-        return []
-    request = await orders.start_return(order.order_id)
+    deadline = return_deadline(order, window)
+    request = await turn.services.orders.start_return(order.order_id)
     logger.info(
         "returns.started",
         extra={"order_id": order.order_id, "return_id": request.return_id},
@@ -58,6 +38,41 @@ async def handle_return(order: Order, turn: Turn) -> list[EventType]:
         amount=turn.money(order.total, order.currency),
     )
     return []
+
+
+def return_deadline(order: Order, window: int) -> datetime | None:
+    """The last day to hand the item back; unknown where the source does not say
+    when it was delivered (marketplaces check their window themselves)."""
+    return order.delivered_at + timedelta(days=window) if order.delivered_at else None
+
+
+def return_refused(order: Order, returns: list[ReturnRequest], turn: Turn) -> bool:
+    """Says why the order cannot be returned (or exchanged, which starts with a
+    return): a return already open, not delivered, or the window is over."""
+    open_returns = [r for r in returns if r.state is not ReturnState.REJECTED]
+    if open_returns:
+        existing = open_returns[0]
+        turn.say(
+            f"utter_return_exists_{existing.state.value}",
+            order_id=order.order_id,
+            return_id=existing.return_id,
+            created=turn.date(existing.created_at),
+        )
+        return True
+    if order.state is not OrderState.DELIVERED:
+        turn.say("utter_return_not_delivered", order_id=order.order_id)
+        return True
+    window = turn.services.settings.return_window_days
+    deadline = return_deadline(order, window)
+    if deadline is not None and datetime.now() > deadline:
+        turn.say(
+            "utter_return_window_expired",
+            order_id=order.order_id,
+            delivered=turn.date(order.delivered_at),
+            window=window,
+        )
+        return True
+    return False
 
 
 async def handle_refund(order: Order, turn: Turn) -> list[EventType]:

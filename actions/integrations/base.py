@@ -76,6 +76,19 @@ class ReturnRequest:
 
 
 @dataclass(frozen=True)
+class ExchangeRequest:
+    """An exchange: the return of the item and the order for the new variant."""
+
+    return_id: str
+    order_id: str
+    replacement_order_id: str
+    sku: str
+    size: str | None
+    color: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Refund:
     refund_id: str
     order_id: str
@@ -125,6 +138,16 @@ class OperationUnsupported(RuntimeError):
         super().__init__(f"{source} does not support {operation}")
         self.source = source
         self.operation = operation
+
+
+class VariantUnavailable(ValueError):
+    """The size and colour asked for are not in stock (any more)."""
+
+    def __init__(self, sku: str, size: str | None, color: str | None) -> None:
+        super().__init__(f"{sku} {size or '-'} {color or '-'} is out of stock")
+        self.sku = sku
+        self.size = size
+        self.color = color
 
 
 class AmbiguousOrder(LookupError):
@@ -179,6 +202,14 @@ class OrderSource(abc.ABC):
     async def start_return(self, order_id: str) -> ReturnRequest:
         """Opens a return for a delivered order (eligibility is the caller's job)."""
         raise self.unsupported("start_return")
+
+    async def start_exchange(
+        self, order_id: str, sku: str, size: str | None, color: str | None
+    ) -> ExchangeRequest:
+        """Exchanges an item of a delivered order for another size or colour: a
+        return of the item and a new order for the variant (eligibility and stock
+        are the caller's job). Marketplaces do not let sellers exchange."""
+        raise self.unsupported("start_exchange")
 
     async def get_returns(self, order_id: str) -> list[ReturnRequest]:
         """Returns opened for the order, newest first."""

@@ -72,3 +72,22 @@ def normalize_size(raw: str | None) -> str | None:
         return word
     digits = re.fullmatch(r"\d{2}(?:[.,]5)?", word)
     return digits.group(0).replace(",", ".") if digits else None
+
+
+def size_order(size: str) -> tuple[int, float]:
+    """Sorts sizes as a shop lists them: XS..XXL, then numbers, then the rest."""
+    letters = ["XS", "S", "M", "L", "XL", "XXL"]
+    if size in letters:
+        return (0, letters.index(size))
+    try:
+        return (1, float(size))
+    except ValueError:
+        return (2, 0)
+
+
+def same_word(a: str, b: str) -> bool:
+    """Equal stems, or one a prefix of the other ("кроссовок" and "кроссовк")."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 5 and long.startswith(short)

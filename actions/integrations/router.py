@@ -15,6 +15,7 @@ import logging
 
 from actions.integrations.base import (
     AmbiguousOrder,
+    ExchangeRequest,
     Order,
     OrderSource,
     OrderSourceError,
@@ -106,6 +107,12 @@ class RoutingOrderSource(OrderSource):
 
     async def start_return(self, order_id: str) -> ReturnRequest:
         return await (await self._owner(order_id)).start_return(order_id)
+
+    async def start_exchange(
+        self, order_id: str, sku: str, size: str | None, color: str | None
+    ) -> ExchangeRequest:
+        owner = await self._owner(order_id)
+        return await owner.start_exchange(order_id, sku, size, color)
 
     async def get_returns(self, order_id: str) -> list[ReturnRequest]:
         return await (await self._owner(order_id)).get_returns(order_id)

@@ -24,6 +24,8 @@ from actions.integrations.base import (
 )
 from actions.orders.address import handle_change_delivery
 from actions.orders.cancel import handle_cancel
+from actions.orders.exchange.flow import handle_exchange
+from actions.orders.exchange.slots import ASKS
 from actions.orders.lookup import find_order, order_access
 from actions.orders.slots import ATTEMPTS, ORDER_ID, REQUEST, SOURCE, SOURCE_NAMES
 from actions.orders.status import handle_status
@@ -42,6 +44,14 @@ class ActionHandleOrderRequest(Action):
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        # An exchange that still needs details sets ASKS again (exchange_form);
+        # one the shopper walked away from must not start the form later.
+        events = await self._answer(dispatcher, tracker)
+        return [SlotSet(ASKS, None), *events] if tracker.get_slot(ASKS) else events
+
+    async def _answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[EventType]:
         services = get_services()
         turn = Turn(dispatcher, tracker, services, language(tracker))
@@ -81,6 +91,7 @@ _HANDLERS = {
     "cancel": handle_cancel,
     "change_delivery": handle_change_delivery,
     "return": handle_return,
+    "exchange": handle_exchange,
     "refund": handle_refund,
     "pay": handle_pay,
 }

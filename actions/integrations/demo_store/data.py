@@ -255,6 +255,18 @@ SHOWCASE: tuple[SeedOrder, ...] = (
         refund_state="completed",
         return_state="received",
     ),
+    # Two items, delivered: an exchange asks which one.
+    SeedOrder(
+        "A-10241",
+        "shop",
+        OrderState.DELIVERED,
+        6,
+        None,
+        2,
+        True,
+        (("SNK-VIHR", "41", "black", 1), ("TSH-BAS", "M", "white", 1)),
+        "Москва, ул. Профсоюзная, д. 12, кв. 40",
+    ),
 )
 
 _CITIES = (

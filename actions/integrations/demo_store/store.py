@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from actions.integrations.base import (
+    ExchangeRequest,
     Order,
     OrderItem,
     OrderNotChangeable,
@@ -23,8 +24,9 @@ from actions.integrations.base import (
     ReturnState,
     StockLine,
 )
-from actions.integrations.catalog import stems
+from actions.integrations.catalog import same_word, stems
 from actions.integrations.demo_store.database import DemoDatabase
+from actions.integrations.demo_store.exchange import exchange
 from actions.integrations.demo_store.seed import REFUND_DAYS
 
 
@@ -149,7 +151,7 @@ class DemoStore(OrderSource):
                     stems(f"{row['title_ru']} {row['title_en']} {row['keywords']}")
                 )
                 score = sum(
-                    1 for term in wanted if any(_same_word(term, w) for w in words)
+                    1 for term in wanted if any(same_word(term, w) for w in words)
                 )
                 if score:
                     scored.append((score, row))
@@ -245,6 +247,15 @@ class DemoStore(OrderSource):
 
         return await self.db.run(work)
 
+    async def start_exchange(
+        self, order_id: str, sku: str, size: str | None, color: str | None
+    ) -> ExchangeRequest:
+        def work(db: sqlite3.Connection) -> ExchangeRequest:
+            order = self._require(db, order_id)
+            return exchange(db, order, sku, size, color, self.clock())
+
+        return await self.db.run(work)
+
     async def mark_paid(self, order_id: str) -> Order:
         def work(db: sqlite3.Connection) -> Order:
             order = self._require(db, order_id)
@@ -268,14 +279,6 @@ class DemoStore(OrderSource):
         if order is None:
             raise KeyError(order_id)
         return order
-
-
-def _same_word(a: str, b: str) -> bool:
-    """Equal stems, or one a prefix of the other ("кроссовок" and "кроссовк")."""
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    return len(short) >= 5 and long.startswith(short)
 
 
 def _date(value: str | None) -> date | None:
