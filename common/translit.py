@@ -97,9 +97,9 @@ _RUSSIAN_SHORT = frozenset({"ty", "vy", "ja", "ya", "da", "mne", "eto", "4to", "
 
 @lru_cache(maxsize=1)
 def _morph():  # type: ignore[no-untyped-def]
-    import pymorphy2
+    import pymorphy3
 
-    return pymorphy2.MorphAnalyzer()
+    return pymorphy3.MorphAnalyzer()
 
 
 @lru_cache(maxsize=1)

@@ -5,9 +5,9 @@ Features are built from the message text here, not by the pipeline's featurizers
 
 - word 1-2 grams and char_wb 2-5 grams, lower-cased, sublinear TF-IDF, each block
   L2-normalised;
-- for Russian words, word 1-2 and char_wb 2-5 grams of their lemmas (pymorphy2,
+- for Russian words, word 1-2 and char_wb 2-5 grams of their lemmas (pymorphy3,
   the analyser spaCy's Russian lemmatiser wraps; its dictionaries ship in the
-  ``pymorphy2-dicts-ru`` wheel), times ``lemma_weight``: "заказала", "заказу" and
+  ``pymorphy3-dicts-ru`` wheel), times ``lemma_weight``: "заказала", "заказу" and
   "заказов" all meet at "заказ". Non-Russian words are left out of this view, so
   English messages get an empty block and English results do not change;
 - for Russian words, the mean of natasha's navec vectors (300-d, shipped inside the
@@ -78,9 +78,9 @@ def _navec() -> Any | None:
 @lru_cache(maxsize=1)
 def _morph() -> Any | None:
     try:
-        import pymorphy2
+        import pymorphy3
 
-        return pymorphy2.MorphAnalyzer()
+        return pymorphy3.MorphAnalyzer()
     except (ImportError, OSError, ValueError) as error:
         logger.warning(
             "linear_intents.pymorphy_unavailable", extra={"error": repr(error)}
@@ -152,7 +152,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["sklearn", "navec", "pymorphy2"]
+        return ["sklearn", "navec", "pymorphy3"]
 
     def __init__(
         self,
