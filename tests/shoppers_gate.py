@@ -39,6 +39,7 @@ DATA = ROOT / "tests" / "data" / "shoppers"
 MODEL = ROOT / "models" / "easyflow.tar.gz"
 FALLBACK = "fallback"
 FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+RETURN, EXCHANGE = "return_item", "exchange_item"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,20 @@ def load(split: str) -> list[Case]:
 
 def routed(intent: str) -> str:
     return FALLBACK if intent in FALLBACK_INTENTS else intent
+
+
+def accepted(case: Case) -> frozenset[str]:
+    """The routed intents that answer ``case``.
+
+    The sets were written before the assistant had an exchange intent: their
+    writers labelled exchanges ``return_item`` with ``note: exchange``. Either
+    intent reaches the exchange (``exchange_item`` directly; the return flow
+    offers it), so both count for those messages, and only for those.
+    """
+    gold = routed(case.intent)
+    if case.note == "exchange" and gold == RETURN:
+        return frozenset({RETURN, EXCHANGE})
+    return frozenset({gold})
 
 
 def parse_all(model: Path, texts: Sequence[str]) -> list[Prediction]:
@@ -124,7 +139,7 @@ def score(cases: Sequence[Case], predictions: Sequence[Prediction]) -> dict[str,
         gold, got = routed(case.intent), routed(prediction.intent)
         gold_fallback.append(gold == FALLBACK)
         predicted_fallback.append(got == FALLBACK)
-        right = gold == got
+        right = got in accepted(case)
         by_category[case.category].append(right)
         if gold != FALLBACK:
             in_scope.append(right)
