@@ -221,7 +221,7 @@ class ActionExchangeOffer(Action):
             or wish is None
             or await order_access(services, order, tracker) is not Access.GRANTED
         ):
-            turn.say("utter_how_can_help")
+            turn.say("utter_order_verification_failed")
             return [SlotSet(ASKS, None)]
         product = await find_product(services.orders, item)
         return offer(order, item, wish, product, turn)
