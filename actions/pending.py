@@ -1,11 +1,12 @@
 """Yes/no answers to the question the bot asked last.
 
-Two kinds of questions: "cancel order X?" and "exchange this item?" set the
-``pending`` slot (``cancel:<order>``, ``exchange:<order>|<sku>|<variant>``), and
-so does an offer of a human with a summary (``handoff:<summary>``); "shall I call
-an operator?" is otherwise any response in ``HANDOFF_OFFERS``, recognised from the
-bot's last messages. The answer only counts if it comes right after the question:
-a "yes" three turns later never cancels an order.
+Questions that set the ``pending`` slot: "cancel order X?" (``cancel:<order>``),
+"exchange this item?" (``exchange:<order>|<sku>|<variant>``), "a refund or an
+exchange?" (``return:<order>``) and an operator offered with a summary
+(``handoff:<summary>``); and "shall I call an operator?", any response in
+``HANDOFF_OFFERS``, recognised from the bot's last messages. The answer only
+counts if it comes right after the question: a "yes" three turns later never
+cancels an order.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import language
 from actions.context import Turn
 from actions.orders.cancel import cancel_confirmed
+from actions.orders.exchange.choice import return_confirmed
 from actions.orders.exchange.flow import exchange_confirmed
 from actions.orders.slots import PENDING
 from actions.services import get_services
@@ -73,6 +75,11 @@ class ActionResolvePending(Action):
             if said_yes:
                 return events + await cancel_confirmed(subject, turn)
             turn.say("utter_cancel_kept", order_id=subject)
+            return events
+        if kind == "return":  # "a refund, or another size?" (exchange/choice.py)
+            if said_yes:
+                return events + await return_confirmed(subject, turn)
+            turn.say("utter_how_can_help")
             return events
         if kind == "exchange":
             if said_yes:

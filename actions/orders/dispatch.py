@@ -24,6 +24,7 @@ from actions.integrations.base import (
 )
 from actions.orders.address import handle_change_delivery
 from actions.orders.cancel import handle_cancel
+from actions.orders.exchange.choice import handle_return_or_exchange
 from actions.orders.exchange.flow import handle_exchange
 from actions.orders.exchange.slots import ASKS
 from actions.orders.lookup import find_order, order_access
@@ -32,7 +33,7 @@ from actions.orders.status import handle_status
 from actions.orders.unverified import handle_unverified, say_self_service
 from actions.payment import handle_pay
 from actions.privacy import Access
-from actions.returns import handle_refund, handle_return
+from actions.returns import handle_refund
 from actions.services import get_services
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ _HANDLERS = {
     "status": handle_status,
     "cancel": handle_cancel,
     "change_delivery": handle_change_delivery,
-    "return": handle_return,
+    "return": handle_return_or_exchange,
     "exchange": handle_exchange,
     "refund": handle_refund,
     "pay": handle_pay,

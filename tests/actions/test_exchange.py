@@ -345,3 +345,22 @@ async def test_a_marketplace_order_is_returned_in_its_app_or_by_an_operator(
     assert (await confirm(summary, HOODIE_ORDER))[0] == "utter_handoff"
     assert services.support.count("handoffs") == 1
     assert get_services() is services
+
+
+async def test_a_return_for_the_fit_offers_an_exchange_first(
+    services: Services, store: DemoStore
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        [user("худи мала, хочу вернуть", "return_item")],
+        slots={"order_request": "return", "order_id": HOODIE_ORDER,
+               "verified_orders": [HOODIE_ORDER]},
+    )  # fmt: skip
+    events = await ActionHandleOrderRequest().run(dispatcher, tracker, DOMAIN)
+    assert responses(dispatcher) == ["utter_return_or_exchange"]
+    assert events_slots(events) == {"pending": f"return:{HOODIE_ORDER}"}
+    assert await store.get_returns(HOODIE_ORDER) == []
+
+    said = await confirm(f"return:{HOODIE_ORDER}", HOODIE_ORDER, "вернуть деньги")
+    assert said == ["utter_return_started", "pending=None"]
+    assert len(await store.get_returns(HOODIE_ORDER)) == 1
