@@ -232,7 +232,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 raise
             x = self._features(texts, fit=True)
         y = [e.get(INTENT) for e in examples]
-        svm = LinearSVC(C=float(self.config["C"]))
+        # A fixed seed for liblinear's shuffling: the same data trains the same
+        # model, so a gate figure does not move between two trainings.
+        svm = LinearSVC(C=float(self.config["C"]), random_state=0)
         svm.fit(x, y)
         self._model["svm"] = svm
         self.persist()
