@@ -182,6 +182,9 @@ class OrderSource(abc.ABC):
 
     name: str = "source"
     kinds: frozenset[str] = frozenset()
+    # Whether ``start_exchange`` works: the shopper hears before agreeing what
+    # an exchange will be for this order (an exchange, a return, the app).
+    exchanges: bool = False
 
     @abc.abstractmethod
     async def get_order(self, order_id: str) -> Order | None:
@@ -210,6 +213,10 @@ class OrderSource(abc.ABC):
         return of the item and a new order for the variant (eligibility and stock
         are the caller's job). Marketplaces do not let sellers exchange."""
         raise self.unsupported("start_exchange")
+
+    async def can_exchange(self, order_id: str) -> bool:
+        """Whether ``start_exchange`` is open to this order."""
+        return self.exchanges
 
     async def get_returns(self, order_id: str) -> list[ReturnRequest]:
         """Returns opened for the order, newest first."""

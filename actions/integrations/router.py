@@ -114,6 +114,9 @@ class RoutingOrderSource(OrderSource):
         owner = await self._owner(order_id)
         return await owner.start_exchange(order_id, sku, size, color)
 
+    async def can_exchange(self, order_id: str) -> bool:
+        return await (await self._owner(order_id)).can_exchange(order_id)
+
     async def get_returns(self, order_id: str) -> list[ReturnRequest]:
         return await (await self._owner(order_id)).get_returns(order_id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.integrations.base import (
     ExchangeRequest,
     OperationUnsupported,
+    Order,
     OrderState,
     ReturnRequest,
 )
@@ -286,6 +288,7 @@ class ReturnsOnlyShop(DemoStore):
     """Starts returns but has no exchange in its API (like most shop platforms)."""
 
     name = "bitrix24"
+    exchanges = False
 
     async def start_exchange(
         self, order_id: str, sku: str, size: str | None, color: str | None
@@ -297,6 +300,10 @@ class Marketplace(ReturnsOnlyShop):
     """Neither: the buyer returns in the app (Wildberries, Ozon)."""
 
     name = "wildberries"
+
+    async def get_order(self, order_id: str) -> Order | None:
+        order = await super().get_order(order_id)
+        return replace(order, channel=self.name) if order else None
 
     async def start_return(self, order_id: str) -> ReturnRequest:
         raise OperationUnsupported(self.name, "start_return")
@@ -319,14 +326,20 @@ def use(tmp_path: Path) -> Iterator[Any]:
     configure(None)
 
 
-async def test_a_shop_without_exchange_starts_the_return(
+async def test_a_shop_without_exchange_offers_a_return_and_starts_it_on_yes(
     use: Any, tmp_path: Path
 ) -> None:
     store = ReturnsOnlyShop(tmp_path / "store.sqlite")
     use(store)
-    said = await confirm(f"exchange:{HOODIE_ORDER}|HOOD-OVR|L/grey", HOODIE_ORDER)
+    slots, dispatcher = await handle(
+        TWO_ITEMS, "хочу обменять кроссовки на 43", [entity("size", "43")]
+    )
+    # The shopper hears it will be a return before agreeing to anything.
+    assert responses(dispatcher) == ["utter_exchange_offer_return"]
+    assert await store.get_returns(TWO_ITEMS) == []
+    said = await confirm(slots["pending"], TWO_ITEMS)
     assert said == ["utter_exchange_as_return", "pending=None"]
-    assert len(await store.get_returns(HOODIE_ORDER)) == 1
+    assert len(await store.get_returns(TWO_ITEMS)) == 1
 
 
 async def test_a_marketplace_order_is_returned_in_its_app_or_by_an_operator(
@@ -336,10 +349,9 @@ async def test_a_marketplace_order_is_returned_in_its_app_or_by_an_operator(
     slots, dispatcher = await handle(
         HOODIE_ORDER, "хочу обменять худи на L", [entity("size", "L")]
     )
-    assert responses(dispatcher) == ["utter_exchange_confirm"]
-    said = await confirm(slots["pending"], HOODIE_ORDER)
-    assert said[0] == "utter_exchange_in_marketplace"
-    summary = said[-1].removeprefix("pending=")
+    # No "shall I exchange?" first: the marketplace's app is named at once.
+    assert responses(dispatcher) == ["utter_exchange_in_marketplace"]
+    summary = slots["pending"]
     assert summary == f"handoff:exchange {HOODIE_ORDER} HOOD-OVR -> L/grey"
 
     assert (await confirm(summary, HOODIE_ORDER))[0] == "utter_handoff"

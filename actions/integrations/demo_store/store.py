@@ -32,6 +32,7 @@ from actions.integrations.demo_store.seed import REFUND_DAYS
 
 class DemoStore(OrderSource):
     name = "demo"
+    exchanges = True
     kinds = frozenset({"wildberries", "ozon", "shop"})
 
     def __init__(

@@ -66,7 +66,7 @@ async def handle_exchange(order: Order, turn: Turn) -> list[EventType]:
             return [
                 SlotSet(ITEM, item.sku),
                 SlotSet(VARIANT, variant.encode()),
-                *offer(order, item, variant, product, turn),
+                *await offer(order, item, variant, product, turn),
             ]
     logger.info(
         "exchange.details_asked",
@@ -79,7 +79,7 @@ async def handle_exchange(order: Order, turn: Turn) -> list[EventType]:
     ]
 
 
-def offer(
+async def offer(
     order: Order,
     item: OrderItem,
     variant: Variant,
@@ -87,9 +87,19 @@ def offer(
     turn: Turn,
 ) -> list[EventType]:
     """In stock (or no catalogue to tell): the conditions and "shall I?";
-    out of stock: what there is instead, or a plain return."""
+    out of stock: what there is instead, or a plain return. Where the source
+    cannot exchange, the shopper hears so before agreeing to anything: a
+    marketplace order is exchanged in its app, another shop's order becomes a
+    return and a new order."""
     wanted = variant.applied_to(item)
     title = item_title(item, turn.lang)
+    exchanges = await turn.services.orders.can_exchange(order.order_id)
+    if not exchanges and order.channel in MARKETPLACE_APPS:
+        logger.info(
+            "exchange.in_app",
+            extra={"order_id": order.order_id, "source": order.channel},
+        )
+        return _in_app_or_by_operator(order, item, wanted, order.channel, turn)
     if product is not None and not product.available(wanted.size, wanted.color):
         options = alternatives(product, item, wanted)
         logger.info(
@@ -118,7 +128,7 @@ def offer(
         extra={"order_id": order.order_id, "sku": item.sku, "wanted": wanted.encode()},
     )
     turn.say(
-        "utter_exchange_confirm",
+        "utter_exchange_confirm" if exchanges else "utter_exchange_offer_return",
         order_id=order.order_id,
         item=title,
         current=Variant.of(item).label(turn.lang),
@@ -177,7 +187,7 @@ async def exchange_confirmed(subject: str, turn: Turn) -> list[EventType]:
         )
     except VariantUnavailable:
         product = await find_product(orders, item)
-        return offer(order, item, variant, product, turn)
+        return await offer(order, item, variant, product, turn)
     except OrderNotChangeable:
         turn.say("utter_return_not_delivered", order_id=order.order_id)
         return []
@@ -238,6 +248,15 @@ async def _exchange_elsewhere(
             wanted=wanted,
         )
         return []
+    return _in_app_or_by_operator(order, item, variant, source, turn)
+
+
+def _in_app_or_by_operator(
+    order: Order, item: OrderItem, variant: Variant, source: str, turn: Turn
+) -> list[EventType]:
+    """Neither exchange nor return here: the marketplace's app, or an operator
+    offered with what was asked."""
+    title, wanted = item_title(item, turn.lang), variant.label(turn.lang)
     if source in MARKETPLACE_APPS:
         turn.say(
             "utter_exchange_in_marketplace",

@@ -224,4 +224,4 @@ class ActionExchangeOffer(Action):
             turn.say("utter_order_verification_failed")
             return [SlotSet(ASKS, None)]
         product = await find_product(services.orders, item)
-        return offer(order, item, wish, product, turn)
+        return await offer(order, item, wish, product, turn)
