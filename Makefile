@@ -27,7 +27,7 @@ NLU_MIN_ACCURACY ?= 0.85
 # Shopper messages written outside the team (tests/data/shoppers): floors just
 # under the landed model's test-set figures, so a change that loses ground fails.
 # The goal (issue 14) is 0.95 in-scope, 0.90 per category, fallback F1 0.90.
-SHOPPERS_FLOORS ?= --min-in-scope 0.94 --min-category 0.90 --min-fallback-f1 0.90 --min-order-id 0.97
+SHOPPERS_FLOORS ?= --min-in-scope 0.95 --min-category 0.90 --min-fallback-f1 0.90 --min-order-id 0.97
 # Held-out data lives in tests/ (tests/nlu, tests/test_conversations.yml), where
 # plain `rasa train` (data/) never sees it and plain `rasa test` finds the stories.
 TRAIN_DATA := data/nlu data/rules data/stories
