@@ -24,9 +24,9 @@ export PYTHONWARNINGS := ignore
 MODEL := models/easyflow.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) $(wildcard bot/*/*.py common/*.py)
 NLU_MIN_ACCURACY ?= 0.85
-# Shopper messages written outside the team (tests/data/shoppers): floors just
-# under the landed model's test-set figures, so a change that loses ground fails.
-# The goal (issue 14) is 0.95 in-scope, 0.90 per category, fallback F1 0.90.
+# Shopper messages written outside the team (tests/data/shoppers): gated at the
+# goals of issue 14 (0.95 in-scope, 0.90 per category, fallback F1 0.90); the
+# landed model measures 95.9%, every category >= 93.5%, F1 0.931.
 SHOPPERS_FLOORS ?= --min-in-scope 0.95 --min-category 0.90 --min-fallback-f1 0.90 --min-order-id 0.97
 # Held-out data lives in tests/ (tests/nlu, tests/test_conversations.yml), where
 # plain `rasa train` (data/) never sees it and plain `rasa test` finds the stories.
