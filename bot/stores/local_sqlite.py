@@ -28,6 +28,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 
+from bot.stores.tracker_cache import CachedTrackerMixin
+
 logger = logging.getLogger(__name__)
 
 PRAGMAS = (
@@ -67,8 +69,9 @@ def wal_engine(engine: Engine) -> Engine:
     return wal
 
 
-class LocalSQLTrackerStore(SQLTrackerStore):
-    """Rasa's ``SQLTrackerStore``; on SQLite, in WAL mode."""
+class LocalSQLTrackerStore(CachedTrackerMixin, SQLTrackerStore):
+    """Rasa's ``SQLTrackerStore``; on SQLite, in WAL mode; conversations this
+    worker saved last are not read back (``bot.stores.tracker_cache``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -30,6 +30,8 @@ from rasa.core.tracker_store import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
+from bot.stores.tracker_cache import CachedTrackerMixin
+
 logger = logging.getLogger(__name__)
 
 
@@ -37,8 +39,10 @@ class TrackerStoreUnavailable(RuntimeError):
     """The conversation database could not be read or written."""
 
 
-class StrictSQLTrackerStore(SQLTrackerStore):
-    """``url`` may be a whole ``postgresql://user:password@host:port/db`` URL."""
+class StrictSQLTrackerStore(CachedTrackerMixin, SQLTrackerStore):
+    """``url`` may be a whole ``postgresql://user:password@host:port/db`` URL.
+    Conversations this replica saved last are not read back unless another
+    replica wrote to them since (``bot.stores.tracker_cache``)."""
 
     def __init__(self, *args: Any, host: str | None = None, **kwargs: Any) -> None:
         if host and "://" in host:
