@@ -24,6 +24,8 @@ export PYTHONWARNINGS := ignore
 MODEL := models/easyflow.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml) $(wildcard bot/*/*.py common/*.py)
 NLU_MIN_ACCURACY ?= 0.85
+# Held-out F1 of product, size and colour (tests/nlu_gate.py); they measure 0.97.
+NLU_MIN_ENTITY_F1 ?= 0.90
 # Shopper messages written outside the team (tests/data/shoppers): gated at the
 # goals of issue 14 (0.95 in-scope, 0.90 per category, fallback F1 0.90); the
 # landed model measures 95.9%, every category >= 93.5%, F1 0.931.
@@ -138,7 +140,7 @@ test-production: $(MODEL)
 
 test-nlu: $(MODEL)
 	$(BIN)/rasa test nlu --nlu tests/nlu -m $(MODEL) --out results/nlu
-	$(BIN)/python -m tests.nlu_gate results/nlu/intent_report.json $(NLU_MIN_ACCURACY)
+	$(BIN)/python -m tests.nlu_gate results/nlu/intent_report.json $(NLU_MIN_ACCURACY) $(NLU_MIN_ENTITY_F1)
 	$(BIN)/python -m tests.shoppers_gate --split test --json results/shoppers/test.json $(SHOPPERS_FLOORS)
 
 test-core: $(MODEL)
