@@ -169,10 +169,11 @@ def serving_rows(srv: dict[str, Any]) -> list[list[str]]:
         for lvl in result["load"]:
             c = lvl["concurrency"]
             verdict = ""
-            if bot != "stock" and c == SERVING_TARGET["concurrency"]:
-                ratio = lvl["msg_per_s"] / max(
-                    stock_by_c.get(c, {}).get("msg_per_s", 0), 1e-9
-                )
+            stock_rate = stock_by_c.get(c, {}).get("msg_per_s", 0)
+            if bot != "stock" and c == SERVING_TARGET["concurrency"] and not stock_rate:
+                verdict = "stock not run"  # --bots without stock: no ratio
+            elif bot != "stock" and c == SERVING_TARGET["concurrency"]:
+                ratio = lvl["msg_per_s"] / stock_rate
                 ok = (
                     lvl["msg_per_s"] >= SERVING_TARGET["msg_per_s"]
                     and lvl["p99_ms"] <= SERVING_TARGET["p99_ms"]
