@@ -17,6 +17,9 @@ import rasa.core.actions.forms as rasa_forms
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.shared.core.events import Event
 from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.dialogue.action_client import pooled
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +28,13 @@ APOLOGY_RESPONSE = "utter_action_failed"
 
 
 class GuardedRemoteAction(RemoteAction):
-    """A ``RemoteAction`` with a deadline and an apology on failure."""
+    """A ``RemoteAction`` with a deadline and an apology on failure, calling the
+    action server over a kept-alive connection (``bot.dialogue.action_client``)."""
 
     timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def __init__(self, name: str, action_endpoint: EndpointConfig | None) -> None:
+        super().__init__(name, pooled(action_endpoint))
 
     async def run(
         self,
