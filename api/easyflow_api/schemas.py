@@ -96,6 +96,11 @@ class AuditPublic(BaseModel):
     detail: dict[str, object] | None
 
 
+class AuditFacets(BaseModel):
+    actors: list[str]
+    actions: list[str]
+
+
 # health and settings ------------------------------------------------------------
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
 
 from easyflow_api.core.times import iso, iso_required
 from easyflow_api.deps import AdminDep, SessionDep, StateDep
@@ -14,6 +16,7 @@ from easyflow_api.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
+    AuditFacets,
     AuditPublic,
     UserCreate,
     UserPublic,
@@ -80,6 +83,9 @@ def update_user(
     body: UserUpdate,
 ) -> dict[str, object]:
     user = _get_user(session, username)
+    if body.is_active is False and user.username == principal.username:
+        # Disabling oneself ends one's own session at once; another admin must.
+        raise HTTPException(409, detail="you cannot disable yourself")
     try:
         users.update_user(
             session,
@@ -158,8 +164,10 @@ def revoke_api_key(
     key_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
 ) -> Response:
     key = session.get(ApiKey, key_id)
-    if key is None or key.revoked_at is not None:
+    if key is None:
         raise HTTPException(404, detail="API key not found")
+    if key.revoked_at is not None:
+        raise HTTPException(409, detail="API key already revoked")
     key.revoked_at = time.time()
     audit.record(
         session, principal.username, "api_key.revoke", str(key.id), {"name": key.name}
@@ -176,8 +184,38 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     action: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[
+        str | None, Query(max_length=64, description="who: a username or key:name")
+    ] = None,
+    target: Annotated[str | None, Query(max_length=255)] = None,
+    start: Annotated[
+        date | None, Query(description="first day, YYYY-MM-DD (UTC)")
+    ] = None,
+    end: Annotated[date | None, Query(description="last day, inclusive")] = None,
 ) -> list[dict[str, object]]:
-    rows, total = audit.page(session, limit, offset, action)
+    if start and end and start > end:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "end"),
+                    "msg": "end is before start",
+                    "input": end.isoformat(),
+                }
+            ]
+        )
+    rows, total = audit.page(
+        session,
+        limit,
+        offset,
+        audit.Filters(
+            action=action or None,
+            actor=actor or None,
+            target=target or None,
+            start=start,
+            end=end,
+        ),
+    )
     response.headers["X-Total-Count"] = str(total)
     return [
         {
@@ -190,3 +228,9 @@ def list_audit(
         }
         for r in rows
     ]
+
+
+@router.get("/audit/facets", response_model=AuditFacets)
+def audit_facets(_: AdminDep, session: SessionDep) -> dict[str, list[str]]:
+    """Every actor and action the log holds, for the dashboard's filter lists."""
+    return audit.facets(session)

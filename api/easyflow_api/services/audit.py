@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from easyflow_api.core.times import day_bounds
 from easyflow_api.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Exact who / what / target; ``start``..``end`` are inclusive UTC days."""
+
+    action: str | None = None
+    actor: str | None = None
+    target: str | None = None
+    start: date | None = None
+    end: date | None = None
 
 
 def record(
@@ -43,13 +57,33 @@ def record_view(
 
 
 def page(
-    session: Session, limit: int, offset: int, action: str | None = None
+    session: Session, limit: int, offset: int, filters: Filters | None = None
 ) -> tuple[list[AuditEntry], int]:
+    f = filters or Filters()
     query = select(AuditEntry)
-    if action:
-        query = query.where(AuditEntry.action == action)
+    if f.action:
+        query = query.where(AuditEntry.action == f.action)
+    if f.actor:
+        query = query.where(AuditEntry.actor == f.actor)
+    if f.target:
+        query = query.where(AuditEntry.target == f.target)
+    low, high = day_bounds(f.start, f.end)
+    if low is not None:
+        query = query.where(AuditEntry.at >= low)
+    if high is not None:
+        query = query.where(AuditEntry.at < high)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
     ).all()
     return list(rows), total
+
+
+def facets(session: Session) -> dict[str, list[str]]:
+    actors = session.scalars(
+        select(AuditEntry.actor).distinct().order_by(AuditEntry.actor)
+    ).all()
+    actions = session.scalars(
+        select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    ).all()
+    return {"actors": list(actors), "actions": list(actions)}
