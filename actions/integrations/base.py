@@ -65,6 +65,9 @@ class Order:
     # The buyer's phone as the source knows it (any format); used only to verify
     # the shopper before showing order details (actions/privacy.py), never shown.
     customer_phone: str | None = None
+    # The buyer's e-mail as the source knows it: where a one-time code goes when
+    # the order has no phone (actions/verification/); never shown in full.
+    customer_email: str | None = None
 
 
 @dataclass(frozen=True)

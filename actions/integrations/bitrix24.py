@@ -17,8 +17,9 @@ Two kinds of portal are supported (``BITRIX24_ENTITY``):
   deals. Deals carry no payment, shipment or address: the state comes from the
   stage, and "paid" is inferred from it.
 
-The order's ``PHONE`` property is the buyer's phone (``Order.customer_phone``, used
-only to verify the shopper); deals keep phones on their contacts, so they have none.
+The order's ``PHONE`` and ``EMAIL`` properties are the buyer's phone and e-mail
+(``Order.customer_phone`` / ``customer_email``, used only to verify the shopper);
+deals keep them on their contacts, so they have none.
 
 Status ids are mapped as in a portal's default status table (N accepted, P paid,
 S shipped, D cancelled, F completed; delivery DF dispatched) and deal stages by
@@ -275,6 +276,7 @@ class Bitrix24Source(OrderSource):
             carrier=(carrier_from or {}).get("deliveryName") or None,
             tracking_number=(tracked or {}).get("trackingNumber") or None,
             customer_phone=_property(raw, "PHONE") or None,
+            customer_email=_property(raw, "EMAIL") or None,
             items=tuple(
                 OrderItem(
                     sku=str(

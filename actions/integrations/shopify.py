@@ -14,9 +14,11 @@ fulfilled order → delivered; a fulfilment ready for pickup → ready for picku
 other live fulfilment → shipped; otherwise paid (``PAID``, ``AUTHORIZED``,
 refunds) → processing, and unpaid → awaiting payment.
 
-The buyer's phone is not read (``Order.phone`` is protected customer data that a
-custom app must be approved for, and asking without approval fails the whole
-query), so Shopify orders carry no ``customer_phone``.
+The buyer's e-mail is read (the order's ``email``, ``Order.customer_email``): the
+one-time code of order privacy goes there. Like the shipping address the query
+reads too, it is protected customer data the custom app must be granted (the
+e-mail field, level 2). The phone is not read, so Shopify orders carry no
+``customer_phone``.
 
 Errors come in a 200 answer (``{"errors": [...]}``): ``THROTTLED`` is retried by
 ``PlatformClient`` after the time the cost bucket needs, anything else is an
@@ -77,6 +79,7 @@ query OrderByName($q: String!) {
     nodes {
       id
       name
+      email
       createdAt
       cancelledAt
       displayFinancialStatus
@@ -369,6 +372,7 @@ def _order(number: str, node: dict[str, Any]) -> Order:
         items=tuple(
             _item(line) for line in (node.get("lineItems") or {}).get("nodes") or []
         ),
+        customer_email=node.get("email") or None,
     )
 
 

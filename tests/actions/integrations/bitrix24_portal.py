@@ -53,8 +53,12 @@ def store_order(
     shipments: list[dict[str, Any]] | None = None,
     price: float = 4980.0,
     address: str = "Москва, ул. Тверская, д. 7, кв. 12",
+    phone: str | None = "+7 916 123-45-67",
+    email: str | None = None,
 ) -> dict[str, Any]:
-    """An order as ``sale.order.get`` returns it (the fields the source reads)."""
+    """An order as ``sale.order.get`` returns it (the fields the source reads);
+    the buyer's phone and e-mail are order properties, absent when not given."""
+    contacts = [("PHONE", "Телефон", phone), ("EMAIL", "E-Mail", email)]
     return {
         "id": order_id,
         "accountNumber": account_number,
@@ -78,7 +82,11 @@ def store_order(
         ],
         "propertyValues": [
             {"code": "FIO", "name": "Ф.И.О.", "value": "Анна Петрова"},
-            {"code": "PHONE", "name": "Телефон", "value": "+7 916 123-45-67"},
+            *(
+                {"code": code, "name": name, "value": value}
+                for code, name, value in contacts
+                if value is not None
+            ),
             {"code": "ADDRESS", "name": "Адрес доставки", "value": address},
         ],
         "payments": [

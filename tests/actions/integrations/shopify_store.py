@@ -4,7 +4,8 @@
 ``POST /admin/api/<version>/graphql.json`` with ``X-Shopify-Access-Token``. A
 wrong token answers 401 (``{"errors": "[API] Invalid API key or access token
 ..."}``), another path 404. It answers the ``orders(first:, query: "name:…")``
-query (exact order name, like the search on ``name``) and the ``orderCancel``
+query (exact order name, like the search on ``name``; an order's top-level fields
+only when the query selects them, its ``email`` included) and the ``orderCancel``
 mutation, with ``extensions.cost`` like Shopify; errors come in a 200 answer.
 """
 
@@ -67,12 +68,16 @@ def order(
     fulfillments: list[dict[str, Any]] | None = None,
     cancelled_at: str | None = None,
     refunds: list[dict[str, Any]] | None = None,
+    email: str | None = None,
 ) -> dict[str, Any]:
+    """An order node; ``email`` is null as for an order taken without one (POS,
+    draft orders), or the buyer's address."""
     name = f"#{number}" if str(number).isdigit() else str(number)
     digits = int(re.sub(r"\D", "", name))
     return {
         "id": f"gid://shopify/Order/{450789469000 + digits}",
         "name": name,
+        "email": email,
         "createdAt": "2025-01-10T09:30:00Z",
         "cancelledAt": cancelled_at,
         "displayFinancialStatus": financial,
@@ -121,6 +126,12 @@ def fulfilment(
     }
 
 
+def _selected(node: dict[str, Any], query: str) -> dict[str, Any]:
+    """The order's fields the query names, as GraphQL answers only what is asked
+    (top level; e.g. no ``email`` unless the query selects it)."""
+    return {k: v for k, v in node.items() if re.search(rf"\b{k}\b", query)}
+
+
 class ShopifyStore:
     def __init__(self, token: str = TOKEN, version: str = VERSION) -> None:
         self.token = token
@@ -163,7 +174,8 @@ class ShopifyStore:
             match = _NAME.match(variables.get("q") or "")
             name = (match.group(1) or match.group(2)) if match else None
             nodes = [self.orders[name]] if name in self.orders else []
-            return {"data": {"orders": {"nodes": nodes}}, "extensions": cost()}
+            selected = [_selected(node, query) for node in nodes]
+            return {"data": {"orders": {"nodes": selected}}, "extensions": cost()}
         return {
             "errors": [
                 {

@@ -124,6 +124,24 @@ async def test_a_shipped_order_is_found_by_its_account_number(
     )
 
 
+async def test_the_buyers_email_property_is_read(
+    emulator_factory: Factory, portal: BitrixPortal
+) -> None:
+    portal.add(store_order(240, "45880", phone=None, email="anna@example.ru"))
+    portal.add(store_order(241, "45881", phone=None))
+    emulator, source = await _start(emulator_factory, portal)
+
+    by_email = await source.get_order("45880")
+    neither = await source.get_order("45881")
+
+    assert by_email is not None and neither is not None
+    assert (by_email.customer_phone, by_email.customer_email) == (
+        None,
+        "anna@example.ru",
+    )
+    assert (neither.customer_phone, neither.customer_email) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("fields", "state", "paid"),
     [

@@ -122,6 +122,24 @@ async def test_a_shipped_order_is_found_by_its_name(
     )
 
 
+async def test_the_buyers_email_is_read_for_the_one_time_code(
+    emulator_factory: Factory,
+) -> None:
+    store = ShopifyStore()
+    store.add(order(1004, email="anna.petrova@example.ru"))
+    store.add(order(1005))  # taken without an e-mail (POS, draft order)
+    emulator, source = await _start(emulator_factory, store)
+
+    with_email = await source.get_order("1004")
+    without = await source.get_order("1005")
+
+    assert "email" in emulator.calls[0].json["query"].split()
+    assert with_email is not None and without is not None
+    assert with_email.customer_email == "anna.petrova@example.ru"
+    assert without.customer_email is None
+    assert with_email.customer_phone is None  # the phone is never read
+
+
 @pytest.mark.parametrize(
     ("fields", "state", "paid"),
     [
