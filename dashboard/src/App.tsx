@@ -9,8 +9,15 @@ import { ConversationPage } from "./pages/Conversation";
 import { InboxPage } from "./pages/Inbox";
 import { OperatorPage } from "./pages/Operator";
 import { SettingsPage } from "./pages/Settings";
+import { UsersPage } from "./pages/Users";
+import { ApiKeysPage } from "./pages/ApiKeys";
+import { AuditPage } from "./pages/Audit";
 
-type Section = "overview" | "conversations" | "inbox" | "operator" | "settings";
+type Section = "overview" | "conversations" | "inbox" | "operator" | "settings" | "users" | "api-keys" | "audit";
+
+// Pages opened by their address even without a nav entry: they ask the api,
+// and its 403 is shown, instead of jumping silently to another page.
+const SHOW_FORBIDDEN: Section[] = ["users", "api-keys", "audit"];
 
 const SECTIONS: { id: Section; label: keyof Dict; roles: Role[] }[] = [
   { id: "overview", label: "overview", roles: ["admin", "analyst"] },
@@ -18,6 +25,9 @@ const SECTIONS: { id: Section; label: keyof Dict; roles: Role[] }[] = [
   { id: "inbox", label: "inbox", roles: ["admin", "analyst"] },
   { id: "operator", label: "operator", roles: ["admin", "operator"] },
   { id: "settings", label: "settings", roles: ["admin"] },
+  { id: "users", label: "users", roles: ["admin"] },
+  { id: "api-keys", label: "apiKeys", roles: ["admin"] },
+  { id: "audit", label: "audit", roles: ["admin"] },
 ];
 
 export function App() {
@@ -44,7 +54,10 @@ export function App() {
   );
 
   const allowed = session ? SECTIONS.filter((s) => s.roles.includes(session.role)) : [];
-  const current = (allowed.find((s) => s.id === route[0])?.id ?? allowed[0]?.id) as Section | undefined;
+  const typed = SHOW_FORBIDDEN.find((id) => id === route[0]);
+  const current = (allowed.find((s) => s.id === route[0])?.id ?? (session ? typed : undefined) ?? allowed[0]?.id) as
+    | Section
+    | undefined;
   useEffect(() => {
     if (current && route[0] !== current) navigate(`/${current}`);
   }, [current, route]);
@@ -60,6 +73,9 @@ export function App() {
   else if (current === "inbox") page = <InboxPage />;
   else if (current === "operator") page = <OperatorPage />;
   else if (current === "settings") page = <SettingsPage />;
+  else if (current === "users") page = <UsersPage />;
+  else if (current === "api-keys") page = <ApiKeysPage />;
+  else if (current === "audit") page = <AuditPage />;
 
   return (
     <div className="layout">

@@ -113,10 +113,52 @@ export interface Settings {
   secrets: Record<string, "present" | "absent">;
 }
 
+export interface User {
+  username: string;
+  role: Role;
+  display_name: string | null;
+  is_active: boolean;
+  created_at: string;
+}
+
+export interface ApiKey {
+  id: number;
+  name: string;
+  role: Role;
+  prefix: string;
+  created_by: string;
+  created_at: string;
+  revoked: boolean;
+}
+
+/** The only time the api returns a key's secret. */
+export interface ApiKeyCreated {
+  id: number;
+  key: string;
+  name: string;
+  role: Role;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string | null;
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface AuditFacets {
+  actors: string[];
+  actions: string[];
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The api's `detail` as sent: a string, or FastAPI's list of field errors. */
+    readonly detail?: unknown,
   ) {
     super(message);
   }
@@ -168,14 +210,16 @@ async function request(method: string, path: string, body?: unknown): Promise<Re
   if (response.status === 401 && session) onUnauthorized();
   if (!response.ok) {
     let detail = response.statusText || `HTTP ${response.status}`;
+    let raw: unknown;
     try {
       const data = (await response.json()) as { detail?: unknown };
+      raw = data.detail;
       if (typeof data.detail === "string") detail = data.detail;
       else if (data.detail) detail = JSON.stringify(data.detail);
     } catch {
       /* not JSON */
     }
-    throw new ApiError(response.status, detail);
+    throw new ApiError(response.status, detail, raw);
   }
   return response;
 }
@@ -188,6 +232,18 @@ export async function post<T>(path: string, body?: unknown): Promise<T> {
   const response = await request("POST", path, body ?? {});
   const text = await response.text();
   return (text ? JSON.parse(text) : null) as T;
+}
+
+export async function patch<T>(path: string, body: unknown): Promise<T> {
+  return (await (await request("PATCH", path, body)).json()) as T;
+}
+
+/** A page of a list whose total count comes in the `X-Total-Count` header. */
+export async function getPage<T>(path: string, query?: Query): Promise<{ items: T[]; total: number }> {
+  const response = await request("GET", withQuery(path, query));
+  const items = (await response.json()) as T[];
+  const total = Number(response.headers.get("X-Total-Count") ?? items.length);
+  return { items, total };
 }
 
 export async function del(path: string): Promise<void> {

@@ -3,6 +3,8 @@ import { useCallback, useEffect, useRef, useState } from "react";
 export interface Loaded<T> {
   data: T | null;
   error: string | null;
+  /** The thrown value behind `error` (an ApiError carries the status). */
+  cause: unknown;
   loading: boolean;
   reload: () => void;
 }
@@ -11,6 +13,7 @@ export interface Loaded<T> {
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: number): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [cause, setCause] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const loadRef = useRef(load);
@@ -24,9 +27,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
         if (!alive) return;
         setData(value);
         setError(null);
+        setCause(null);
       })
       .catch((err: unknown) => {
-        if (alive) setError(err instanceof Error ? err.message : String(err));
+        if (!alive) return;
+        setError(err instanceof Error ? err.message : String(err));
+        setCause(err);
       })
       .finally(() => {
         if (alive) setLoading(false);
@@ -42,5 +48,5 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
     return () => window.clearInterval(id);
   }, [pollMs]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
-  return { data, error, loading, reload };
+  return { data, error, cause, loading, reload };
 }
