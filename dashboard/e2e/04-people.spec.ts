@@ -243,4 +243,10 @@ test("the audit log lists those actions and narrows them by user, action and day
   await filters.getByLabel("С", { exact: true }).fill(tomorrow);
   await filters.getByLabel("По", { exact: true }).fill(tomorrow);
   await expect(page.getByText("Записей нет")).toBeVisible();
+
+  await page.getByTestId("lang-toggle").click();
+  await expect(page.locator("h1")).toHaveText("Audit log");
+  await expect(page.getByText("No entries")).toBeVisible();
+  await page.locator('[data-nav="api-keys"]').click();
+  await expect(page.locator('[data-key-name="grafana"]').getByTestId("key-status")).toHaveText("Revoked");
 });
