@@ -34,6 +34,8 @@ HANDOFF_OFFERS = frozenset(
         "utter_order_verification_failed",
         "utter_order_verification_locked",
         "utter_order_details_by_operator",
+        "utter_one_time_code_send_limit",
+        "utter_one_time_code_not_sent",
     }
 )
 

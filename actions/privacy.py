@@ -6,7 +6,8 @@ Shop order numbers are sequential, so knowing one proves nothing. Policies
 - ``phone_last4`` (the default, embedded and production): the shopper confirms the
   last four digits of the phone on the order, unless the channel already proved
   that phone (a sender id made by the WhatsApp connector *is* the phone the
-  platform verified). A verified order stays verified for the conversation.
+  platform verified); an order with no phone but an e-mail is confirmed by a
+  one-time code sent there. A verified order stays verified for the conversation.
 - ``none``: anyone who knows the order number sees its details and may change the
   order. UNSAFE, an explicit opt-out for a local demo only.
 
@@ -19,36 +20,50 @@ delivery), returns and refunds, and every change (cancel, change of address,
 return). The payment link needs verification too: paying someone else's order is
 harmless, but the link and its page show the amount.
 
-Factors per order source (``Order.customer_phone`` as each source maps it):
+Factors per order source (``Order.customer_phone`` and ``Order.customer_email`` as
+each source maps them):
 
-=============  =====================================  ==========================
-Source         Phone on the order                     Factor
-=============  =====================================  ==========================
-demo           yes (every seeded order)               phone last 4 / WhatsApp
-bitrix24       the order's ``PHONE`` property, when   phone last 4 / WhatsApp;
-               the buyer gave one                     none without a phone
-shopify        no (the Admin query reads no phone)    none
-wildberries    no (the seller API hides the buyer)    none
-ozon           no (the seller API hides the buyer)    none
-=============  =====================================  ==========================
+=============  ==============================  ==============================
+Source         Phone / e-mail on the order     Factor
+=============  ==============================  ==============================
+demo           phone (every seeded order)      phone last 4 / WhatsApp
+bitrix24       ``PHONE`` / ``EMAIL``           phone last 4 / WhatsApp; else
+               properties, when the buyer      an e-mail code; none without
+               gave them                       either
+shopify        e-mail (the order's ``email``;  e-mail code; none without an
+               no phone is read)               e-mail
+wildberries    neither (the API hides them)    none
+ozon           neither (the API hides them)    none
+=============  ==============================  ==============================
 
-An order without a phone is NOT verified, ever (``Access.NO_FACTOR``): its status
+The e-mail code (``actions/verification/``): where the order has no usable phone
+but has an e-mail, the bot sends a six-digit one-time code there and asks for it
+(``Access.ASK_CODE``; the ``one_time_code`` slot of the order form). A code is
+random, kept only hashed, valid for ``EASYFLOW_CODE_TTL_S`` in the conversation that
+asked, and once; at most ``EASYFLOW_CODE_SENDS_PER_HOUR`` codes go to one order in
+an hour (then ``Access.CODE_LIMIT``). The shopper is told where it went as
+``t***@e***.ru`` only. ``EASYFLOW_CODE_SENDER`` picks the sender: ``file`` (the
+embedded default: ``<data dir>/codes.log``), ``smtp`` (production) or ``none`` (no
+code factor: such orders have none, as before).
+
+An order without any factor is NOT verified, ever (``Access.NO_FACTOR``): its status
 is the coarse one and a change or detail request becomes a request to a human
 operator (``actions/orders/unverified.py``), who checks the buyer in the shop's
 own system.
 
-Attempt limits (``AttemptLimiter``): wrong digits are counted per order across all
-conversations and per sender across orders, in a sliding window. An order with
-``ORDER_LIMIT`` wrong answers in ``WINDOW_S`` is locked for everyone (a new sender
-id does not help), a sender with ``SENDER_LIMIT`` is locked for every order; while
-locked the digits are not even compared. The counters live in SQLite under
-``EASYFLOW_DATA_DIR`` (``verification.sqlite``, shared by action-server processes
-on one host: the embedded default), or in Redis when ``EASYFLOW_REDIS_URL`` is set
-(production: shared by replicas). If the store fails the check fails closed
-(locked). The action server sees no client IP, so per-IP limits belong to the
-channels' rate limits.
+Attempt limits (``AttemptLimiter``): wrong digits and wrong codes are counted per
+order across all conversations and per sender across orders, in a sliding window.
+An order with ``ORDER_LIMIT`` wrong answers in ``WINDOW_S`` is locked for everyone
+(a new sender id does not help), a sender with ``SENDER_LIMIT`` is locked for every
+order; while locked the answers are not even compared and no code is sent. The
+counters live in SQLite under ``EASYFLOW_DATA_DIR`` (``verification.sqlite``, shared
+by action-server processes on one host: the embedded default), or in Redis when
+``EASYFLOW_REDIS_URL`` is set (production: shared by replicas). If the store fails
+the check fails closed (locked). The action server sees no client IP, so per-IP
+limits belong to the channels' rate limits.
 
-Digits are compared in constant time; the phone itself is never shown or logged.
+Digits and codes are compared in constant time; the phone and the e-mail are never
+shown or logged in clear.
 """
 
 from __future__ import annotations
@@ -63,13 +78,17 @@ import threading
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rasa_sdk import Tracker
 
 from actions.integrations.base import Order
 from actions.settings import Settings
+from actions.verification.codes import CodesUnavailable, has_email_factor
 from common.security import secrets_equal
+
+if TYPE_CHECKING:
+    from actions.verification.codes import OneTimeCodes
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +108,9 @@ class PrivacyPolicy(str, Enum):
 
 class Access(str, Enum):
     GRANTED = "granted"  # verified (or the unsafe ``none`` policy)
-    ASK = "ask"  # a factor exists: ask for the last four digits
+    ASK = "ask"  # a phone: ask for the last four digits
+    ASK_CODE = "ask_code"  # no phone but an e-mail: send a code and ask for it
+    CODE_LIMIT = "code_limit"  # no code live and this hour's sends are spent
     LOCKED = "locked"  # too many wrong answers for this order or this sender
     NO_FACTOR = "no_factor"  # the source gives no factor: a human decides
 
@@ -98,9 +119,13 @@ def _digits(value: str | None) -> str:
     return re.sub(r"\D", "", value or "")
 
 
+def has_phone(order: Order) -> bool:
+    return len(_digits(order.customer_phone)) >= 4
+
+
 def has_factor(order: Order) -> bool:
     """Whether the shopper can prove this order is theirs to the bot at all."""
-    return len(_digits(order.customer_phone)) >= 4
+    return has_phone(order) or has_email_factor(order)
 
 
 def channel_phone(tracker: Tracker) -> str | None:
@@ -133,15 +158,27 @@ def is_verified(policy: PrivacyPolicy, order: Order, tracker: Tracker) -> bool:
 
 
 async def access(
-    policy: PrivacyPolicy, order: Order, tracker: Tracker, limiter: AttemptLimiter
+    policy: PrivacyPolicy,
+    order: Order,
+    tracker: Tracker,
+    limiter: AttemptLimiter,
+    codes: OneTimeCodes | None = None,
 ) -> Access:
+    """How much this conversation may see; ``codes`` None: no e-mail factor."""
     if is_verified(policy, order, tracker):
         return Access.GRANTED
-    if not has_factor(order):
+    phone = has_phone(order)
+    if not phone and (codes is None or not has_email_factor(order)):
         return Access.NO_FACTOR
     if await limiter.locked(order, tracker.sender_id):
         return Access.LOCKED
-    return Access.ASK
+    if phone or codes is None:
+        return Access.ASK
+    try:
+        can_ask = await codes.can_ask(order, tracker.sender_id)
+    except CodesUnavailable:
+        return Access.LOCKED  # fails closed, as the limiter does
+    return Access.ASK_CODE if can_ask else Access.CODE_LIMIT
 
 
 def last4_matches(order: Order, answer: str | None) -> bool:
@@ -168,7 +205,8 @@ def _key(kind: str, value: str) -> str:
 
 
 class AttemptLimiter:
-    """Wrong last-4 answers per order (everyone) and per sender (every order)."""
+    """Wrong answers (digits or codes) per order (everyone) and per sender (every
+    order)."""
 
     def __init__(
         self,

@@ -24,6 +24,9 @@ from actions.payments.registry import build_provider
 from actions.payments.settlement import Settlement
 from actions.settings import Providers, Settings
 from actions.support_log import SupportLog
+from actions.verification.codes import OneTimeCodes
+from actions.verification.factory import build_code_sender, build_codes
+from actions.verification.senders import CodeSender
 
 
 @dataclass
@@ -32,6 +35,9 @@ class Services:
     orders: OrderSource
     payments: PaymentProvider
     support: SupportLog
+    # How one-time codes reach shoppers; None: as EASYFLOW_CODE_SENDER says when
+    # it needs no credentials (the file sender), else no code factor.
+    code_sender: CodeSender | None = None
 
     @classmethod
     def from_settings(
@@ -52,7 +58,8 @@ class Services:
             providers.payment,
         )
         support = SupportLog(settings.database_url or settings.support_log_path)
-        return cls(settings, orders, payments, support)
+        sender = build_code_sender(settings, providers.smtp)
+        return cls(settings, orders, payments, support, sender)
 
     @cached_property
     def ledger(self) -> PaymentLedger:
@@ -69,6 +76,12 @@ class Services:
             self.settings.database_url or self.settings.data_dir / "notices.sqlite",
             notifier,
         )
+
+    @cached_property
+    def codes(self) -> OneTimeCodes | None:
+        """One-time codes for orders without a phone; None when no sender is set."""
+        sender = self.code_sender or build_code_sender(self.settings)
+        return build_codes(self.settings, sender)
 
     @cached_property
     def settlement(self) -> Settlement:

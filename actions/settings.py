@@ -14,6 +14,7 @@ from typing import Any
 
 from actions.integrations.registry import read_source_configs
 from actions.payments.registry import read_payment_config
+from actions.verification.smtp import SmtpConfig
 from common.settings import (
     Reader,
     SettingsError,
@@ -61,6 +62,11 @@ class Settings:
     database_url: str = field(default="", repr=False)
     # phone_last4 unless a demo opts out with the unsafe "none" (actions/privacy.py).
     order_privacy: str = "phone_last4"
+    # How one-time codes reach the e-mail on an order without a phone
+    # (actions/verification/): file (development), smtp, or none (no code factor).
+    code_sender: str = "file"
+    code_ttl_s: int = 600
+    code_sends_per_hour: int = 3
     rasa_url: str = "http://localhost:5005"
     rasa_token: str = ""
     action_token: str = ""
@@ -147,6 +153,17 @@ class Settings:
             order_privacy=reader.choice(
                 "EASYFLOW_ORDER_PRIVACY", ["none", "phone_last4"], "phone_last4"
             ),
+            # The file sender delivers to a file nobody reads in production: the
+            # code factor is off there unless a real sender is chosen.
+            code_sender=reader.choice(
+                "EASYFLOW_CODE_SENDER",
+                ["file", "smtp", "none"],
+                "none" if environment == Environment.PRODUCTION.value else "file",
+            ),
+            code_ttl_s=reader.integer("EASYFLOW_CODE_TTL_S", 600, 60, 3600),
+            code_sends_per_hour=reader.integer(
+                "EASYFLOW_CODE_SENDS_PER_HOUR", 3, 1, 20
+            ),
         )
         if settings.llm_backend == "openai":
             for name, value in (
@@ -196,6 +213,12 @@ def _check_production(settings: Settings, reader: Reader) -> None:
             "keeps the payment ledger and the support log in the database every "
             "action-server replica shares (PostgreSQL), not in a local file"
         )
+    if settings.code_sender == "file":
+        raise SettingsError(
+            "EASYFLOW_CODE_SENDER: the file sender writes codes to a file on the "
+            "server that no shopper reads; production needs smtp (or none, which "
+            "sends orders without a phone to an operator)"
+        )
     if settings.payment_provider == "demo" and not reader.flag(
         "EASYFLOW_DEMO_PAYMENTS_IN_PRODUCTION", False
     ):
@@ -218,6 +241,8 @@ class Providers:
 
     marketplaces: Mapping[str, Any] = field(default_factory=dict, repr=False)
     payment: Any | None = field(default=None, repr=False)
+    # The SMTP relay of the one-time codes, when EASYFLOW_CODE_SENDER=smtp.
+    smtp: SmtpConfig | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(
@@ -229,6 +254,11 @@ class Providers:
             payment=read_payment_config(
                 settings.payment_provider, reader, settings.public_url
             ),
+            smtp=SmtpConfig.from_env(
+                reader, settings.environment is Environment.PRODUCTION
+            )
+            if settings.code_sender == "smtp"
+            else None,
         )
 
 

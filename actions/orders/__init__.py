@@ -10,10 +10,12 @@ from actions.orders.cancel import cancel_confirmed
 from actions.orders.dispatch import ActionHandleOrderRequest
 from actions.orders.form import ActionAskOrderSource, ValidateOrderForm
 from actions.orders.lookup import pick_source
+from actions.orders.one_time_code import ActionAskOneTimeCode
 from actions.orders.slots import PENDING
 
 __all__ = [
     "PENDING",
+    "ActionAskOneTimeCode",
     "ActionAskOrderSource",
     "ActionHandleOrderRequest",
     "ValidateOrderForm",

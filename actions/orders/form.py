@@ -1,5 +1,6 @@
 """The order form: the order number, where it was bought, the phone's last digits
-and the new address, each asked only when the request needs it.
+(or a one-time code sent to the order's e-mail) and the new address, each asked
+only when the request needs it.
 
 One form (``order_form``) collects the order number for every order request: status,
 cancel, change delivery, return, refund, pay. The ``order_request`` slot, set from
@@ -23,11 +24,14 @@ from actions.orders.lookup import (
     ambiguous_sources,
     find_order,
     order_access,
+    order_in_form,
     pick_source,
 )
+from actions.orders.one_time_code import validate_code
 from actions.orders.slots import (
     ADDRESS,
     ATTEMPTS,
+    CODE,
     ORDER_ID,
     PHONE,
     REQUEST,
@@ -49,6 +53,17 @@ def _attempts(tracker: Tracker) -> int:
     return int(tracker.get_slot(ATTEMPTS) or 0)
 
 
+def _answer_with_digits(tracker: Tracker, slot: str) -> dict[str, Any]:
+    """The message as the answer to ``slot`` when the form asked for it and the
+    message has digits; a button payload or words are left to their intents."""
+    if tracker.get_slot("requested_slot") != slot:
+        return {}
+    text = tracker.latest_message.get("text") or ""
+    if text.startswith("/") or not _ANY_DIGIT.search(text):
+        return {}
+    return {slot: text}
+
+
 class ValidateOrderForm(FormValidationAction):
     def name(self) -> str:
         return "validate_order_form"
@@ -63,7 +78,7 @@ class ValidateOrderForm(FormValidationAction):
         services = get_services()
         if _attempts(tracker) >= services.settings.max_order_id_attempts:
             return []  # give up: action_handle_order_request offers a human
-        slots = [s for s in domain_slots if s not in (PHONE, ADDRESS, SOURCE)]
+        slots = [s for s in domain_slots if s not in (PHONE, CODE, ADDRESS, SOURCE)]
         order_id = tracker.get_slot(ORDER_ID)
         if not order_id:
             return slots
@@ -81,6 +96,8 @@ class ValidateOrderForm(FormValidationAction):
         allowed = await order_access(services, order, tracker)
         if allowed is Access.ASK:
             return [*slots, PHONE]
+        if allowed is Access.ASK_CODE:
+            return [*slots, CODE]
         # The new address only from a verified shopper; others get a human.
         if (
             allowed is Access.GRANTED
@@ -130,14 +147,26 @@ class ValidateOrderForm(FormValidationAction):
                 "orders.ambiguous",
                 extra={"order_id": order_id.value, "sources": error.sources},
             )
-            return {ORDER_ID: order_id.value, ATTEMPTS: 0, PHONE: None, SOURCE: None}
+            return {
+                ORDER_ID: order_id.value,
+                ATTEMPTS: 0,
+                PHONE: None,
+                CODE: None,
+                SOURCE: None,
+            }
         if order is None:
             dispatcher.utter_message(
                 response="utter_order_not_found", order_id=order_id.value
             )
             return {ORDER_ID: None, ATTEMPTS: _attempts(tracker) + 1}
-        # A new order is verified afresh: forget the digits given for another one.
-        return {ORDER_ID: order.order_id, ATTEMPTS: 0, PHONE: None, SOURCE: None}
+        # A new order is verified afresh: forget the answers given for another one.
+        return {
+            ORDER_ID: order.order_id,
+            ATTEMPTS: 0,
+            PHONE: None,
+            CODE: None,
+            SOURCE: None,
+        }
 
     async def extract_order_source(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -174,12 +203,7 @@ class ValidateOrderForm(FormValidationAction):
         wrong ("6199", "последние 6199", "12"). A message without digits is not an
         attempt: nothing is extracted, the form lets other intents answer it, and
         no wrong answer is counted."""
-        if tracker.get_slot("requested_slot") != PHONE:
-            return {}
-        text = tracker.latest_message.get("text") or ""
-        if text.startswith("/") or not _ANY_DIGIT.search(text):
-            return {}
-        return {PHONE: text}
+        return _answer_with_digits(tracker, PHONE)
 
     async def validate_phone_last4(
         self,
@@ -194,15 +218,7 @@ class ValidateOrderForm(FormValidationAction):
             # Asked afresh; nothing said, nothing counted against anyone.
             return {PHONE: None}
         services = get_services()
-        order_id = tracker.get_slot(ORDER_ID)
-        try:
-            order = (
-                await find_order(services, order_id, tracker.get_slot(SOURCE))
-                if order_id
-                else None
-            )
-        except (OrderSourceError, AmbiguousOrder):
-            order = None
+        order = await order_in_form(services, tracker)
         if order is None:
             dispatcher.utter_message(response="utter_phone_mismatch")
             return {PHONE: None, ATTEMPTS: _attempts(tracker) + 1}
@@ -224,6 +240,24 @@ class ValidateOrderForm(FormValidationAction):
             return give_up
         dispatcher.utter_message(response="utter_phone_mismatch")
         return {PHONE: None, ATTEMPTS: _attempts(tracker) + 1}
+
+    async def extract_one_time_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """An answer to the code question: as for the digits, only a message with
+        digits in it, so «позовите оператора» still reaches its intent."""
+        return _answer_with_digits(tracker, CODE)
+
+    async def validate_one_time_code(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        if not _ANY_DIGIT.search(str(value or "")):
+            return {CODE: None}  # the "verified" an earlier order left: ask afresh
+        return await validate_code(value, dispatcher, tracker)
 
     async def validate_delivery_address(
         self,

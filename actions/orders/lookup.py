@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 
 from actions.integrations.base import AmbiguousOrder, Order, OrderSourceError
 from actions.integrations.router import RoutingOrderSource
+from actions.orders.slots import ORDER_ID, SOURCE
 from actions.privacy import Access, PrivacyPolicy, access, limiter_for
 from actions.services import Services
 
@@ -34,6 +35,18 @@ async def find_order(
     if source and isinstance(orders, RoutingOrderSource):
         return await orders.get_order_from(order_id, source)
     return await orders.get_order(order_id)
+
+
+async def order_in_form(services: Services, tracker: Tracker) -> Order | None:
+    """The order the form is about (its number and source slots); ``None`` when
+    there is none or the source cannot answer now."""
+    order_id = tracker.get_slot(ORDER_ID)
+    if not order_id:
+        return None
+    try:
+        return await find_order(services, order_id, tracker.get_slot(SOURCE))
+    except (OrderSourceError, AmbiguousOrder):
+        return None
 
 
 async def ambiguous_sources(services: Services, order_id: str) -> list[str]:
@@ -64,4 +77,5 @@ def pick_source(answer: str, choices: list[str]) -> str | None:
 async def order_access(services: Services, order: Order, tracker: Tracker) -> Access:
     """How much of ``order`` this conversation may see and do (actions/privacy.py)."""
     policy = PrivacyPolicy(services.settings.order_privacy)
-    return await access(policy, order, tracker, limiter_for(services.settings))
+    limiter = limiter_for(services.settings)
+    return await access(policy, order, tracker, limiter, services.codes)

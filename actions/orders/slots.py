@@ -6,6 +6,8 @@ ORDER_ID = "order_id"
 ATTEMPTS = "order_id_attempts"
 ADDRESS = "delivery_address"
 PHONE = "phone_last4"
+# The one-time code sent to the order's e-mail when it has no phone.
+CODE = "one_time_code"
 REQUEST = "order_request"
 # Where an order number that several sources have was bought (asked with buttons).
 SOURCE = "order_source"

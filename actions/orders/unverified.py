@@ -44,6 +44,8 @@ async def handle_unverified(
         return events + await start_handoff(turn, reason=reason)
     if allowed is Access.LOCKED:
         turn.say("utter_order_verification_locked")
+    elif allowed is Access.CODE_LIMIT:
+        turn.say("utter_one_time_code_send_limit")
     else:
         turn.say("utter_order_verification_failed")
     return events

@@ -66,6 +66,7 @@ async def test_known_order_number_is_accepted() -> None:
         "order_id": "3728419056",
         "order_id_attempts": 0,
         "phone_last4": None,
+        "one_time_code": None,
         "order_source": None,
     }
     assert said == []

@@ -7,6 +7,9 @@ from actions.integrations.router import RoutingOrderSource
 from actions.payments.tbank import TBankConfig, TBankProvider
 from actions.services import Services
 from actions.settings import Environment, Providers, Settings, SettingsError
+from actions.verification.senders import FileCodeSender
+from actions.verification.smtp import SmtpCodeSender, SmtpConfig
+from actions.verification.stores import RedisCodeStore, SqliteCodeStore
 
 # What production needs beside the variable a test is about.
 PRODUCTION = {
@@ -199,3 +202,59 @@ def test_providers_name_the_missing_variable(env: dict[str, str], message: str) 
     with pytest.raises(SettingsError) as error:
         Providers.from_env(Settings.from_env(env), env)
     assert str(error.value) == message
+
+
+def test_one_time_codes_go_to_a_file_in_development(tmp_path: Path) -> None:
+    settings = Settings.from_env({"EASYFLOW_DATA_DIR": str(tmp_path)})
+    assert (settings.code_sender, settings.code_ttl_s) == ("file", 600)
+    assert settings.code_sends_per_hour == 3
+    codes = Services.from_settings(settings, Providers()).codes
+    assert codes is not None and isinstance(codes.sender, FileCodeSender)
+    assert codes.sender.path == tmp_path / "codes.log"
+    assert isinstance(codes.store, SqliteCodeStore)
+    assert codes.store.path == tmp_path / "verification.sqlite"
+
+
+def test_production_sends_codes_by_smtp_or_not_at_all(tmp_path: Path) -> None:
+    production = {
+        **PRODUCTION,
+        "EASYFLOW_DATA_DIR": str(tmp_path),
+        "EASYFLOW_PAYMENT_PROVIDER": "demo",  # no payment credentials needed here
+        "EASYFLOW_DEMO_PAYMENTS_IN_PRODUCTION": "1",
+    }
+    settings = Settings.from_env(production)
+    assert settings.code_sender == "none"
+    assert Services.from_settings(settings, Providers()).codes is None
+    with pytest.raises(SettingsError, match="EASYFLOW_CODE_SENDER"):
+        Settings.from_env({**production, "EASYFLOW_CODE_SENDER": "file"})
+    env = {
+        **production,
+        "EASYFLOW_CODE_SENDER": "smtp",
+        "EASYFLOW_SMTP_HOST": "smtp.example.ru",
+        "EASYFLOW_SMTP_FROM": "noreply@shop.example",
+        "EASYFLOW_SMTP_USER": "bot",
+        "EASYFLOW_SMTP_PASSWORD": "mail-password",
+        "EASYFLOW_REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    settings = Settings.from_env(env)
+    providers = Providers.from_env(settings, env)
+    assert isinstance(providers.smtp, SmtpConfig)
+    assert "mail-password" not in repr(providers)
+    codes = Services.from_settings(settings, providers).codes
+    assert codes is not None and isinstance(codes.sender, SmtpCodeSender)
+    assert isinstance(codes.store, RedisCodeStore)  # shared by replicas
+    with pytest.raises(SettingsError, match="EASYFLOW_SMTP_HOST"):
+        Providers.from_env(settings, {"EASYFLOW_SMTP_FROM": "noreply@shop.example"})
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"EASYFLOW_CODE_SENDER": "sms"}, "EASYFLOW_CODE_SENDER"),
+        ({"EASYFLOW_CODE_TTL_S": "10"}, "EASYFLOW_CODE_TTL_S"),
+        ({"EASYFLOW_CODE_SENDS_PER_HOUR": "0"}, "EASYFLOW_CODE_SENDS_PER_HOUR"),
+    ],
+)
+def test_code_settings_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env(env)
