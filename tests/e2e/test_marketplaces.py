@@ -6,9 +6,10 @@ function that starts its own emulator, action server (configured only with that
 provider) and agent; loading the agent takes ~20 s. Nothing is shared at module
 level, so tests for other providers can be added as further functions.
 
-Order privacy is on (the default): Wildberries, Ozon and Shopify give no buyer phone,
-so the shopper gets the coarse state and an operator for details; a Bitrix24 order
-with a phone is verified in the dialog and then answered in full.
+Order privacy is on (the default): Wildberries, Ozon and a Shopify order without an
+e-mail give no factor, so the shopper gets the coarse state and an operator for
+details; a Bitrix24 order with a phone is verified in the dialog and then answered
+in full (Shopify's e-mail code: tests/e2e/test_privacy_code_dialogue.py).
 """
 
 from __future__ import annotations
