@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -54,6 +55,18 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
+# A key's use is stored at most once a minute: a dashboard needs "in use
+# lately", not one write per request of a scraper polling every few seconds.
+KEY_USE_RESOLUTION_S = 60.0
+
+
+def _mark_used(session: Session, key: ApiKey) -> None:
+    now = time.time()
+    if key.last_used_at is None or now - key.last_used_at >= KEY_USE_RESOLUTION_S:
+        key.last_used_at = now
+        session.commit()
+
+
 def get_principal(
     state: StateDep,
     session: SessionDep,
@@ -68,6 +81,7 @@ def get_principal(
         )
         if key is None:
             raise _unauthorized("invalid API key")
+        _mark_used(session, key)
         return Principal(f"key:{key.name}", key.role, key.name, "api_key")
     if bearer is None:
         raise _unauthorized("not authenticated")

@@ -85,6 +85,9 @@ class ApiKeyPublic(BaseModel):
     created_by: str
     created_at: str
     revoked: bool
+    last_used_at: str | None = Field(
+        description="when the key was last accepted, to the minute; null: never"
+    )
 
 
 class AuditPublic(BaseModel):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from easyflow_api.db import Database
-from easyflow_api.models import AuditEntry
+from easyflow_api.models import ApiKey, AuditEntry
 from tests.conftest import add_user, login
 
 
@@ -222,3 +222,42 @@ def test_admin_password_reset_is_admin_only_and_audited(
     assert entry["actor"] == "admin"
     assert entry["detail"] == {"fields": ["password"]}
     assert "reset-by-admin-1" not in str(_audit(client, admin, limit=1000))
+
+
+def test_api_key_last_use_is_kept_to_the_minute(
+    client: TestClient, admin: dict[str, str], db: Database
+) -> None:
+    created = client.post(
+        "/api/api-keys", headers=admin, json={"name": "grafana", "role": "analyst"}
+    ).json()
+    by_key = {"X-API-Key": created["key"]}
+
+    def listed() -> dict:
+        (key,) = client.get("/api/api-keys", headers=admin).json()
+        return key
+
+    assert listed()["last_used_at"] is None
+    assert client.get("/api/analytics/overview", headers=by_key).status_code == 200
+    first = listed()["last_used_at"]
+    assert first is not None
+    used = datetime.fromisoformat(first.replace("Z", "+00:00"))
+    assert abs(datetime.now(UTC) - used).total_seconds() < 30
+    # within the minute a use writes nothing (a refused one neither)
+    assert client.get("/api/analytics/overview", headers=by_key).status_code == 200
+    assert client.get("/api/users", headers=by_key).status_code == 403
+    assert listed()["last_used_at"] == first
+
+    with db.session() as session:
+        row = session.get(ApiKey, created["id"])
+        row.last_used_at = row.last_used_at - 120  # as if last used 2 minutes ago
+        session.commit()
+    moved = listed()["last_used_at"]
+    assert moved < first
+    assert client.get("/api/auth/me", headers=by_key).status_code == 200
+    again = listed()["last_used_at"]
+    assert again >= first and again != moved
+
+    client.delete(f"/api/api-keys/{created['id']}", headers=admin)
+    before = listed()["last_used_at"]
+    assert client.get("/api/auth/me", headers=by_key).status_code == 401
+    assert listed()["last_used_at"] == before

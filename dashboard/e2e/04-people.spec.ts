@@ -149,6 +149,7 @@ test("an API key is shown once, works with its scope, and stops working when rev
   await form.getByRole("button", { name: "Создать ключ" }).click();
 
   const shown = page.getByTestId("new-key");
+  await expect(page.locator('[data-key-name="grafana"]').getByTestId("key-last-used")).toHaveText("ни разу");
   await expect(shown).toContainText("он показывается один раз");
   const secret = await page.getByLabel("Секрет ключа").inputValue();
   expect(secret).toMatch(/^efk_.{30,}$/);
@@ -171,6 +172,7 @@ test("an API key is shown once, works with its scope, and stops working when rev
   expect(await page.content()).not.toContain(secret);
   await page.reload();
   await expect(row.getByTestId("key-status")).toHaveText("Действует");
+  await expect(row.getByTestId("key-last-used")).not.toHaveText("ни разу");
   expect(await page.content()).not.toContain(secret);
 
   // Revoke asks first; cancel keeps the key.

@@ -129,6 +129,8 @@ export interface ApiKey {
   created_by: string;
   created_at: string;
   revoked: boolean;
+  /** When the api last accepted the key, to the minute; null: never. */
+  last_used_at: string | null;
 }
 
 /** The only time the api returns a key's secret. */

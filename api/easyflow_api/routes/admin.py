@@ -133,6 +133,7 @@ def _key(key: ApiKey) -> dict[str, object]:
         "created_by": key.created_by,
         "created_at": iso_required(key.created_at),
         "revoked": key.revoked_at is not None,
+        "last_used_at": iso(key.last_used_at),
     }
 
 

@@ -121,6 +121,9 @@ function KeyRow({ apiKey, onChanged }: { apiKey: ApiKey; onChanged: () => void }
       <td className="mono">{apiKey.prefix}…</td>
       <td>{apiKey.created_by}</td>
       <td className="nowrap">{dateTime(apiKey.created_at, lang)}</td>
+      <td className="nowrap" data-testid="key-last-used">
+        {apiKey.last_used_at ? dateTime(apiKey.last_used_at, lang) : t.never}
+      </td>
       <td>
         <span className={apiKey.revoked ? "badge off" : "badge ok"} data-testid="key-status">
           {apiKey.revoked ? t.keyRevoked : t.keyActive}
@@ -179,6 +182,7 @@ export function ApiKeysPage() {
               <th>{t.keyPrefix}</th>
               <th>{t.createdBy}</th>
               <th>{t.created}</th>
+              <th>{t.lastUsed}</th>
               <th>{t.status}</th>
               <th>{t.actions}</th>
             </tr>
