@@ -8,4 +8,6 @@ them (``actions/privacy.py`` decides when a code is asked).
 - ``senders``: the ``CodeSender`` interface, the file sender for development and
   the factory; ``smtp``: the SMTP sender for production.
 - ``mask``: the e-mail as the shopper may see it (``t***@e***.ru``).
+- ``factory``: the sender and store ``EASYFLOW_CODE_SENDER`` and
+  ``EASYFLOW_REDIS_URL`` choose (``Services.codes``).
 """
