@@ -25,6 +25,7 @@ from easyflow_api.routes import (
     conversations,
     handoffs,
     inbox,
+    shop,
     static,
     system,
 )
@@ -180,7 +181,16 @@ def create_app(
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
         )
-    for module in (system, auth, analytics, conversations, inbox, handoffs, admin):
+    for module in (
+        system,
+        auth,
+        analytics,
+        conversations,
+        inbox,
+        handoffs,
+        admin,
+        shop,
+    ):
         app.include_router(module.router)
     app.include_router(static.router)  # last: the SPA catch-all
     return app

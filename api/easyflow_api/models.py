@@ -203,3 +203,23 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(255), nullable=True)
     detail: Mapped[object | None] = mapped_column(JSON, nullable=True)
+
+
+class ShopSettings(Base):
+    """The merchant's shop settings: one row (id 1), absent until an admin
+    first saves; until then the api answers defaults from its environment.
+    ``version`` grows by one on every save, so a save made from an older
+    version is refused instead of overwriting a colleague's change."""
+
+    __tablename__ = "shop_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(80))
+    greeting: Mapped[dict[str, str]] = mapped_column(JSON)
+    timezone: Mapped[str] = mapped_column(String(64))
+    working_hours: Mapped[dict[str, str]] = mapped_column(JSON)
+    return_window_days: Mapped[int] = mapped_column(Integer)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(64))

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from easyflow_api.core.hours import check_timezone, normalise_day
 
 Role = Literal["admin", "analyst", "operator"]
 Username = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
@@ -273,3 +282,126 @@ class OperatorMessage(Strict):
     text: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)
     ]
+
+
+# shop settings ---------------------------------------------------------------------
+
+Language = Literal["ru", "en"]
+# Control characters other than a line break would reach shoppers' screens as
+# invisible text; a name is one line.
+_CONTROL = {chr(c) for c in range(32)} | {chr(127)}
+
+
+def _one_line(value: str) -> str:
+    if any(ch in _CONTROL for ch in value):
+        raise ValueError("must be one line without control characters")
+    return value
+
+
+def _text(value: str) -> str:
+    if any(ch in _CONTROL - {"\n"} for ch in value.replace("\r\n", "\n")):
+        raise ValueError("must not contain control characters")
+    return value.replace("\r\n", "\n")
+
+
+ShopName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+    AfterValidator(_one_line),
+]
+GreetingText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=500),
+    AfterValidator(_text),
+]
+DayHours = Annotated[
+    str,
+    Field(
+        max_length=32,
+        description="HH:MM-HH:MM in the shop's time zone (24:00 = midnight) "
+        "or closed",
+        examples=["09:00-18:00", "closed"],
+    ),
+    AfterValidator(normalise_day),
+]
+Version = Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]
+
+
+class Greeting(Strict):
+    """What the widget shows a shopper first, per language; empty: nothing."""
+
+    ru: GreetingText = ""
+    en: GreetingText = ""
+
+
+class WeekHours(Strict):
+    mon: DayHours
+    tue: DayHours
+    wed: DayHours
+    thu: DayHours
+    fri: DayHours
+    sat: DayHours
+    sun: DayHours
+
+
+class WorkingHours(Strict):
+    timezone: str = Field(
+        min_length=1, max_length=64, description="IANA name, e.g. Europe/Moscow"
+    )
+    days: WeekHours
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+
+class ShopSettingsBase(Strict):
+    name: ShopName
+    greeting: Greeting
+    working_hours: WorkingHours
+    return_window_days: int = Field(ge=1, le=365, strict=True)
+    languages: list[Language] = Field(min_length=1, max_length=2)
+
+    @field_validator("languages")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each language at most once")
+        return value
+
+
+class ShopSettingsUpdate(ShopSettingsBase):
+    version: Version = Field(
+        description="the version these changes were made from (0: never saved); "
+        "another version answers 409 and changes nothing"
+    )
+
+
+class ShopSettingsPublic(BaseModel):
+    version: int = Field(description="0 until the first save: defaults")
+    name: str | None = Field(
+        description="null: not set (EASYFLOW_SHOP_NAME unset, never saved)"
+    )
+    greeting: Greeting
+    working_hours: WorkingHours
+    return_window_days: int
+    languages: list[Language]
+    updated_at: str | None
+    updated_by: str | None
+
+
+class OperatorHours(BaseModel):
+    working_now: bool
+    until: str | None = Field(description="end of the current shift (shop's zone)")
+    next_at: str | None = Field(description="start of the next shift, when not now")
+    timezone: str
+
+
+class PublicShop(BaseModel):
+    """What the web chat widget shows: no setting beyond it."""
+
+    name: str | None
+    greeting: dict[str, str]
+    languages: list[Language]
+    operators: OperatorHours

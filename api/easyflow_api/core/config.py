@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from easyflow_api.core.hours import check_timezone
 from easyflow_api.core.net import IPNetwork, parse_networks
 from easyflow_api.core.passwords import password_problems
 
@@ -70,6 +71,12 @@ class Settings(BaseSettings):
     api_domain_path: Path = Path("domain.yml")
     api_cors_origins: str = ""
     new_user_password: str | None = None  # create-user's password, else a prompt
+    # Defaults of the shop settings until an admin first saves them
+    # (services/shop_settings.py); the same variables the mobile app and the
+    # action server read.
+    shop_name: str | None = Field(default=None, max_length=80)
+    shop_timezone: str = "Europe/Moscow"
+    return_window_days: int = Field(default=14, ge=1, le=365)
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
@@ -101,6 +108,14 @@ class Settings(BaseSettings):
             parse_networks(self.api_trusted_proxies)
         except ValueError as exc:
             raise ConfigError(f"EASYFLOW_API_TRUSTED_PROXIES: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _check_timezone(self) -> Settings:
+        try:
+            check_timezone(self.shop_timezone)
+        except ValueError as exc:
+            raise ConfigError(f"EASYFLOW_SHOP_TIMEZONE: {exc}") from None
         return self
 
     @property
