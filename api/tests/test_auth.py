@@ -16,6 +16,7 @@ PUBLIC = {
     "/health",
     "/api/auth/login",
     "/metrics",
+    "/api/public/shop",  # read-only, for the widget (test_shop_settings.py)
     "/widget/{path:path}",
     "/demo",
     "/{path:path}",

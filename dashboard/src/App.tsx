@@ -12,8 +12,18 @@ import { SettingsPage } from "./pages/Settings";
 import { UsersPage } from "./pages/Users";
 import { ApiKeysPage } from "./pages/ApiKeys";
 import { AuditPage } from "./pages/Audit";
+import { ShopPage } from "./pages/Shop";
 
-type Section = "overview" | "conversations" | "inbox" | "operator" | "settings" | "users" | "api-keys" | "audit";
+type Section =
+  | "overview"
+  | "conversations"
+  | "inbox"
+  | "operator"
+  | "shop"
+  | "settings"
+  | "users"
+  | "api-keys"
+  | "audit";
 
 // Pages opened by their address even without a nav entry: they ask the api,
 // and its 403 is shown, instead of jumping silently to another page.
@@ -24,6 +34,7 @@ const SECTIONS: { id: Section; label: keyof Dict; roles: Role[] }[] = [
   { id: "conversations", label: "conversations", roles: ["admin", "analyst", "operator"] },
   { id: "inbox", label: "inbox", roles: ["admin", "analyst"] },
   { id: "operator", label: "operator", roles: ["admin", "operator"] },
+  { id: "shop", label: "shop", roles: ["admin", "analyst", "operator"] },
   { id: "settings", label: "settings", roles: ["admin"] },
   { id: "users", label: "users", roles: ["admin"] },
   { id: "api-keys", label: "apiKeys", roles: ["admin"] },
@@ -72,6 +83,7 @@ export function App() {
     page = route[1] ? <ConversationPage id={route[1]} canEdit={session.role !== "operator"} /> : <ConversationsPage />;
   else if (current === "inbox") page = <InboxPage />;
   else if (current === "operator") page = <OperatorPage />;
+  else if (current === "shop") page = <ShopPage />;
   else if (current === "settings") page = <SettingsPage />;
   else if (current === "users") page = <UsersPage />;
   else if (current === "api-keys") page = <ApiKeysPage />;

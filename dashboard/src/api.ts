@@ -155,6 +155,25 @@ export interface AuditFacets {
   actions: string[];
 }
 
+export type ShopLanguage = "ru" | "en";
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+export const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/** The merchant's shop settings; `version` 0: never saved, the server's defaults. */
+export interface ShopSettings {
+  version: number;
+  name: string | null;
+  greeting: Record<ShopLanguage, string>;
+  /** Per weekday "HH:MM-HH:MM" (24:00 = midnight) or "closed", in `timezone`. */
+  working_hours: { timezone: string; days: Record<Weekday, string> };
+  return_window_days: number;
+  languages: ShopLanguage[];
+  updated_at: string | null;
+  updated_by: string | null;
+}
+
+export type ShopSettingsUpdate = Omit<ShopSettings, "updated_at" | "updated_by" | "name"> & { name: string };
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -234,6 +253,10 @@ export async function post<T>(path: string, body?: unknown): Promise<T> {
   const response = await request("POST", path, body ?? {});
   const text = await response.text();
   return (text ? JSON.parse(text) : null) as T;
+}
+
+export async function put<T>(path: string, body: unknown): Promise<T> {
+  return (await (await request("PUT", path, body)).json()) as T;
 }
 
 export async function patch<T>(path: string, body: unknown): Promise<T> {

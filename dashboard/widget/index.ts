@@ -1,10 +1,12 @@
 // Easy Flow web chat widget: one self-contained file embedded with
 //   <script src="https://<api-host>/widget/easyflow-widget.js"
 //           data-rasa-url="http://localhost:5005" data-title="Shop" defer></script>
-// It talks to Rasa's socket.io channel (contract: "Web chat (widget) ↔ Rasa").
+// It talks to Rasa's socket.io channel (contract: "Web chat (widget) ↔ Rasa"),
+// and reads the shop's name and greeting from the api's public
+// /api/public/shop (the merchant edits them on the dashboard's Shop page).
 import { io, type Socket } from "socket.io-client";
 import { STYLES } from "./styles";
-import { labelsFor, type Labels } from "./labels";
+import { languageOf, labelsFor, type Labels } from "./labels";
 
 interface QuickReply {
   title: string;
@@ -29,8 +31,19 @@ type Stored =
   | { kind: "image"; src: string }
   | { kind: "system"; text: string };
 
+/** The api's public answer (GET /api/public/shop): only what the widget shows. */
+interface PublicShop {
+  name: string | null;
+  greeting: Record<string, string>;
+  languages: string[];
+  operators: { working_now: boolean; until: string | null; next_at: string | null; timezone: string };
+}
+
 interface Config {
   rasaUrl: string;
+  /** Where the api answers /api/public/shop; "" when it cannot be known. */
+  apiUrl: string;
+  language: "ru" | "en";
   socketPath: string;
   title: string;
   storageKey: string;
@@ -40,6 +53,7 @@ interface Config {
 
 const HISTORY_LIMIT = 60;
 const TYPING_TIMEOUT_MS = 20000;
+const SHOP_TIMEOUT_MS = 5000;
 const URL_RE = /(https?:\/\/[^\s<>"')]+[^\s<>"').,;:!?])/g;
 
 function readConfig(script: HTMLScriptElement | null): Config {
@@ -49,12 +63,50 @@ function readConfig(script: HTMLScriptElement | null): Config {
   const language = data.lang || navigator.language || "ru";
   return {
     rasaUrl,
+    apiUrl: apiUrlOf(script),
+    language: languageOf(language),
     socketPath: data.socketPath || "/socket.io/",
     title: data.title || "",
     storageKey: data.storageKey || "easyflow",
     labels: labelsFor(language),
     open: data.open === "true" || params.get("easyflow_open") === "1",
   };
+}
+
+/** data-api-url, else the origin the widget script itself was loaded from
+ * (the api serves /widget/easyflow-widget.js). */
+function apiUrlOf(script: HTMLScriptElement | null): string {
+  const given = script?.dataset.apiUrl;
+  try {
+    if (given) return new URL(given, window.location.href).href.replace(/\/+$/, "");
+    if (script?.src) return new URL(script.src, window.location.href).origin;
+  } catch {
+    /* not a URL: no shop settings, the embed's own title */
+  }
+  return "";
+}
+
+/** The shop's public settings, or null on any failure (the widget then
+ * keeps its data-title and shows no greeting, as before they existed). */
+async function fetchShop(apiUrl: string): Promise<PublicShop | null> {
+  if (!apiUrl) return null;
+  const controller = new AbortController();
+  const timer = window.setTimeout(() => controller.abort(), SHOP_TIMEOUT_MS);
+  try {
+    const response = await fetch(`${apiUrl}/api/public/shop`, {
+      credentials: "omit",
+      signal: controller.signal,
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) return null;
+    const shop = (await response.json()) as PublicShop;
+    if (!shop || typeof shop !== "object" || !Array.isArray(shop.languages)) return null;
+    return shop;
+  } catch {
+    return null;
+  } finally {
+    window.clearTimeout(timer);
+  }
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -112,6 +164,8 @@ class EasyFlowWidget {
   private readonly status: HTMLElement;
   private readonly banner: HTMLElement;
   private readonly input: HTMLTextAreaElement;
+  private readonly title: HTMLElement;
+  private readonly intro: HTMLElement;
   private socket: Socket | null = null;
   private confirmed = false;
   private queue: string[] = [];
@@ -146,7 +200,8 @@ class EasyFlowWidget {
 
     const header = el("header", "ef-header");
     const heading = el("div", "ef-heading");
-    heading.append(el("div", "ef-title", config.title || labels.title));
+    this.title = el("div", "ef-title", config.title || labels.title);
+    heading.append(this.title);
     this.status = el("div", "ef-status", labels.connecting);
     heading.append(this.status);
     const close = el("button", "ef-close", "×");
@@ -161,6 +216,10 @@ class EasyFlowWidget {
 
     this.log = el("div", "ef-log");
     this.log.setAttribute("aria-live", "polite");
+    // The shop's greeting: shown above the conversation, never stored in it.
+    this.intro = el("div", "ef-intro");
+    this.intro.hidden = true;
+    this.intro.setAttribute("data-easyflow", "greeting");
     this.typing = el("div", "ef-typing");
     this.typing.setAttribute("aria-label", labels.typing);
     this.typing.append(el("span"), el("span"), el("span"));
@@ -190,12 +249,43 @@ class EasyFlowWidget {
     });
 
     this.panel.append(header, this.banner, this.log, this.chips, form);
-    this.log.append(this.typing);
+    this.log.append(this.intro, this.typing);
     this.root.append(this.launcher, this.panel);
     document.body.append(this.host);
 
     this.restoreHistory();
     if (config.open || localStorage.getItem(this.key("open")) === "1") this.setOpen(true);
+  }
+
+  /** Applies the merchant's settings: the shop name as the title, and the
+   * greeting in the shopper's language (else the shop's first language). */
+  applyShop(shop: PublicShop): void {
+    if (typeof shop.name === "string" && shop.name.trim()) {
+      this.title.textContent = shop.name;
+      this.panel.setAttribute("aria-label", shop.name);
+      this.host.setAttribute("data-shop", shop.name);
+    }
+    const enabled = shop.languages.filter((l) => l === "ru" || l === "en");
+    const lang = enabled.includes(this.config.language) ? this.config.language : enabled[0];
+    const greeting = lang ? shop.greeting?.[lang] : undefined;
+    const labels = lang ? labelsFor(lang) : this.config.labels;
+    this.intro.replaceChildren();
+    if (typeof greeting === "string" && greeting.trim()) {
+      const bubble = el("div", "ef-msg ef-bot ef-greeting");
+      const body = el("div", "ef-text");
+      body.append(linkified(greeting));
+      bubble.append(body);
+      this.intro.append(bubble);
+    }
+    const operators = shop.operators;
+    if (operators && !operators.working_now && operators.next_at) {
+      const when = new Date(operators.next_at);
+      if (!Number.isNaN(when.getTime())) {
+        this.intro.append(el("div", "ef-system ef-hours", labels.operatorsFrom(when)));
+      }
+    }
+    this.intro.hidden = this.intro.childElementCount === 0;
+    this.scrollDown();
   }
 
   private key(name: string): string {
@@ -410,6 +500,9 @@ function start(): void {
     if (document.getElementById("easyflow-widget")) return;
     const widget = new EasyFlowWidget(config);
     window.EasyFlow = { open: () => widget.setOpen(true), close: () => widget.setOpen(false) };
+    void fetchShop(config.apiUrl).then((shop) => {
+      if (shop) widget.applyShop(shop);
+    });
   };
   if (document.body) boot();
   else document.addEventListener("DOMContentLoaded", boot);

@@ -12,6 +12,12 @@ export interface Labels {
   operatorShort: string;
   operatorJoined: (name: string) => string;
   operatorLeft: string;
+  /** Operators are off now and start again at `when` (shown in the shopper's time). */
+  operatorsFrom: (when: Date) => string;
+}
+
+function at(when: Date, locale: string): string {
+  return when.toLocaleString(locale, { weekday: "short", hour: "2-digit", minute: "2-digit" });
 }
 
 const RU: Labels = {
@@ -27,6 +33,7 @@ const RU: Labels = {
   operatorShort: "Оператор",
   operatorJoined: (name) => `С вами оператор ${name}`,
   operatorLeft: "Оператор завершил разговор, с вами снова ассистент",
+  operatorsFrom: (when) => `Операторы сейчас не работают, ответят с ${at(when, "ru-RU")}. Ассистент на связи.`,
 };
 
 const EN: Labels = {
@@ -42,8 +49,13 @@ const EN: Labels = {
   operatorShort: "Operator",
   operatorJoined: (name) => `${name} (operator) joined the chat`,
   operatorLeft: "The operator left, the assistant is back",
+  operatorsFrom: (when) => `Operators are away until ${at(when, "en-GB")}; the assistant is here now.`,
 };
 
+export function languageOf(language: string): "ru" | "en" {
+  return language.toLowerCase().startsWith("ru") ? "ru" : "en";
+}
+
 export function labelsFor(language: string): Labels {
-  return language.toLowerCase().startsWith("ru") ? RU : EN;
+  return languageOf(language) === "ru" ? RU : EN;
 }

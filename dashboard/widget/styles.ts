@@ -33,6 +33,7 @@ export const STYLES = `
 .ef-operator { border-color: #f59e0b; background: #fffbeb; }
 .ef-author { font-size: 11px; font-weight: 600; color: #b45309; margin-bottom: 2px; }
 .ef-system { align-self: center; background: transparent; color: #6b7280; font-size: 12px; text-align: center; }
+.ef-intro { display: flex; flex-direction: column; gap: 8px; }
 .ef-image img { max-width: 100%; border-radius: 8px; display: block; }
 .ef-msg a { color: inherit; text-decoration: underline; }
 .ef-typing { align-self: flex-start; display: flex; gap: 4px; padding: 10px 12px; background: #fff; border: 1px solid #e5e7eb; border-radius: 14px; }
