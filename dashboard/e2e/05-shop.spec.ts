@@ -105,6 +105,25 @@ test("admin renames the shop and sets greetings; the widget shows them", async (
   await expect(en.locator("#easyflow-widget .ef-greeting")).toHaveText(GREETING_EN);
   await en.context().close();
 
+  // The api unreachable or failing: the widget works as before the settings existed.
+  for (const fail of ["abort", "500"]) {
+    const context = await browser.newContext({ baseURL: apiUrl(), locale: "ru-RU" });
+    const broken = await context.newPage();
+    let answered!: () => void;
+    const failed = new Promise<void>((resolve) => (answered = resolve));
+    await broken.route("**/api/public/shop", async (route) => {
+      await (fail === "abort" ? route.abort() : route.fulfill({ status: 500, body: "oops" }));
+      answered();
+    });
+    await broken.goto("/demo?easyflow_open=1");
+    await failed;
+    await broken.waitForTimeout(500); // the widget has had the failure; it must not change
+    await expect(broken.locator("#easyflow-widget .ef-title")).toHaveText("Кеды и Ко — помощник");
+    await expect(broken.locator("#easyflow-widget .ef-greeting")).toHaveCount(0);
+    await expect(broken.locator("#easyflow-widget .ef-input")).toBeEditable();
+    await context.close();
+  }
+
   // English switched off: an English-speaking shopper gets the Russian greeting.
   await form.getByLabel("English", { exact: true }).uncheck();
   await form.getByRole("button", { name: "Сохранить настройки" }).click();
