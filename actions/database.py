@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event, inspect
 from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.exc import DBAPIError
 
 
 def engine_for(target: Path | str, metadata: MetaData) -> Engine:
@@ -46,6 +47,39 @@ def _begin_immediate(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def add_missing_columns(engine: Engine, table: Table) -> None:
+    """Brings a table created by an earlier release up to ``table``: adds the
+    columns it lacks (each must be nullable) and creates its missing indexes.
+    ``create_all`` only creates tables that do not exist yet."""
+    for column in table.columns:
+        if column.name in _column_names(engine, table):
+            continue
+        if not column.nullable:
+            raise RuntimeError(f"{table.name}.{column.name} cannot be added")
+        kind = column.type.compile(dialect=engine.dialect)
+        try:
+            with engine.begin() as db:
+                db.exec_driver_sql(
+                    f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
+                )
+        except DBAPIError:
+            # Another process (a second worker, a replica) added it meanwhile.
+            if column.name not in _column_names(engine, table):
+                raise
+    for index in table.indexes:
+        try:
+            index.create(engine, checkfirst=True)
+        except DBAPIError:
+            if index.name not in {
+                i["name"] for i in inspect(engine).get_indexes(table.name)
+            }:
+                raise
+
+
+def _column_names(engine: Engine, table: Table) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns(table.name)}
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
@@ -62,5 +96,10 @@ class Tables:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = engine_for(self.target, self.metadata)
+            engine = engine_for(self.target, self.metadata)
+            self._prepare(engine)
+            self._engine = engine
         return self._engine
+
+    def _prepare(self, engine: Engine) -> None:
+        """Brings tables of an earlier release up to date (none by default)."""

@@ -2,7 +2,9 @@
 
 Questions that set the ``pending`` slot: "cancel order X?" (``cancel:<order>``),
 "exchange this item?" (``exchange:<order>|<sku>|<variant>``), "a refund or an
-exchange?" (``return:<order>``) and an operator offered with a summary
+exchange?" (``return:<order>``), "tell you about changes?"
+(``follow:<source>|<order>``), an order update whose "no"/"стоп" stops them
+(``updates:<order>``) and an operator offered with a summary
 (``handoff:<summary>``); and "shall I call an operator?", any response in
 ``HANDOFF_OFFERS``, recognised from the bot's last messages. The answer only
 counts if it comes right after the question: a "yes" three turns later never
@@ -22,6 +24,7 @@ from actions.orders.cancel import cancel_confirmed
 from actions.orders.exchange.choice import return_confirmed
 from actions.orders.exchange.flow import exchange_confirmed
 from actions.orders.slots import PENDING
+from actions.orders.updates import FOLLOW, UPDATES, follow_confirmed, stop_updates
 from actions.services import get_services
 from actions.support import start_handoff
 
@@ -88,6 +91,13 @@ class ActionResolvePending(Action):
                 return events + await exchange_confirmed(subject, turn)
             turn.say("utter_exchange_kept")
             return events
+        if kind == FOLLOW:  # "tell you when the order moves on?"
+            if said_yes:
+                return events + await follow_confirmed(subject, turn)
+            turn.say("utter_how_can_help")
+            return events
+        if kind == UPDATES and not said_yes:  # "стоп" right after an update
+            return events + await stop_updates(turn)
         if kind == "handoff" and said_yes:
             return events + await start_handoff(turn, reason=subject or "offered")
         turn.say("utter_how_can_help")

@@ -44,9 +44,10 @@ from sanic.response import HTTPResponse
 
 from actions.access import TOKEN_FILE, install_token_guard, local_token, route_name
 from actions.payments.demo import DemoPaymentProvider
-from actions.payments.notice_queue import NoticeQueue
 from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
+from actions.proactive.queue import NoticeQueue
+from actions.proactive.shop_events import demo_store_of, shop_events_blueprint
 from actions.services import Services, configure
 from actions.settings import Settings, SettingsError
 from common.logging import bind_context, clear_context, configure_logging
@@ -176,8 +177,9 @@ NOTICE_RETRY_S = 5.0
 
 
 def install_notice_retries(app: Sanic, queue: NoticeQueue) -> None:
-    """Retries queued payment notices in the background, and lists the ones that
-    failed for good at ``GET /notices/failed`` (not public: the action token)."""
+    """Retries queued notices (payments, order updates) in the background, and
+    lists the ones that failed for good at ``GET /notices/failed`` (not public:
+    the action token)."""
 
     async def retry_forever() -> None:
         while True:
@@ -235,6 +237,9 @@ def main() -> int:
             {services.payments.name: services.payments}, services.settlement
         )
     )
+    demo = demo_store_of(services.orders)
+    if demo is not None:
+        app.blueprint(shop_events_blueprint(demo, services.order_updates))
     logger.info(
         "actions.server.start",
         extra={

@@ -18,10 +18,12 @@ from actions.knowledge.retrieval import KnowledgeIndex
 from actions.knowledge.service import FallbackService, RedisAnswerCache
 from actions.payments.base import PaymentProvider
 from actions.payments.ledger import PaymentLedger
-from actions.payments.notice_queue import NoticeQueue
-from actions.payments.notifier import RasaNotifier
 from actions.payments.registry import build_provider
 from actions.payments.settlement import Settlement
+from actions.proactive.notifier import RasaNotifier
+from actions.proactive.order_updates import Followers, OrderUpdates
+from actions.proactive.queue import NoticeQueue
+from actions.proactive.quiet_hours import QuietHours
 from actions.settings import Providers, Settings
 from actions.support_log import SupportLog
 from actions.verification.codes import OneTimeCodes
@@ -70,12 +72,23 @@ class Services:
 
     @cached_property
     def notices(self) -> NoticeQueue:
-        """Payment notices, kept and retried until Rasa takes them."""
+        """Proactive notices (payments, order updates), kept and retried until
+        Rasa takes them."""
         notifier = RasaNotifier(self.settings.rasa_url, self.settings.rasa_token)
         return NoticeQueue(
             self.settings.database_url or self.settings.data_dir / "notices.sqlite",
             notifier,
         )
+
+    @cached_property
+    def order_updates(self) -> OrderUpdates:
+        """Who follows which order, and telling them when it moves on."""
+        followers = Followers(
+            self.settings.database_url
+            or self.settings.data_dir / "order_followers.sqlite"
+        )
+        quiet = QuietHours.parse(self.settings.quiet_hours, self.settings.shop_timezone)
+        return OrderUpdates(followers, self.notices, quiet)
 
     @cached_property
     def codes(self) -> OneTimeCodes | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from actions.integrations.registry import read_source_configs
 from actions.payments.registry import read_payment_config
+from actions.proactive.quiet_hours import QuietHours
 from actions.verification.smtp import SmtpConfig
 from common.settings import (
     Reader,
@@ -67,6 +68,9 @@ class Settings:
     code_sender: str = "file"
     code_ttl_s: int = 600
     code_sends_per_hour: int = 3
+    # Order updates held overnight (actions/proactive/quiet_hours.py).
+    quiet_hours: str = "22-9"
+    shop_timezone: str = "Europe/Moscow"
     rasa_url: str = "http://localhost:5005"
     rasa_token: str = ""
     action_token: str = ""
@@ -164,7 +168,15 @@ class Settings:
             code_sends_per_hour=reader.integer(
                 "EASYFLOW_CODE_SENDS_PER_HOUR", 3, 1, 20
             ),
+            quiet_hours=reader.text("EASYFLOW_QUIET_HOURS", "22-9"),
+            shop_timezone=reader.text("EASYFLOW_SHOP_TIMEZONE", "Europe/Moscow"),
         )
+        try:
+            QuietHours.parse(settings.quiet_hours, settings.shop_timezone)
+        except ValueError as error:
+            raise SettingsError(
+                f"EASYFLOW_QUIET_HOURS / EASYFLOW_SHOP_TIMEZONE: {error}"
+            ) from None
         if settings.llm_backend == "openai":
             for name, value in (
                 ("EASYFLOW_LLM_BASE_URL", settings.llm_base_url),

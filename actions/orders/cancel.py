@@ -17,7 +17,7 @@ from actions.integrations.base import (
     OrderState,
 )
 from actions.orders.lookup import order_access
-from actions.orders.slots import PENDING
+from actions.orders.slots import PENDING, SOURCE
 from actions.orders.unverified import say_self_service
 from actions.payments.refunds import refund_payment
 from actions.privacy import Access
@@ -77,6 +77,10 @@ async def cancel_confirmed(order_id: str, turn: Turn) -> list[EventType]:
     else:
         turn.say("utter_order_cancelled", order_id=order.order_id)
     logger.info("orders.cancelled", extra={"order_id": order.order_id})
+    # Anyone else following the order hears of it; this conversation was told.
+    await turn.services.order_updates.changed(
+        order, turn.tracker.get_slot(SOURCE), exclude=turn.tracker.sender_id
+    )
     return []
 
 

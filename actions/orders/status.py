@@ -1,4 +1,5 @@
-"""Order status for a verified shopper: state, dates, total, carrier and address."""
+"""Order status for a verified shopper: state, dates, total, carrier and address,
+then the offer of updates (``actions/orders/updates.py``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from rasa_sdk.events import EventType
 
 from actions.context import Turn
 from actions.integrations.base import Order
+from actions.orders.updates import offer_updates
 
 
 async def handle_status(order: Order, turn: Turn) -> list[EventType]:
@@ -19,4 +21,4 @@ async def handle_status(order: Order, turn: Turn) -> list[EventType]:
         tracking=order.tracking_number or "—",
         address=order.address,
     )
-    return []
+    return await offer_updates(order, turn)

@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 # Intents a shopper may type as ``/name`` (no entities): answers anyone could give
 # in words, so the shortcut grants nothing the words would not.
 SHOPPER_INTENTS = frozenset(
-    {"greet", "goodbye", "thanks", "affirm", "deny", "human_handoff"}
+    {"greet", "goodbye", "thanks", "affirm", "deny", "human_handoff", "stop_updates"}
 )
 # Only the authenticated trigger_intent API may produce these.
 EXTERNAL_PREFIX = "EXTERNAL_"

@@ -108,7 +108,7 @@ def test_a_failed_payment_notice_keeps_its_order_id() -> None:
     lines = _lines(
         f"""
         import asyncio
-        from actions.payments.notifier import RasaNotifier
+        from actions.proactive.notifier import RasaNotifier
         async def main():
             notifier = RasaNotifier("http://127.0.0.1:{free_port()}")
             try:

@@ -284,7 +284,7 @@ def test_the_action_server_answers_rasa_only(assistant: Assistant) -> None:
 
 def test_the_payment_notice_reaches_the_closed_api(assistant: Assistant) -> None:
     """The pay test above settled a payment: the action server told Rasa with its
-    token (actions/payments/notifier.py); without it Rasa would answer 401."""
+    token (actions/proactive/notifier.py); without it Rasa would answer 401."""
     log = assistant.log.read_text()
     assert "payments.shopper_told" in log
     assert "payments.notify_failed" not in log

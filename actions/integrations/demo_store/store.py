@@ -275,6 +275,28 @@ class DemoStore(OrderSource):
 
         return await self.db.run(work)
 
+    async def set_state(
+        self, order_id: str, state: OrderState, tracking_number: str | None = None
+    ) -> Order:
+        """The shop moves an order on (the merchant's side of the demo: what a
+        warehouse or a carrier would report). Delivered stamps the time; a
+        tracking number may come with shipping."""
+
+        def work(db: sqlite3.Connection) -> Order:
+            order = self._require(db, order_id)
+            delivered = (
+                self.clock().isoformat() if state is OrderState.DELIVERED else None
+            )
+            db.execute(
+                "UPDATE orders SET state = ?, delivered_at = COALESCE(?, "
+                "delivered_at), tracking_number = COALESCE(?, tracking_number) "
+                "WHERE order_id = ?",
+                (state.value, delivered, tracking_number, order.order_id),
+            )
+            return self._order(db, order.order_id)  # type: ignore[return-value]
+
+        return await self.db.run(work)
+
     def _require(self, db: sqlite3.Connection, order_id: str) -> Order:
         order = self._order(db, order_id)
         if order is None:

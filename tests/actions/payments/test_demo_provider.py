@@ -10,9 +10,9 @@ from actions.integrations.base import OrderState
 from actions.integrations.demo_store import DemoStore
 from actions.payments.base import PaymentState
 from actions.payments.demo import DemoPaymentProvider
-from actions.payments.notifier import RasaNotifier
 from actions.payments.pay_page import pay_blueprint
 from actions.payments.settlement import Settlement
+from actions.proactive.notifier import RasaNotifier
 from actions.services import Services
 from tests.emulators import Emulator
 

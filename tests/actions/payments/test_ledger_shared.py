@@ -16,8 +16,8 @@ import pytest
 
 from actions.integrations.demo_store import DemoStore
 from actions.payments.ledger import PaymentLedger, RefundRefused
-from actions.payments.notifier import RasaNotifier
 from actions.payments.settlement import Outcome, Settlement
+from actions.proactive.notifier import RasaNotifier
 from tests.emulators import Emulator
 
 POSTGRES_ADMIN_DSN = os.environ.get(

@@ -6,9 +6,9 @@ import pytest
 from sanic import Sanic
 
 from actions.integrations.demo_store import DemoStore
-from actions.payments.notifier import RasaNotifier
 from actions.payments.settlement import Outcome, Settlement
 from actions.payments.webhooks import webhooks_blueprint
+from actions.proactive.notifier import RasaNotifier
 from actions.services import Services
 from tests.emulators import Emulator
 

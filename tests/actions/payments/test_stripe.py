@@ -10,10 +10,10 @@ from sanic import Sanic
 
 from actions.integrations.demo_store import DemoStore
 from actions.payments.base import PaymentError, PaymentState
-from actions.payments.notifier import RasaNotifier
 from actions.payments.settlement import Settlement
 from actions.payments.stripe import StripeConfig, StripeProvider, sign
 from actions.payments.webhooks import webhooks_blueprint
+from actions.proactive.notifier import RasaNotifier
 from actions.services import Services
 from actions.settings import SettingsError
 from common.settings import Reader

@@ -1,13 +1,20 @@
-"""Payment notices that survive a failing or restarting Rasa.
+"""Proactive messages that survive a failing or restarting Rasa.
 
-Settlement tells the shopper "paid" through Rasa's HTTP API (``RasaNotifier``).
-If Rasa is down for longer than the notifier's own three tries, the notice used
-to be logged and dropped. Now every notice is first written to the ``notices``
+Settlement tells the shopper "paid", and a followed order's status change tells
+its followers (``actions/proactive/order_updates.py``), through Rasa's HTTP API
+(``RasaNotifier``). If Rasa is down for longer than the notifier's own three
+tries, a notice used to be logged and dropped. Now every notice is first written
+to the ``notices``
 table (the action server's database: an SQLite file, or the database the
 replicas share in production), tried at once, and, while it fails, tried again by
 ``NoticeQueue.retry_due`` (the action server runs it every few seconds) with
 exponential backoff, up to ``max_attempts``; then it is kept as ``failed`` with
 the reason (``GET /notices/failed`` on the action server, with its token).
+
+A notice may carry a ``dedupe`` key (an order update's is the conversation, the
+order and its new state): a second notice with the same key is not queued, so a
+follower hears of each status once however often the shop reports it. One may
+also wait (``not_before``): an update due in the shop's quiet hours.
 
 A replica claims a due notice before sending it (a conditional update), so two
 replicas retrying at the same moment send it once. A notice the shopper may get
@@ -18,6 +25,7 @@ between: the shopper would read "paid" twice, never zero times.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -25,11 +33,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, Table, Text, insert, select
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    insert,
+    select,
+)
 from sqlalchemy import update as sql_update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
-from actions.database import Tables
-from actions.payments.notifier import RasaNotifier
+from actions.database import Tables, add_missing_columns
+from actions.proactive.notifier import PAYMENT_INTENT, RasaNotifier
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +65,12 @@ NOTICES = Table(
     Column("next_at", Float, nullable=False),
     Column("last_error", Text),
     Column("created_at", Text, nullable=False),
+    # Added after the first release of the table (add_missing_columns): NULL
+    # intent is a payment notice.
+    Column("intent", Text),
+    Column("entities", Text),  # JSON
+    Column("dedupe", Text),
+    Index("notices_dedupe", "dedupe", unique=True),
 )
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 CLAIM_S = 60.0  # a claimed notice is not taken by another replica meanwhile
@@ -58,12 +84,17 @@ class Notice:
     state: str
     attempts: int
     last_error: str | None
+    intent: str = PAYMENT_INTENT
+    entities: dict[str, Any] | None = None
 
 
 class NoticeQueue(Tables):
     """At an SQLite file or a database URL (``actions/database.py``)."""
 
     metadata = METADATA
+
+    def _prepare(self, engine: Engine) -> None:
+        add_missing_columns(engine, NOTICES)
 
     def __init__(
         self,
@@ -81,7 +112,32 @@ class NoticeQueue(Tables):
 
     async def payment_received(self, sender_id: str, order_id: str) -> bool:
         """Queues the notice and tries it now; ``True`` when it went out."""
-        notice_id = await asyncio.to_thread(self._enqueue, sender_id, order_id)
+        return await self.notify(
+            sender_id, PAYMENT_INTENT, {"order_id": order_id}, dedupe=None
+        )
+
+    async def notify(
+        self,
+        sender_id: str,
+        intent: str,
+        entities: dict[str, Any],
+        dedupe: str | None,
+        not_before: float | None = None,
+    ) -> bool:
+        """Queues ``intent`` for the conversation and, unless it must wait, tries
+        it now; ``True`` when it went out. A ``dedupe`` key already queued (sent,
+        pending or failed) queues nothing and returns ``False``."""
+        notice_id = await asyncio.to_thread(
+            self._enqueue, sender_id, intent, entities, dedupe, not_before
+        )
+        if notice_id is None:
+            logger.info(
+                "proactive.duplicate_skipped",
+                extra={"order_id": entities.get("order_id"), "intent": intent},
+            )
+            return False
+        if not_before is not None and not_before > self.clock():
+            return False
         return await self._attempt(notice_id)
 
     async def retry_due(self, limit: int = 20) -> int:
@@ -115,20 +171,36 @@ class NoticeQueue(Tables):
 
         return await asyncio.to_thread(work)
 
-    def _enqueue(self, sender_id: str, order_id: str) -> int:
-        with self.engine.begin() as db:
-            result = db.execute(
-                insert(NOTICES).values(
-                    sender_id=sender_id,
-                    order_id=order_id,
-                    state=PENDING,
-                    attempts=0,
-                    next_at=self.clock(),
-                    last_error=None,
-                    created_at=datetime.now().isoformat(),
+    def _enqueue(
+        self,
+        sender_id: str,
+        intent: str,
+        entities: dict[str, Any],
+        dedupe: str | None,
+        not_before: float | None,
+    ) -> int | None:
+        now = self.clock()
+        try:
+            with self.engine.begin() as db:
+                result = db.execute(
+                    insert(NOTICES).values(
+                        sender_id=sender_id,
+                        order_id=str(entities.get("order_id") or ""),
+                        state=PENDING,
+                        attempts=0,
+                        next_at=max(now, not_before or now),
+                        last_error=None,
+                        created_at=datetime.now().isoformat(),
+                        intent=intent,
+                        entities=json.dumps(entities, ensure_ascii=False),
+                        dedupe=dedupe,
+                    )
                 )
-            )
-            return int(result.inserted_primary_key[0])
+                return int(result.inserted_primary_key[0])
+        except IntegrityError:
+            if dedupe is None:
+                raise
+            return None
 
     def _due_ids(self, limit: int) -> list[int]:
         with self.engine.begin() as db:
@@ -181,20 +253,34 @@ class NoticeQueue(Tables):
         if values.get("state") == FAILED:
             logger.error(
                 "payments.notice_failed",
-                extra={"order_id": notice.order_id, "attempts": attempts},
+                extra={
+                    "order_id": notice.order_id,
+                    "attempts": attempts,
+                    "intent": notice.intent,
+                },
             )
 
     async def _attempt(self, notice_id: int) -> bool:
         notice = await asyncio.to_thread(self._claim, notice_id)
         if notice is None:
             return False
-        told = await self.notifier.payment_received(notice.sender_id, notice.order_id)
+        told = await self.notifier.trigger(
+            notice.sender_id, notice.intent, notice.entities or {}
+        )
         error = None if told else "Rasa did not take the notice"
         await asyncio.to_thread(self._settle, notice, error)
         return told
 
 
 def _notice(row: Any) -> Notice:
+    entities = json.loads(row.entities) if row.entities else None
     return Notice(
-        row.id, row.sender_id, row.order_id, row.state, row.attempts, row.last_error
+        row.id,
+        row.sender_id,
+        row.order_id,
+        row.state,
+        row.attempts,
+        row.last_error,
+        row.intent or PAYMENT_INTENT,
+        entities if entities is not None else {"order_id": row.order_id},
     )

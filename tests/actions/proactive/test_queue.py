@@ -10,9 +10,9 @@ import pytest
 
 from actions.integrations.demo_store import DemoStore
 from actions.payments.ledger import PaymentLedger
-from actions.payments.notice_queue import FAILED, PENDING, SENT, NoticeQueue
-from actions.payments.notifier import RasaNotifier
 from actions.payments.settlement import Outcome, Settlement
+from actions.proactive.notifier import RasaNotifier
+from actions.proactive.queue import FAILED, PENDING, SENT, NoticeQueue
 from tests.emulators import Emulator
 
 TOLD = "/conversations/telegram:42/trigger_intent"
