@@ -49,6 +49,7 @@ PUBLIC_ROUTES = frozenset(
         "demo_pay.show",
         "demo_pay.pay",
         "payment_webhooks.receive",
+        "shopify_orders.receive",  # signed by Shopify (HMAC)
     }
 )
 TOKEN_FILE = "action_token"

@@ -43,11 +43,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.access import TOKEN_FILE, install_token_guard, local_token, route_name
+from actions.integrations.demo_store import DemoStore
+from actions.integrations.shopify import ShopifySource
 from actions.payments.demo import DemoPaymentProvider
 from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
 from actions.proactive.queue import NoticeQueue
-from actions.proactive.shop_events import demo_store_of, shop_events_blueprint
+from actions.proactive.shop_events import shop_events_blueprint, source_of
+from actions.proactive.shopify_webhook import shopify_webhook_blueprint
 from actions.services import Services, configure
 from actions.settings import Settings, SettingsError
 from common.logging import bind_context, clear_context, configure_logging
@@ -237,9 +240,12 @@ def main() -> int:
             {services.payments.name: services.payments}, services.settlement
         )
     )
-    demo = demo_store_of(services.orders)
+    demo = source_of(services.orders, DemoStore)
     if demo is not None:
         app.blueprint(shop_events_blueprint(demo, services.order_updates))
+    shopify = source_of(services.orders, ShopifySource)
+    if shopify is not None and shopify.webhook_secret:
+        app.blueprint(shopify_webhook_blueprint(shopify, services.order_updates))
     logger.info(
         "actions.server.start",
         extra={

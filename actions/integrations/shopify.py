@@ -149,6 +149,9 @@ class ShopifyConfig:
     shop_url: str
     access_token: str = field(repr=False)
     api_version: str = DEFAULT_API_VERSION
+    # Signs the shop's orders/updated webhooks (actions/proactive/shopify_webhook.py);
+    # empty: no webhook route.
+    webhook_secret: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, reader: Reader) -> ShopifyConfig:
@@ -164,7 +167,8 @@ class ShopifyConfig:
             raise SettingsError(
                 f"SHOPIFY_API_VERSION: '{version}' is not a version such as 2025-01"
             )
-        return cls(url, token, version)
+        secret = reader.text("SHOPIFY_WEBHOOK_SECRET", "")
+        return cls(url, token, version, secret)
 
 
 class ShopifySource(OrderSource):
@@ -179,7 +183,9 @@ class ShopifySource(OrderSource):
         *,
         timeout_s: float = 10.0,
         retry: RetryPolicy | None = None,
+        webhook_secret: str = "",
     ) -> None:
+        self.webhook_secret = webhook_secret
         self.shop_url = shop_url.rstrip("/")
         self.api_version = api_version
         self._path = f"/admin/api/{api_version}/graphql.json"
@@ -197,7 +203,12 @@ class ShopifySource(OrderSource):
 
     @classmethod
     def from_config(cls, config: ShopifyConfig) -> ShopifySource:
-        return cls(config.shop_url, config.access_token, config.api_version)
+        return cls(
+            config.shop_url,
+            config.access_token,
+            config.api_version,
+            webhook_secret=config.webhook_secret,
+        )
 
     async def close(self) -> None:
         await self._client.close()

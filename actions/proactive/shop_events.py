@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TypeVar
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -24,13 +25,15 @@ from actions.proactive.order_updates import OrderUpdates
 
 logger = logging.getLogger(__name__)
 _TRACKING_MAX = 64
+S = TypeVar("S", bound=OrderSource)
 
 
-def demo_store_of(orders: OrderSource) -> DemoStore | None:
-    if isinstance(orders, DemoStore):
+def source_of(orders: OrderSource, kind: type[S]) -> S | None:
+    """The configured source of ``kind`` (alone, or one of a router's)."""
+    if isinstance(orders, kind):
         return orders
     if isinstance(orders, RoutingOrderSource):
-        return next((s for s in orders.sources if isinstance(s, DemoStore)), None)
+        return next((s for s in orders.sources if isinstance(s, kind)), None)
     return None
 
 
