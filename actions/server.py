@@ -48,6 +48,7 @@ from actions.integrations.shopify import ShopifySource
 from actions.payments.demo import DemoPaymentProvider
 from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
+from actions.proactive.poller import OrderPoller
 from actions.proactive.queue import NoticeQueue
 from actions.proactive.shop_events import shop_events_blueprint, source_of
 from actions.proactive.shopify_webhook import shopify_webhook_blueprint
@@ -202,6 +203,24 @@ def install_notice_retries(app: Sanic, queue: NoticeQueue) -> None:
         return response.json([dataclasses.asdict(n) for n in notices])
 
 
+def install_order_polling(app: Sanic, poller: OrderPoller, every_s: int) -> None:
+    """Reads followed orders again every ``every_s`` seconds (0: never)."""
+    if every_s <= 0:
+        return
+
+    async def poll_forever() -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await poller.poll_once()
+            except Exception:  # a database hiccup: the next round tries again
+                logger.exception("orders.poll_round_failed")
+
+    @app.after_server_start
+    async def start_polling(app: Sanic, _: Any) -> None:
+        app.add_task(poll_forever())
+
+
 def main() -> int:
     configure_logging("actions")
     try:
@@ -243,6 +262,11 @@ def main() -> int:
     demo = source_of(services.orders, DemoStore)
     if demo is not None:
         app.blueprint(shop_events_blueprint(demo, services.order_updates))
+    install_order_polling(
+        app,
+        OrderPoller(services.orders, services.order_updates),
+        settings.order_poll_s,
+    )
     shopify = source_of(services.orders, ShopifySource)
     if shopify is not None and shopify.webhook_secret:
         app.blueprint(shopify_webhook_blueprint(shopify, services.order_updates))

@@ -70,6 +70,8 @@ class Settings:
     code_sends_per_hour: int = 3
     # Order updates held overnight (actions/proactive/quiet_hours.py).
     quiet_hours: str = "22-9"
+    # Followed orders read again this often (actions/proactive/poller.py); 0: off.
+    order_poll_s: int = 300
     shop_timezone: str = "Europe/Moscow"
     rasa_url: str = "http://localhost:5005"
     rasa_token: str = ""
@@ -169,6 +171,7 @@ class Settings:
                 "EASYFLOW_CODE_SENDS_PER_HOUR", 3, 1, 20
             ),
             quiet_hours=reader.text("EASYFLOW_QUIET_HOURS", "22-9"),
+            order_poll_s=reader.integer("EASYFLOW_ORDER_POLL_S", 300, 0, 86400),
             shop_timezone=reader.text("EASYFLOW_SHOP_TIMEZONE", "Europe/Moscow"),
         )
         try:

@@ -87,7 +87,7 @@ async def follow_confirmed(subject: str, turn: Turn) -> list[EventType]:
         turn.say("utter_how_can_help")
         return []
     await services.order_updates.followers.follow(
-        turn.tracker.sender_id, order.order_id, source
+        turn.tracker.sender_id, order.order_id, source, state=order.state.value
     )
     logger.info("orders.followed", extra={"order_id": order.order_id})
     turn.say("utter_order_updates_on", order_id=order.order_id)

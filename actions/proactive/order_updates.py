@@ -33,6 +33,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from actions.database import Tables
@@ -57,6 +58,16 @@ FOLLOWERS = Table(
     Index("order_followers_unique", "source", "order_id", "sender_id", unique=True),
     Index("order_followers_sender", "sender_id"),
 )
+# The state each followed order was last seen in (actions/proactive/poller.py):
+# what a poll compares with, kept across restarts.
+STATES = Table(
+    "order_states",
+    METADATA,
+    Column("source", Text, primary_key=True),
+    Column("order_id", Text, primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("checked_at", Text, nullable=False),
+)
 # A conversation follows at most this many orders: a flood of "yes" cannot grow
 # the table without bound.
 MAX_PER_SENDER = 20
@@ -67,11 +78,20 @@ class Followers(Tables):
 
     metadata = METADATA
 
-    async def follow(self, sender_id: str, order_id: str, source: str = "") -> bool:
-        """Adds the follow; ``False`` when it was there already or the
+    async def follow(
+        self,
+        sender_id: str,
+        order_id: str,
+        source: str = "",
+        state: str | None = None,
+    ) -> bool:
+        """Adds the follow, and ``state`` as the order's known one unless a state
+        is known already; ``False`` when the follow was there already or the
         conversation follows ``MAX_PER_SENDER`` orders."""
 
         def work() -> bool:
+            if state is not None:
+                self._know(source, order_id, state, replace=False)
             try:
                 with self.engine.begin() as db:
                     count = db.execute(
@@ -134,6 +154,71 @@ class Followers(Tables):
                 return list(dict.fromkeys(rows))
 
         return await asyncio.to_thread(work)
+
+    def _know(self, source: str, order_id: str, state: str, replace: bool) -> None:
+        now = datetime.now(timezone.utc).isoformat()
+        key = (STATES.c.source == source) & (STATES.c.order_id == order_id)
+        with self.engine.begin() as db:
+            if db.execute(select(STATES.c.state).where(key)).first() is None:
+                try:
+                    db.execute(
+                        insert(STATES).values(
+                            source=source,
+                            order_id=order_id,
+                            state=state,
+                            checked_at=now,
+                        )
+                    )
+                except IntegrityError:  # another replica recorded it meanwhile
+                    return
+            elif replace:
+                db.execute(
+                    sql_update(STATES).where(key).values(state=state, checked_at=now)
+                )
+
+    async def known(self, source: str, order_id: str, state: str) -> None:
+        """Records ``state`` as the one the followers have been told of."""
+        await asyncio.to_thread(self._know, source, order_id, state, True)
+
+    async def watched(self, limit: int) -> list[tuple[str, str, str | None]]:
+        """(source, order, last known state) of followed orders, the least
+        recently checked first."""
+
+        def work() -> list[tuple[str, str, str | None]]:
+            joined = FOLLOWERS.outerjoin(
+                STATES,
+                (STATES.c.source == FOLLOWERS.c.source)
+                & (STATES.c.order_id == FOLLOWERS.c.order_id),
+            )
+            query = (
+                select(FOLLOWERS.c.source, FOLLOWERS.c.order_id, STATES.c.state)
+                .select_from(joined)
+                .group_by(FOLLOWERS.c.source, FOLLOWERS.c.order_id, STATES.c.state)
+                .order_by(func.min(STATES.c.checked_at).nulls_first())
+                .limit(limit)
+            )
+            with self.engine.begin() as db:
+                return [(r[0], r[1], r[2]) for r in db.execute(query).all()]
+
+        return await asyncio.to_thread(work)
+
+    async def forget(self, order_id: str, source: str) -> None:
+        """The order reached a final state and everyone was told: no more polls."""
+
+        def work() -> None:
+            with self.engine.begin() as db:
+                db.execute(
+                    delete(FOLLOWERS).where(
+                        FOLLOWERS.c.order_id == order_id, FOLLOWERS.c.source == source
+                    )
+                )
+                db.execute(
+                    delete(STATES).where(
+                        STATES.c.order_id == order_id, STATES.c.source == source
+                    )
+                )
+
+        await asyncio.to_thread(work)
 
 
 class OrderUpdates:
