@@ -181,9 +181,9 @@ NOTICE_RETRY_S = 5.0
 
 
 def install_notice_retries(app: Sanic, queue: NoticeQueue) -> None:
-    """Retries queued notices (payments, order updates) in the background, and
-    lists the ones that failed for good at ``GET /notices/failed`` (not public:
-    the action token)."""
+    """Retries queued notices (payments, order updates) in the background, lists
+    the ones that failed for good at ``GET /notices/failed`` and tries one again
+    at ``POST /notices/<id>/retry`` (neither public: the action token)."""
 
     async def retry_forever() -> None:
         while True:
@@ -201,6 +201,13 @@ def install_notice_retries(app: Sanic, queue: NoticeQueue) -> None:
     async def failed_notices(request: Request) -> HTTPResponse:
         notices = await queue.failed()
         return response.json([dataclasses.asdict(n) for n in notices])
+
+    @app.post("/notices/<notice_id:int>/retry", name="retry_notice")
+    async def retry_notice(request: Request, notice_id: int) -> HTTPResponse:
+        sent = await queue.requeue(notice_id)
+        if sent is None:
+            return response.json({"error": "no failed notice " + str(notice_id)}, 404)
+        return response.json({"id": notice_id, "sent": sent})
 
 
 def install_order_polling(app: Sanic, poller: OrderPoller, every_s: int) -> None:

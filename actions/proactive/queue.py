@@ -86,6 +86,7 @@ class Notice:
     last_error: str | None
     intent: str = PAYMENT_INTENT
     entities: dict[str, Any] | None = None
+    created_at: str = ""
 
 
 class NoticeQueue(Tables):
@@ -138,6 +139,26 @@ class NoticeQueue(Tables):
             return False
         if not_before is not None and not_before > self.clock():
             return False
+        return await self._attempt(notice_id)
+
+    async def requeue(self, notice_id: int) -> bool | None:
+        """A failed notice tried again now, on someone's request (the dashboard);
+        ``None`` when no failed notice has that id, else whether it went out.
+        If it fails again it goes back to the usual backoff from the start."""
+
+        def work() -> bool:
+            with self.engine.begin() as db:
+                return bool(
+                    db.execute(
+                        sql_update(NOTICES)
+                        .where(NOTICES.c.id == notice_id, NOTICES.c.state == FAILED)
+                        .values(state=PENDING, attempts=0, next_at=self.clock())
+                    ).rowcount
+                )
+
+        if not await asyncio.to_thread(work):
+            return None
+        logger.info("proactive.notice_requeued", extra={"notice_id": notice_id})
         return await self._attempt(notice_id)
 
     async def retry_due(self, limit: int = 20) -> int:
@@ -283,4 +304,5 @@ def _notice(row: Any) -> Notice:
         row.last_error,
         row.intent or PAYMENT_INTENT,
         entities if entities is not None else {"order_id": row.order_id},
+        row.created_at,
     )

@@ -25,6 +25,7 @@ from easyflow_api.routes import (
     conversations,
     handoffs,
     inbox,
+    notices,
     shop,
     static,
     system,
@@ -190,6 +191,7 @@ def create_app(
         handoffs,
         admin,
         shop,
+        notices,
     ):
         app.include_router(module.router)
     app.include_router(static.router)  # last: the SPA catch-all

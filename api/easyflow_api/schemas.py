@@ -164,6 +164,9 @@ class Overview(BaseModel):
     payment_links: int
     payments_paid: int
     payment_conversion: float | None
+    order_updates_sent: int
+    order_updates_opt_ins: int
+    order_updates_opt_outs: int
 
 
 class DailyRow(BaseModel):
@@ -405,3 +408,21 @@ class PublicShop(BaseModel):
     greeting: dict[str, str]
     languages: list[Language]
     operators: OperatorHours
+
+
+class FailedNotice(BaseModel):
+    """A proactive message the action server gave up on (api/README.md)."""
+
+    id: int
+    sender_id: str
+    order_id: str
+    kind: str  # the EXTERNAL_* intent: payment received, order status changed
+    order_state: str | None
+    attempts: int
+    last_error: str | None
+    created_at: str | None
+
+
+class NoticeRetry(BaseModel):
+    id: int
+    sent: bool

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
 from easyflow_api.db import Database
-from easyflow_api.seed import load_demo
+from easyflow_api.seed import ConversationScript, load_demo
+from easyflow_api.services.projection import Projector
 from tests.conftest import BASE_DAY
 
 DAY0, DAY1, DAY2 = "2026-03-08", "2026-03-09", "2026-03-10"
@@ -54,6 +56,9 @@ def test_overview_all_days(seeded: Database, client: TestClient, admin) -> None:
         "payment_links": 2,
         "payments_paid": 1,
         "payment_conversion": 0.5,
+        "order_updates_sent": 0,
+        "order_updates_opt_ins": 0,
+        "order_updates_opt_outs": 0,
     }
     # no range means all time
     assert client.get("/api/analytics/overview", headers=admin).json() == body
@@ -326,3 +331,53 @@ def test_inbox_label_dismiss_export(
     assert "order_status" in intents and "human_handoff" in intents
     assert "nlu_fallback" not in intents
     assert not any(i.startswith("EXTERNAL_") for i in intents)
+
+
+def _order_updates_conversation(sender: str, start: float, channel: str) -> list:
+    """A shopper follows an order, hears of two changes, then says «стоп»; the
+    second update arrives a day later, in a session the shopper never writes in."""
+    first = ConversationScript(sender, start, channel)
+    first.turn("где мой заказ A-10234", "order_status", 0.98, reply="…")
+    first.turn("да", "affirm", 0.99, action="utter_order_updates_on", reply="Хорошо")
+    first.external(
+        "EXTERNAL_order_status_changed",
+        {"order_id": "A-10234", "order_state": "shipped"},
+        reply="Заказ A-10234 в пути",
+    )
+    first.turn("стоп", "deny", 0.97, action="action_stop_order_updates", reply="Ок")
+    later = ConversationScript(sender, start + 86400, channel)
+    later.external(
+        "EXTERNAL_order_status_changed",
+        {"order_id": "A-10234", "order_state": "delivered"},
+        reply="Заказ A-10234 доставлен",
+    )
+    events = first.events + later.events
+    for event in events:  # Rasa names the output channel as the trigger's input
+        if event["event"] == "user" and event["text"].startswith("/EXTERNAL_"):
+            event["input_channel"] = channel
+    return events
+
+
+def test_order_updates_are_counted_by_the_day_they_happened(
+    seeded: Database, client: TestClient, admin
+) -> None:
+    start = datetime.fromisoformat(f"{DAY0}T15:00:00+00:00").timestamp()
+    projector = Projector(0.6)
+    with seeded.session() as session:
+        for event in _order_updates_conversation("telegram:77", start, "telegram"):
+            projector.apply(session, event, "test")
+        session.commit()
+
+    def figures(query: str) -> tuple[int, int, int]:
+        body = client.get(f"/api/analytics/overview?{query}", headers=admin).json()
+        return (
+            body["order_updates_sent"],
+            body["order_updates_opt_ins"],
+            body["order_updates_opt_outs"],
+        )
+
+    assert figures(f"start={DAY0}&end={DAY2}") == (2, 1, 1)
+    assert figures(f"start={DAY0}&end={DAY0}") == (1, 1, 1)
+    assert figures(f"start={DAY1}&end={DAY1}") == (1, 0, 0)  # no shopper message
+    assert figures(f"start={DAY0}&end={DAY2}&channel=telegram") == (2, 1, 1)
+    assert figures(f"start={DAY0}&end={DAY2}&channel=vk") == (0, 0, 0)

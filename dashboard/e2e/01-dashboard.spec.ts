@@ -13,6 +13,9 @@ interface Overview {
   payment_links: number;
   payments_paid: number;
   payment_conversion: number | null;
+  order_updates_sent: number;
+  order_updates_opt_ins: number;
+  order_updates_opt_outs: number;
 }
 interface Daily {
   day: string;
@@ -60,6 +63,10 @@ test("overview shows the seeded numbers, filters by channel and exports CSV", as
   await expect(kpi("payment")).toHaveText("50.0%");
   await expect(page.locator('[data-kpi="payment"] .kpi-sub')).toHaveText(
     `${overview.payments_paid} оплачено из ${overview.payment_links} ссылок`,
+  );
+  await expect(kpi("updates")).toHaveText(String(overview.order_updates_sent));
+  await expect(page.locator('[data-kpi="updates"] .kpi-sub')).toHaveText(
+    `подписались: ${overview.order_updates_opt_ins}, отписались: ${overview.order_updates_opt_outs}`,
   );
   await expect(kpi("csat")).toHaveText("3.80");
   await expect(page.locator('[data-kpi="csat"] .kpi-sub')).toHaveText("5 оценок");

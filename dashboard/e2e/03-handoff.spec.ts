@@ -35,6 +35,11 @@ test("operator takes a handoff, replies, and the reply appears in the widget", a
   const detail = operator.getByTestId("handoff-detail");
   await expect(detail.getByTestId("handoff-messages")).toContainText("позовите оператора");
   await shot(operator, "21-operator-waiting", false);
+  // Proactive messages the action server gave up on: none in this run (the api
+  // reads them from the real action server with its token).
+  await expect(operator.getByTestId("failed-notices")).toContainText("Все сообщения покупателям доставлены", {
+    timeout: 20_000,
+  });
   await detail.getByRole("button", { name: "Взять" }).click();
   await expect(detail.getByTestId("handoff-status")).toHaveAttribute("data-status", "active", { timeout: 15_000 });
   await expect(operator.getByTestId("handoffs-active").locator(`[data-sender="${sessionId}"]`)).toBeVisible();

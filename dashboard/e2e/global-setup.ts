@@ -143,6 +143,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const rasaUrl = `http://127.0.0.1:${rasaPort}`;
   const actionsUrl = `http://127.0.0.1:${actionsPort}`;
   const eventsDb = join(rasaDir, "events.db");
+  // Rasa sends it to the action server; the api uses it for failed notices.
+  const actionToken = randomBytes(24).toString("hex");
 
   try {
     if (withRasa) {
@@ -182,7 +184,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         EASYFLOW_ACTIONS_HOST: "127.0.0.1",
         EASYFLOW_PUBLIC_URL: actionsUrl,
         EASYFLOW_RASA_URL: rasaUrl,
-        EASYFLOW_ACTION_TOKEN: randomBytes(24).toString("hex"),
+        EASYFLOW_ACTION_TOKEN: actionToken,
       };
       children.push(start("actions", RASA_PYTHON, ["-m", "actions.server"], rasaEnv, REPO, dir));
       children.push(
@@ -207,6 +209,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       EASYFLOW_API_INGEST_INTERVAL_S: "0.5",
       EASYFLOW_RASA_URL: rasaUrl,
       EASYFLOW_ACTION_SERVER_URL: actionsUrl,
+      EASYFLOW_ACTION_TOKEN: actionToken,
       EASYFLOW_API_DASHBOARD_DIR: join(DASHBOARD, "dist"),
       EASYFLOW_API_LOGIN_MAX_FAILURES: "50",
     };

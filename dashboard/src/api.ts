@@ -21,6 +21,20 @@ export interface Overview {
   payment_links: number;
   payments_paid: number;
   payment_conversion: number | null;
+  order_updates_sent: number;
+  order_updates_opt_ins: number;
+  order_updates_opt_outs: number;
+}
+
+export interface FailedNotice {
+  id: number;
+  sender_id: string;
+  order_id: string;
+  kind: string;
+  order_state: string | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: string | null;
 }
 
 export interface DailyRow {

@@ -7,6 +7,7 @@ works as a bearer header (and, for one release, as ``?token=``).
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -15,12 +16,15 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from actions.proactive.notifier import RasaNotifier
+from actions.proactive.queue import NoticeQueue
 from tests.servers import action_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -334,3 +338,68 @@ def test_failed_notices_are_listed_only_with_the_token(server: str) -> None:
         server, "GET", "/notices/failed", {"Authorization": f"Bearer {TOKEN}"}
     )
     assert (status, json.loads(body)) == (200, [])
+
+
+def test_a_failed_notice_is_tried_again_only_with_the_token(
+    tmp_path: Path,
+) -> None:
+    """The dashboard's "try again" (api/), against the real action server: a
+    notice that failed while Rasa was down goes out once Rasa is back."""
+    rasa_calls: list[str] = []
+    rasa = _rasa_stub(rasa_calls)
+    try:
+        queue = NoticeQueue(
+            tmp_path / "notices.sqlite",
+            RasaNotifier("http://127.0.0.1:9"),  # nothing listens: Rasa is down
+            max_attempts=1,
+        )
+
+        async def fail_once() -> None:
+            await queue.payment_received("telegram:42", "A-10240")
+            await queue.notifier.close()
+
+        asyncio.run(fail_once())
+        env = {
+            "EASYFLOW_ACTION_TOKEN": TOKEN,
+            "EASYFLOW_RASA_URL": f"http://127.0.0.1:{rasa.server_port}",
+        }
+        with action_server(tmp_path, env=env) as webhook:
+            server = webhook.removesuffix("/webhook")
+            auth = {"Authorization": f"Bearer {TOKEN}"}
+            status, body = _request(server, "GET", "/notices/failed", auth)
+            [failed] = json.loads(body)
+            assert (failed["order_id"], failed["attempts"]) == ("A-10240", 1)
+            url = f"/notices/{failed['id']}/retry"
+            assert _request(server, "POST", url)[0] == 401
+            status, body = _request(server, "POST", url, auth)
+            assert (status, json.loads(body)) == (
+                200,
+                {"id": failed["id"], "sent": True},
+            )
+            assert _request(server, "POST", url, auth)[0] == 404  # not failed now
+            assert json.loads(_request(server, "GET", "/notices/failed", auth)[1]) == []
+    finally:
+        rasa.shutdown()
+    assert rasa_calls == ["/conversations/telegram:42/trigger_intent"]
+
+
+def _rasa_stub(calls: list[str]) -> ThreadingHTTPServer:
+    """Rasa's trigger_intent answering 200, on a loopback port, in a thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            calls.append(self.path.split("?", 1)[0])
+            body = b'{"tracker": {}, "messages": []}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -59,7 +59,8 @@ SECRET_USERS = {
     "REDIS_PASSWORD": {"redis", "rasa", "outbox", "actions"},
     "RABBITMQ_PASSWORD": {"rabbitmq", "rasa", "outbox", "api", "api-migrate"},
     "EASYFLOW_RASA_TOKEN": {"rasa", "outbox", "actions", "api", "api-migrate"},
-    "EASYFLOW_ACTION_TOKEN": {"rasa", "outbox", "actions"},
+    # The api reads failed notices from the action server and retries them.
+    "EASYFLOW_ACTION_TOKEN": {"rasa", "outbox", "actions", "api"},
     "EASYFLOW_API_SECRET": {"api", "api-migrate"},
     "GRAFANA_ADMIN_PASSWORD": {"grafana"},
 }

@@ -194,12 +194,14 @@ def test_ingress_routes(resources: list[dict[str, Any]]) -> None:
         "/socket.io": "rasa",
         "/pay": "actions",
         "/payments": "actions",
+        "/orders/shopify/webhook": "actions",  # only this one of /orders
         "/api": "api",
         "/": "api",
     }
     for path in rule["http"]["paths"]:
         assert path["backend"]["service"]["port"] == {"name": "http"}
-        assert path["pathType"] == "Prefix"
+        exact = path["path"] == "/orders/shopify/webhook"
+        assert path["pathType"] == ("Exact" if exact else "Prefix")
 
 
 @pytest.mark.parametrize(("name", "minimum"), [("rasa", 2), ("actions", 1)])

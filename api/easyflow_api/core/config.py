@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     rasa_url: str = "http://localhost:5005"
     rasa_token: str | None = None
     action_server_url: str = "http://localhost:5055"
+    # The action server's token (its failed notices, "try again"): the one Rasa
+    # sends it; make run and the deploy profiles pass it to the api too.
+    action_token: str | None = None
     api_http_timeout_s: float = Field(default=10.0, gt=0)
     api_low_confidence: float = Field(default=0.6, ge=0, le=1)
     api_login_max_failures: int = Field(default=5, ge=1)

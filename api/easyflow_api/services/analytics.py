@@ -9,7 +9,7 @@ zero is null.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,10 @@ from easyflow_api.core.times import iso_required
 from easyflow_api.models import Conversation, Event, Payment
 
 UNKNOWN_CHANNEL = "unknown"
+# Order updates (actions/orders/updates.py): what marks each in Rasa's events.
+UPDATE_TOLD = "EXTERNAL_order_status_changed"  # user event (trigger_intent)
+UPDATE_OPT_IN = "utter_order_updates_on"  # bot event after "да"
+UPDATE_OPT_OUT = "action_stop_order_updates"  # action event
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,48 @@ def overview(session: Session, filters: Filters) -> dict[str, object]:
         "payment_links": int(links),
         "payments_paid": int(paid),
         "payment_conversion": _ratio(int(paid), int(links)),
+        **order_updates(session, filters),
+    }
+
+
+def _day_start(day: date) -> float:
+    return datetime.combine(day, time(0), tzinfo=UTC).timestamp()
+
+
+def order_updates(session: Session, filters: Filters) -> dict[str, int]:
+    """Order updates told, opt-ins and opt-outs, counted by the day (UTC) each
+    happened: an update may open a session the shopper never writes in."""
+    conditions = []
+    if filters.start:
+        conditions.append(Event.timestamp >= _day_start(filters.start))
+    if filters.end:
+        conditions.append(Event.timestamp < _day_start(filters.end + timedelta(1)))
+    # A session holding only an update has no shopper channel: the update's own.
+    channel = func.coalesce(Conversation.channel, Event.channel)
+    if filters.channel:
+        if filters.channel == UNKNOWN_CHANNEL:
+            conditions.append(channel.is_(None))
+        else:
+            conditions.append(channel == filters.channel)
+
+    def count(*where: object) -> int:
+        return int(
+            session.scalar(
+                select(func.count(Event.id))
+                .join(Conversation, Conversation.id == Event.conversation_id)
+                .where(*conditions, *where)
+            )
+            or 0
+        )
+
+    return {
+        "order_updates_sent": count(Event.kind == "user", Event.intent == UPDATE_TOLD),
+        "order_updates_opt_ins": count(
+            Event.kind == "bot", Event.action == UPDATE_OPT_IN
+        ),
+        "order_updates_opt_outs": count(
+            Event.kind == "action", Event.action == UPDATE_OPT_OUT
+        ),
     }
 
 

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { get, post, type Handoff, type HandoffDetail } from "../api";
+import { FailedNotices } from "../components/FailedNotices";
 import { time } from "../format";
 import { useLoad } from "../hooks";
 import { useI18n } from "../i18n";
@@ -163,6 +164,7 @@ export function OperatorPage() {
           {error && <div className="error">{error}</div>}
         </section>
       </div>
+      <FailedNotices canRetry />
     </div>
   );
 }

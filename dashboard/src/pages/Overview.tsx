@@ -71,6 +71,12 @@ export function OverviewPage() {
               sub={t.paidOf(o.payments_paid, o.payment_links)}
             />
             <Kpi
+              id="updates"
+              label={t.kpiUpdates}
+              value={String(o.order_updates_sent)}
+              sub={t.updatesOf(o.order_updates_opt_ins, o.order_updates_opt_outs)}
+            />
+            <Kpi
               id="turns"
               label={t.kpiAvgTurns}
               value={num(o.avg_turns, 1)}

@@ -143,3 +143,18 @@ async def test_settlement_pays_the_order_even_while_rasa_is_down(
     assert order is not None and order.paid
     notice = await queue.get(1)
     assert notice is not None and notice.state == PENDING
+
+
+async def test_a_failed_notice_tried_again_on_request_goes_out_once(
+    tmp_path: Path, rasa: Emulator
+) -> None:
+    clock = Clock()
+    queue = queue_at(tmp_path / "n.sqlite", rasa, clock, max_attempts=1)
+    rasa_down(rasa)
+    await queue.payment_received("telegram:42", "A-10240")
+    (failed,) = await queue.failed()
+
+    assert await queue.requeue(failed.id) is True
+    assert await queue.requeue(failed.id) is None  # sent: nothing to try again
+    assert await queue.requeue(999) is None
+    assert await queue.failed() == [] and told(rasa) == 1
