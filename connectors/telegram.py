@@ -4,6 +4,10 @@ Unlike Rasa's built-in connector it never calls the Telegram API to accept an
 update: the ``X-Telegram-Bot-Api-Secret-Token`` header (set with ``setWebhook``)
 is compared in constant time, and each ``update_id`` is processed once.
 
+A photo, voice note, audio, video, sticker, GIF, file, location or shared contact
+reaches Rasa as its caption or as ``/shopper_sent_<kind>``, with its ``file_id``,
+MIME type and size in the metadata (``connectors/media.py``).
+
 credentials.yml::
 
     connectors.telegram.TelegramInput:
@@ -27,6 +31,14 @@ from common.http import PlatformClient, PlatformError
 from common.security import secrets_equal
 from connectors.base import Delivery, button_payload, require
 from connectors.channel import WebhookChannel
+from connectors.media import (
+    Kind,
+    Media,
+    as_int,
+    as_str,
+    media_metadata,
+    message_text,
+)
 from connectors.text import PartsOutput
 
 logger = logging.getLogger(__name__)
@@ -149,7 +161,8 @@ class TelegramInput(WebhookChannel):
             await output.send("answerCallbackQuery", {"callback_query_id": callback_id})
 
     def parse(self, update: dict[str, Any]) -> Delivery | None:
-        """The update as a delivery, or ``None`` for kinds the bot does not answer."""
+        """The update as a delivery, or ``None`` for kinds the bot does not answer
+        (``my_chat_member``, edits, polls)."""
         update_id = update["update_id"]
         callback = update.get("callback_query")
         if isinstance(callback, dict) and callback.get("data"):
@@ -160,11 +173,15 @@ class TelegramInput(WebhookChannel):
             )
         else:
             message = update.get("message")
-            if not isinstance(message, dict) or not isinstance(
-                message.get("text"), str
-            ):
+            if not isinstance(message, dict):
                 return None
-            text, sender = message["text"], message
+            media = message_media(message)
+            text = message.get("text")
+            if not isinstance(text, str) or not text.strip():
+                text = message_text(media, message.get("caption"))
+            if text is None:
+                return None
+            sender = message
         chat = message.get("chat") or {}
         user = sender.get("from") or {}
         if "id" not in chat and "id" not in user:
@@ -180,9 +197,68 @@ class TelegramInput(WebhookChannel):
         }
         if callback:
             metadata["callback_query_id"] = callback.get("id")
+        else:
+            metadata.update(media_metadata(media))
         return Delivery(
             key=f"{CHANNEL}:{self.bot_id}:{update_id}",
             sender_id=f"{CHANNEL}:{chat_ref}",
             text=text,
             metadata={k: v for k, v in metadata.items() if v is not None},
         )
+
+
+# Message fields that hold a file, in the order they are read: a GIF comes as
+# both ``animation`` and ``document``, and is answered like a sticker.
+_FILES = (
+    ("photo", Kind.PHOTO),
+    ("animation", Kind.STICKER),
+    ("sticker", Kind.STICKER),
+    ("voice", Kind.VOICE),
+    ("audio", Kind.AUDIO),
+    ("video", Kind.VIDEO),
+    ("video_note", Kind.VIDEO),
+    ("document", Kind.DOCUMENT),
+)
+_FILE_DETAILS = ("file_unique_id", "file_name", "duration", "width", "height", "emoji")
+
+
+def message_media(message: dict[str, Any]) -> list[Media]:
+    """The attachment of a Telegram message (at most one), as ``Media``."""
+    for key, kind in _FILES:
+        item = message.get(key)
+        if key == "photo" and isinstance(item, list):
+            sizes = [s for s in item if isinstance(s, dict)]
+            item = sizes[-1] if sizes else None  # Telegram lists them smallest first
+        if isinstance(item, dict) and as_str(item.get("file_id")):
+            return [file_media(item, kind)]
+    location = message.get("location")
+    if isinstance(location, dict):
+        coordinates = {k: location.get(k) for k in ("latitude", "longitude")}
+        return [Media(Kind.LOCATION, CHANNEL, details=_known(coordinates))]
+    contact = message.get("contact")
+    if isinstance(contact, dict):
+        details = {
+            "phone_number": as_str(contact.get("phone_number")),
+            "user_id": as_int(contact.get("user_id")),
+            "first_name": as_str(contact.get("first_name")),
+        }
+        return [Media(Kind.CONTACT, CHANNEL, details=_known(details))]
+    return []
+
+
+def file_media(item: dict[str, Any], kind: Kind) -> Media:
+    mime_type = as_str(item.get("mime_type"))
+    if kind is Kind.DOCUMENT and (mime_type or "").startswith("image/"):
+        kind = Kind.PHOTO  # a photo sent as a file, uncompressed
+    return Media(
+        kind,
+        CHANNEL,
+        file_id=as_str(item.get("file_id")),
+        mime_type=mime_type,
+        size=as_int(item.get("file_size")),
+        details=_known({k: item.get(k) for k in _FILE_DETAILS}),
+    )
+
+
+def _known(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if v is not None and v != ""}

@@ -3,10 +3,13 @@
 Every callback is signed: ``X-Viber-Content-Signature`` is the hex HMAC-SHA256 of
 the raw body keyed with the bot's auth token, checked in constant time before the
 body is read (403 otherwise). Text messages are handed to Rasa, each
-``message_token`` once. The ``webhook`` check that set_webhook triggers,
-``subscribed``, ``conversation_started``, delivery receipts and unknown events are
-acknowledged with an empty 200: Viber would take a JSON answer to
-``conversation_started`` for a welcome message.
+``message_token`` once; a picture, video, file, sticker, location or contact as its
+text (a picture's caption) or as ``/shopper_sent_<kind>``, with its media URL, size
+and name in the metadata (``connectors/media.py``); a shared link as its URL. The
+``webhook`` check that set_webhook triggers, ``subscribed``,
+``conversation_started``, delivery receipts and unknown events are acknowledged
+with an empty 200: Viber would take a JSON answer to ``conversation_started`` for
+a welcome message.
 
 Buttons become a keyboard of ``reply`` buttons whose ActionBody is the Rasa payload
 (``/affirm``); a press arrives as an ordinary text message carrying the ActionBody.
@@ -46,6 +49,8 @@ from connectors.base import (
 from connectors.channel import WebhookChannel
 from connectors.dedupe import DedupeStore
 from connectors.guard import ShopperGuard
+from connectors.media import Kind, Media, as_int, as_str, media_metadata
+from connectors.media import message_text as media_text
 from connectors.text import PartsOutput
 
 logger = logging.getLogger(__name__)
@@ -205,14 +210,21 @@ class ViberInput(WebhookChannel):
         return acknowledged()
 
     def parse(self, event: dict[str, Any]) -> Delivery | None:
-        """A text ``message`` callback as a delivery; other messages are ignored."""
+        """A ``message`` callback as a delivery: its text, a link's URL, or the
+        media it carries; ``None`` when it has none of them."""
         message, sender = event.get("message"), event.get("sender")
         if not isinstance(message, dict) or not isinstance(sender, dict):
             return None
-        text, user = message.get("text"), sender.get("id")
-        if message.get("type") != "text" or not isinstance(text, str):
+        user = sender.get("id")
+        media = message_media(message)
+        text = message.get("text")
+        if message.get("type") == "url":
+            text = message.get("media")
+        elif message.get("type") != "text":
+            text = media_text(media, text) if media else None
+        if not isinstance(text, str) or not text.strip():
             return None
-        if not text.strip() or not isinstance(user, str) or not user:
+        if not isinstance(user, str) or not user:
             return None
         metadata = {
             "display_name": sender.get("name"),
@@ -220,6 +232,7 @@ class ViberInput(WebhookChannel):
             "country": sender.get("country"),
             "message_token": event["message_token"],
             "tracking_data": message.get("tracking_data"),
+            **media_metadata(media),
         }
         return Delivery(
             key=f"{CHANNEL}:{event['message_token']}",
@@ -227,6 +240,61 @@ class ViberInput(WebhookChannel):
             text=text,
             metadata={k: v for k, v in metadata.items() if v is not None},
         )
+
+
+_MEDIA = {
+    "picture": Kind.PHOTO,
+    "video": Kind.VIDEO,
+    "file": Kind.DOCUMENT,
+    "sticker": Kind.STICKER,
+}
+
+
+def message_media(message: dict[str, Any]) -> list[Media]:
+    """A picture, video, file or sticker (its ``media`` URL, which Viber keeps
+    for a limited time), a location or a contact, as ``Media``."""
+    kind_name = message.get("type")
+    if kind_name == "location":
+        location = message.get("location")
+        if not isinstance(location, dict):
+            return []
+        details = {
+            "latitude": location.get("lat"),
+            "longitude": location.get("lon"),
+            "address": as_str(location.get("address")),
+        }
+        return [Media(Kind.LOCATION, CHANNEL, details=_known(details))]
+    if kind_name == "contact":
+        contact = message.get("contact")
+        if not isinstance(contact, dict):
+            return []
+        details = {
+            "phone_number": as_str(contact.get("phone_number")),
+            "first_name": as_str(contact.get("name")),
+        }
+        return [Media(Kind.CONTACT, CHANNEL, details=_known(details))]
+    if kind_name not in _MEDIA:
+        return []
+    kind = _MEDIA[kind_name]
+    file_name = as_str(message.get("file_name"))
+    details = {
+        "file_name": file_name,
+        "duration": as_int(message.get("duration")),
+        "sticker_id": as_int(message.get("sticker_id")),
+    }
+    return [
+        Media(
+            kind,
+            CHANNEL,
+            url=as_str(message.get("media")),
+            size=as_int(message.get("size")),
+            details=_known(details),
+        )
+    ]
+
+
+def _known(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if v is not None}
 
 
 def acknowledged() -> HTTPResponse:

@@ -11,6 +11,11 @@ Buttons become an inline keyboard of ``text`` buttons whose payload is the JSON
 string ``{"command": "<Rasa payload>"}``, e.g. ``{"command":"/affirm"}``. A press
 arrives as ``message_new`` carrying that payload, and the Rasa payload is what the
 bot receives; VK's own "Start" button (``{"command":"start"}``) becomes ``/greet``.
+A message with attachments (photo, audio message, document, video, sticker,
+graffiti, audio) or a location reaches Rasa as its text or, without one, as
+``/shopper_sent_<kind>``, with each attachment's ``<type><owner>_<id>`` handle,
+link and size in the metadata (``connectors/media.py``).
+
 Images are sent as their URL in the text (VK attaches only photos uploaded to VK
 first, which takes three more calls). Custom JSON is sent as extra ``messages.send``
 parameters. Each outbound message has a ``random_id`` derived from the delivery it
@@ -52,6 +57,8 @@ from connectors.base import (
     require,
 )
 from connectors.channel import WebhookChannel
+from connectors.media import Kind, Media, as_int, as_str, media_metadata
+from connectors.media import message_text as media_text
 from connectors.text import PartsOutput
 
 logger = logging.getLogger(__name__)
@@ -278,7 +285,8 @@ class VKInput(WebhookChannel):
         return response.text(message, status=status)
 
     def parse(self, event: dict[str, Any]) -> Delivery | None:
-        """A ``message_new`` event as a delivery, or ``None`` if it has no text."""
+        """A ``message_new`` event as a delivery, or ``None`` if it has neither
+        text nor anything attached."""
         obj = event.get("object")
         if not isinstance(obj, dict):
             return None
@@ -287,7 +295,10 @@ class VKInput(WebhookChannel):
         client_info = obj.get("client_info")
         if not isinstance(client_info, dict):
             client_info = {}
+        media = message_media(message)
         text = message_text(message)
+        if text is None:
+            text = media_text(media, None)
         peer = message.get("peer_id") or message.get("from_id")
         if text is None or not isinstance(peer, int):
             return None
@@ -312,6 +323,7 @@ class VKInput(WebhookChannel):
             "conversation_message_id": message.get("conversation_message_id"),
             "vk_lang_id": client_info.get("lang_id"),
         }
+        metadata.update(media_metadata(media))
         return Delivery(
             key=key,
             sender_id=f"{CHANNEL}:{peer}",
@@ -325,6 +337,96 @@ class VKInput(WebhookChannel):
         if event["type"] == "confirmation" and secret is None:
             return True
         return secrets_equal(self.secret, secret if isinstance(secret, str) else None)
+
+
+# Attachment types and how they are answered; any other type (a wall post, a
+# link, a gift, a product) is answered like a file.
+_ATTACHMENTS = {
+    "photo": Kind.PHOTO,
+    "audio_message": Kind.VOICE,
+    "audio": Kind.AUDIO,
+    "video": Kind.VIDEO,
+    "doc": Kind.DOCUMENT,
+    "sticker": Kind.STICKER,
+    "graffiti": Kind.STICKER,
+}
+
+
+def message_media(message: dict[str, Any]) -> list[Media]:
+    """The message's attachments and location, in order, as ``Media``."""
+    media = []
+    attachments = message.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if isinstance(attachment, dict) and isinstance(attachment.get("type"), str):
+            media.append(attachment_media(attachment))
+    geo = message.get("geo")
+    coordinates = geo.get("coordinates") if isinstance(geo, dict) else None
+    if isinstance(coordinates, dict):
+        details = {k: coordinates.get(k) for k in ("latitude", "longitude")}
+        media.append(Media(Kind.LOCATION, CHANNEL, details=details))
+    return media
+
+
+def attachment_media(attachment: dict[str, Any]) -> Media:
+    kind_name = attachment["type"]
+    kind = _ATTACHMENTS.get(kind_name, Kind.DOCUMENT)
+    item = attachment.get(kind_name)
+    item = item if isinstance(item, dict) else {}
+    details: dict[str, Any] = {"vk_type": kind_name}
+    url: str | None = None
+    if kind_name == "photo":
+        sizes = [s for s in item.get("sizes") or [] if isinstance(s, dict)]
+        largest = max(
+            sizes,
+            key=lambda s: (as_int(s.get("width")) or 0)
+            * (as_int(s.get("height")) or 0),
+            default={},
+        )
+        url = as_str(largest.get("url"))
+        details.update(width=largest.get("width"), height=largest.get("height"))
+    elif kind_name == "audio_message":
+        url = as_str(item.get("link_ogg")) or as_str(item.get("link_mp3"))
+        details["duration"] = item.get("duration")
+    elif kind_name == "sticker":
+        details.update(
+            sticker_id=item.get("sticker_id"), product_id=item.get("product_id")
+        )
+    else:
+        url = as_str(item.get("url"))
+        details.update(
+            file_name=as_str(item.get("title")), duration=item.get("duration")
+        )
+    owner, item_id = as_int(item.get("owner_id")), as_int(item.get("id"))
+    handle = None
+    if owner is not None and item_id is not None:
+        handle = f"{kind_name}{owner}_{item_id}"
+        if as_str(item.get("access_key")):
+            handle += f"_{item['access_key']}"
+    mime_type = _DOC_MIME.get(str(item.get("ext") or "").lower())
+    if kind is Kind.DOCUMENT and (mime_type or "").startswith("image/"):
+        kind = Kind.PHOTO  # a photo sent as a file
+    return Media(
+        kind,
+        CHANNEL,
+        file_id=handle,
+        url=url,
+        mime_type=mime_type,
+        size=as_int(item.get("size")),
+        details={k: v for k, v in details.items() if v is not None},
+    )
+
+
+# VK gives a document's extension, not its MIME type: the common ones.
+_DOC_MIME = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "heic": "image/heic",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "txt": "text/plain",
+}
 
 
 def api_error(body: Any) -> BodyError | None:

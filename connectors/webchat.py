@@ -45,6 +45,7 @@ from socketio import AsyncRedisManager
 from connectors.base import ConfigError
 from connectors.channel import NOTICES
 from connectors.guard import ShopperGuard, Verdict
+from connectors.media import strip_reserved
 from connectors.notices import notice
 from connectors.push import ExpoPush, PushTokens, valid_registration
 from connectors.settings import ChannelSettings
@@ -211,6 +212,7 @@ class WebChatInput(SocketIOInput):
                     metadata = {}
             if not isinstance(metadata, dict):
                 metadata = {}
+            metadata = strip_reserved(metadata)  # "media" comes only from messengers
             await on_new_message(
                 UserMessage(
                     text,

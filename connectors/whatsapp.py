@@ -6,6 +6,10 @@ an HMAC-SHA256 of the raw body keyed with the App Secret. One notification can
 batch several messages; each message id (``wamid``) is processed once, and a Rasa
 failure answers 503 so that Meta retries the notification.
 
+An image, audio or voice note, video, document, sticker, location or shared
+contact reaches Rasa as its caption or as ``/shopper_sent_<kind>``, with its Graph
+media id and MIME type in the metadata (``connectors/media.py``).
+
 credentials.yml::
 
     connectors.whatsapp.WhatsAppInput:
@@ -35,6 +39,8 @@ from common.http import PlatformClient, PlatformError
 from common.security import secrets_equal, verify_hmac_sha256
 from connectors.base import Delivery, button_payload, require
 from connectors.channel import WebhookChannel
+from connectors.media import Kind, Media, as_str, media_metadata
+from connectors.media import message_text as media_text
 from connectors.text import PartsOutput, split_text
 
 logger = logging.getLogger(__name__)
@@ -318,12 +324,16 @@ class WhatsAppInput(WebhookChannel):
         self, item: dict[str, Any], names: dict[str, Any], number: Any
     ) -> Delivery | None:
         message_id, sender, text = item.get("id"), item.get("from"), message_text(item)
+        media = message_media(item)
+        if text is None and media:
+            text = media_text(media, _caption(item))
         if not message_id or not sender or text is None:
             return None
         metadata = {
             "display_name": names.get(str(sender)),
             "phone_number_id": number,
             "message_id": message_id,
+            **media_metadata(media),
         }
         return Delivery(
             key=f"{CHANNEL}:{message_id}",
@@ -349,6 +359,72 @@ def message_text(item: dict[str, Any]) -> str | None:
             choice = reply.get("id") or reply.get("title")
             return str(choice) if choice else None
     return None
+
+
+_MEDIA = {
+    "image": Kind.PHOTO,
+    "video": Kind.VIDEO,
+    "document": Kind.DOCUMENT,
+    "sticker": Kind.STICKER,
+}
+
+
+def message_media(item: dict[str, Any]) -> list[Media]:
+    """The message's media (a Graph media id to download later), its location or
+    its shared contacts, as ``Media``; nothing for text and button replies."""
+    kind_name = item.get("type")
+    content = item.get(kind_name) if isinstance(kind_name, str) else None
+    if kind_name == "contacts":
+        return [contact_media(c) for c in _dicts(item.get("contacts"))]
+    if not isinstance(content, dict):
+        return []
+    if kind_name == "location":
+        keys = ("latitude", "longitude", "name", "address")
+        details = {k: content[k] for k in keys if content.get(k) is not None}
+        return [Media(Kind.LOCATION, CHANNEL, details=details)]
+    if kind_name == "audio":
+        kind = Kind.VOICE if content.get("voice") else Kind.AUDIO
+    elif kind_name in _MEDIA:
+        kind = _MEDIA[kind_name]
+    else:
+        return []
+    mime_type = as_str(content.get("mime_type"))
+    if kind is Kind.DOCUMENT and (mime_type or "").startswith("image/"):
+        kind = Kind.PHOTO  # a photo sent as a file
+    details = {
+        "file_name": as_str(content.get("filename")),
+        "sha256": content.get("sha256"),
+    }
+    return [
+        Media(
+            kind,
+            CHANNEL,
+            file_id=as_str(content.get("id")),
+            mime_type=mime_type,
+            details={k: v for k, v in details.items() if v is not None},
+        )
+    ]
+
+
+def _caption(item: dict[str, Any]) -> Any:
+    kind_name = item.get("type")
+    content = item.get(kind_name) if isinstance(kind_name, str) else None
+    return content.get("caption") if isinstance(content, dict) else None
+
+
+def contact_media(contact: dict[str, Any]) -> Media:
+    phones = _dicts(contact.get("phones"))
+    name = contact.get("name") if isinstance(contact.get("name"), dict) else {}
+    details = {
+        "phone_number": as_str(phones[0].get("phone")) if phones else None,
+        "wa_id": as_str(phones[0].get("wa_id")) if phones else None,
+        "first_name": as_str(name.get("formatted_name")),
+    }
+    return Media(
+        Kind.CONTACT,
+        CHANNEL,
+        details={k: v for k, v in details.items() if v is not None},
+    )
 
 
 def _dicts(items: Any) -> list[dict[str, Any]]:

@@ -15,7 +15,8 @@ A message that starts with ``/`` is parsed as Rasa's payload only when it is
 - exactly the payload of a button (or quick reply) the bot sent in its latest
   turn (after the shopper's previous message), or
 - a bare intent on ``SHOPPER_INTENTS`` with nothing after it (``/greet``, not
-  ``/greet{"order_id": "A-1"}`` nor ``/greet@0.9``).
+  ``/greet{"order_id": "A-1"}`` nor ``/greet@0.9``), which includes the
+  ``/shopper_sent_<kind>`` payloads messengers send for media.
 
 Anything else is ordinary text: the event keeps what the shopper typed, and NLU
 reads it with the leading slashes removed, so ``RegexMessageHandler`` never sees
@@ -54,8 +55,33 @@ logger = logging.getLogger(__name__)
 
 # Intents a shopper may type as ``/name`` (no entities): answers anyone could give
 # in words, so the shortcut grants nothing the words would not.
-SHOPPER_INTENTS = frozenset(
-    {"greet", "goodbye", "thanks", "affirm", "deny", "human_handoff", "stop_updates"}
+# What a messenger connector sends for a photo, voice note, sticker, file, location
+# or shared contact without a caption (connectors/media.py). Typing one gets the
+# reply to that kind of message and nothing else: the media themselves travel in
+# metadata only a connector writes, and the text forms and actions read is empty.
+MEDIA_INTENTS = frozenset(
+    {
+        "shopper_sent_photo",
+        "shopper_sent_voice",
+        "shopper_sent_sticker",
+        "shopper_sent_document",
+        "shopper_sent_location",
+        "shopper_sent_contact",
+    }
+)
+SHOPPER_INTENTS = (
+    frozenset(
+        {
+            "greet",
+            "goodbye",
+            "thanks",
+            "affirm",
+            "deny",
+            "human_handoff",
+            "stop_updates",
+        }
+    )
+    | MEDIA_INTENTS
 )
 # Only the authenticated trigger_intent API may produce these.
 EXTERNAL_PREFIX = "EXTERNAL_"
@@ -172,6 +198,10 @@ async def screened_parse(
     if screened.verdict == "refused":
         parse_data[TEXT] = message.text  # what the shopper typed, as the event
     intent = (parse_data.get(INTENT) or {}).get(INTENT_NAME_KEY)
+    if screened.verdict == "allowed" and intent in MEDIA_INTENTS:
+        # A photo has no words: a form asking "which product?" must not take
+        # "/shopper_sent_photo" for the answer. The event keeps the payload.
+        parse_data[TEXT] = ""
     if is_internal(intent):
         logger.warning(
             "typed_payloads.internal_intent_dropped",

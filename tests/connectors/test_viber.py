@@ -226,7 +226,7 @@ async def test_malformed_payload_is_a_client_error(
         {"event": "client_status", "timestamp": 1457764197627},
         {
             **text_event("", "vb-user-0007"),
-            "message": {"type": "sticker", "sticker_id": 46105},
+            "message": {"type": "text", "text": "   "},
         },
     ],
 )

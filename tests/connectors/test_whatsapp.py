@@ -373,7 +373,6 @@ async def test_status_updates_are_acknowledged(graph: Emulator, agent: Agent) ->
 @pytest.mark.parametrize(
     "message",
     [
-        {"type": "image", "image": {"id": "1013859600285441"}},
         {"type": "reaction", "reaction": {"message_id": "wamid.X", "emoji": "👍"}},
         {"type": "unsupported", "errors": [{"code": 131051}]},
         {"type": "text", "text": {"body": "   "}},

@@ -14,6 +14,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.dialogue.typed_payloads import (
+    MEDIA_INTENTS,
     _without_internal_intents,
     is_internal,
     offered_payloads,
@@ -120,3 +121,11 @@ def test_internal_intents_never_come_out_of_parsing() -> None:
     assert [r["name"] for r in parsed["intent_ranking"]] == ["greet"]
     assert is_internal("EXTERNAL_handoff_taken") and is_internal("session_start")
     assert not is_internal("human_handoff")
+
+
+def test_media_payloads_are_bare_shopper_intents() -> None:
+    for intent in MEDIA_INTENTS:
+        assert intent in DOMAIN.intents
+        assert screen(f"/{intent}", frozenset()).verdict == "allowed"
+        for typed in (f'/{intent}{{"x":1}}', f"/{intent}@1.0", f"/{intent}{{}}"):
+            assert screen(typed, frozenset()).verdict == "refused", typed
