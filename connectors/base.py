@@ -42,11 +42,17 @@ async def deliver(
     dedupe: DedupeStore,
     output: OutputChannel,
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    prepare: Callable[[Delivery], Awaitable[Delivery]] | None = None,
 ) -> bool:
-    """Processes a delivery once. ``False`` when it was a duplicate."""
+    """Processes a delivery once. ``False`` when it was a duplicate.
+
+    ``prepare`` (a voice note's transcription) runs once the delivery is claimed,
+    so a platform's retry of it costs nothing."""
     if not await dedupe.claim(delivery.key):
         logger.info(f"{channel}.webhook.duplicate", extra={"key": delivery.key})
         return False
+    if prepare is not None:
+        delivery = await prepare(delivery)
     message = UserMessage(
         delivery.text,
         output,

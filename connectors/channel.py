@@ -12,6 +12,7 @@ so the platform retries. A platform supplies only what is its own:
 - ``invalid``: why a parsed payload is not one of its callbacks (400), or ``None``;
 - ``intercept``: callbacks answered without Rasa (confirmations);
 - ``deliveries``: the messages in a callback;
+- ``prepare``: what a claimed delivery becomes before Rasa reads it;
 - ``acknowledge`` / ``after_delivery``: its 200 answer and follow-up calls;
 - ``handle``, for a platform whose reply travels in the HTTP response (Alice).
 """
@@ -97,6 +98,11 @@ class WebhookChannel(InputChannel, abc.ABC):
     async def after_delivery(self, delivery: Delivery, output: Any) -> None:
         """Platform follow-up once a fresh delivery was processed."""
 
+    async def prepare(self, delivery: Delivery) -> Delivery:
+        """The delivery as Rasa should read it, once it is claimed (Telegram
+        transcribes voice notes here); must not raise."""
+        return delivery
+
     # --- the shared webhook -----------------------------------------------------
 
     def blueprint(
@@ -165,7 +171,12 @@ class WebhookChannel(InputChannel, abc.ABC):
                 continue
             try:
                 fresh = await deliver(
-                    self.CHANNEL, delivery, self.dedupe, output, on_new_message
+                    self.CHANNEL,
+                    delivery,
+                    self.dedupe,
+                    output,
+                    on_new_message,
+                    prepare=self.prepare,
                 )
             except DeliveryFailed:
                 # The platform retries the whole callback; deliveries already

@@ -16,6 +16,9 @@
 - ``EASYFLOW_EXPO_PUSH_URL``: the Expo push service (``https://exp.host``), and
   ``EASYFLOW_EXPO_ACCESS_TOKEN`` when the Expo project enforces access tokens
   (connectors/push.py);
+- ``EASYFLOW_STT_BASE_URL``, ``_API_KEY``, ``_MODEL``, ``_MAX_BYTES``,
+  ``_TIMEOUT_S``: the optional speech-to-text backend for voice notes
+  (connectors/speech.py; empty: voice notes are answered with "please type");
 - ``SANIC_WORKERS``: Rasa workers on one port (set by ``rasa run``'s launcher).
 """
 
@@ -47,6 +50,11 @@ class ChannelSettings:
     data_dir: Path = PROJECT_ROOT / "var"
     expo_push_url: str = "https://exp.host"
     expo_access_token: str = field(default="", repr=False)
+    stt_base_url: str = ""
+    stt_api_key: str = field(default="", repr=False)
+    stt_model: str = "whisper-1"
+    stt_max_bytes: int = 5 * 1024 * 1024
+    stt_timeout_s: float = 20.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ChannelSettings:
@@ -72,6 +80,17 @@ class ChannelSettings:
             data_dir=_absolute(reader.path("EASYFLOW_DATA_DIR", PROJECT_ROOT / "var")),
             expo_push_url=reader.url("EASYFLOW_EXPO_PUSH_URL", "https://exp.host"),
             expo_access_token=reader.text("EASYFLOW_EXPO_ACCESS_TOKEN", ""),
+            stt_base_url=(
+                reader.url("EASYFLOW_STT_BASE_URL", "").removesuffix("/v1")
+                if reader.raw("EASYFLOW_STT_BASE_URL")
+                else ""
+            ),
+            stt_api_key=reader.text("EASYFLOW_STT_API_KEY", ""),
+            stt_model=reader.text("EASYFLOW_STT_MODEL", "") or "whisper-1",
+            stt_max_bytes=reader.integer(
+                "EASYFLOW_STT_MAX_BYTES", 5 * 1024 * 1024, 1024, 25 * 1024 * 1024
+            ),
+            stt_timeout_s=reader.seconds("EASYFLOW_STT_TIMEOUT_S", 20.0),
         )
 
 

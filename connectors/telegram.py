@@ -6,7 +6,9 @@ is compared in constant time, and each ``update_id`` is processed once.
 
 A photo, voice note, audio, video, sticker, GIF, file, location or shared contact
 reaches Rasa as its caption or as ``/shopper_sent_<kind>``, with its ``file_id``,
-MIME type and size in the metadata (``connectors/media.py``).
+MIME type and size in the metadata (``connectors/media.py``). With a speech-to-text
+backend (``connectors/speech.py``) a voice note is fetched (``getFile``, then the
+file URL; at most ``EASYFLOW_STT_MAX_BYTES``) and its transcript is the text.
 
 credentials.yml::
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
@@ -32,13 +34,16 @@ from common.security import secrets_equal
 from connectors.base import Delivery, button_payload, require
 from connectors.channel import WebhookChannel
 from connectors.media import (
+    MEDIA_KEY,
     Kind,
     Media,
     as_int,
     as_str,
     media_metadata,
     message_text,
+    payload,
 )
+from connectors.speech import FileClient, SpeechToText, TooLarge
 from connectors.text import PartsOutput
 
 logger = logging.getLogger(__name__)
@@ -129,16 +134,19 @@ class TelegramInput(WebhookChannel):
             secret_token=str(credentials["secret_token"]),
             api_url=str(credentials.get("api_url") or "https://api.telegram.org"),
             webhook_url=credentials.get("webhook_url"),
+            speech=SpeechToText.from_env(),
         )
 
     token: str
     secret_token: str
     api_url: str = "https://api.telegram.org"
     webhook_url: str | None = None
+    speech: SpeechToText | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.bot_id = self.token.split(":", 1)[0]
+        self._files: FileClient | None = None
 
     def make_output(self) -> TelegramOutput:
         return TelegramOutput(PlatformClient(CHANNEL, self.api_url), self.token)
@@ -159,6 +167,67 @@ class TelegramInput(WebhookChannel):
         callback_id = delivery.metadata.get("callback_query_id")
         if callback_id:  # stops the spinner on the pressed button
             await output.send("answerCallbackQuery", {"callback_query_id": callback_id})
+
+    async def prepare(self, delivery: Delivery) -> Delivery:
+        """A voice note without a caption becomes its transcript, when a backend
+        is configured and everything works; else it stays ``/shopper_sent_voice``
+        and the shopper is asked to type."""
+        if self.speech is None or delivery.text != payload(Kind.VOICE):
+            return delivery
+        items = delivery.metadata.get(MEDIA_KEY) or []
+        voice = items[0] if items and items[0].get("kind") == Kind.VOICE.value else {}
+        if not voice.get("file_id"):
+            return delivery
+        try:
+            transcript = await self.transcribe(voice)
+        except Exception:  # a transcript is a bonus: never lose the message
+            logger.exception("telegram.voice.failed", extra={"key": delivery.key})
+            transcript = None
+        limit = self.guard.settings.max_message_chars if self.guard else 4000
+        if not transcript or len(transcript) > limit:
+            return delivery
+        logger.info(
+            "telegram.voice.transcribed",
+            extra={"key": delivery.key, "chars": len(transcript)},
+        )
+        media = [{**voice, "transcribed": True}, *items[1:]]
+        return replace(
+            delivery,
+            text=transcript,
+            metadata={**delivery.metadata, MEDIA_KEY: media},
+        )
+
+    async def transcribe(self, voice: dict[str, Any]) -> str | None:
+        """``getFile`` for the path, the file from ``/file/bot<token>/<path>``,
+        then the speech backend; ``None`` (logged) when a step says no."""
+        assert self.speech is not None
+        limit = self.speech.settings.max_bytes
+        if (as_int(voice.get("size")) or 0) > limit:
+            logger.info("telegram.voice.too_large", extra={"size": voice.get("size")})
+            return None
+        output = self.get_output_channel()
+        try:
+            answer = await output.call("getFile", {"file_id": voice["file_id"]})
+        except PlatformError:
+            return None  # logged by the client
+        result = answer.get("result") if isinstance(answer, dict) else None
+        path = as_str(result.get("file_path")) if isinstance(result, dict) else None
+        if path is None or ".." in path:
+            logger.warning("telegram.voice.no_file_path")
+            return None
+        if (as_int(result.get("file_size")) or 0) > limit:
+            logger.info("telegram.voice.too_large", extra={"size": result["file_size"]})
+            return None
+        if self._files is None:
+            self._files = FileClient(CHANNEL, self.api_url)
+        try:
+            audio = await self._files.download(f"/file/bot{self.token}/{path}", limit)
+        except TooLarge:
+            logger.info("telegram.voice.too_large", extra={"limit": limit})
+            return None
+        except PlatformError:
+            return None
+        return await self.speech.transcribe(audio, path.rsplit("/", 1)[-1])
 
     def parse(self, update: dict[str, Any]) -> Delivery | None:
         """The update as a delivery, or ``None`` for kinds the bot does not answer
