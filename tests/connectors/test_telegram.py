@@ -220,7 +220,9 @@ async def test_order_status_conversation(telegram: Emulator, agent: Agent) -> No
     await post(app, text_update("A-10234", chat=555000119))
     assert "последние 4 цифры" in sent_texts(telegram)[-1]  # order privacy
     await post(app, text_update(LAST4, chat=555000119))
-    assert "Заказ A-10234 в пути (" in sent_texts(telegram)[-1]
+    *_, status, offer = sent_texts(telegram)
+    assert "Заказ A-10234 в пути (" in status
+    assert "Сообщать вам, когда статус заказа A-10234 изменится?" in offer
 
 
 async def test_wildberries_style_rate_limit_header_is_honoured(

@@ -328,4 +328,6 @@ async def test_order_status_conversation(viber: Emulator, agent: Agent) -> None:
     await post(app, text_event("A-10234", "vb-user-0012"))
     assert "последние 4 цифры" in sent_texts(viber)[-1]  # order privacy
     await post(app, text_event(LAST4, "vb-user-0012"))
-    assert "Заказ A-10234 в пути (" in sent_texts(viber)[-1]
+    *_, status, offer = sent_texts(viber)
+    assert "Заказ A-10234 в пути (" in status
+    assert "Сообщать вам, когда статус заказа A-10234 изменится?" in offer

@@ -389,4 +389,6 @@ async def test_order_status_conversation(vk: Emulator, agent: Agent) -> None:
     await post(app, message_event("A-10234", peer=700000113))
     assert "последние 4 цифры" in sent_texts(vk)[-1]  # order privacy
     await post(app, message_event(LAST4, peer=700000113))
-    assert "Заказ A-10234 в пути (" in sent_texts(vk)[-1]
+    *_, status, offer = sent_texts(vk)
+    assert "Заказ A-10234 в пути (" in status
+    assert "Сообщать вам, когда статус заказа A-10234 изменится?" in offer
