@@ -786,3 +786,16 @@ def test_updates_without_text_or_media_are_still_ignored() -> None:
     assert channel.parse(telegram_update(1, caption="   ")) is None
     unique = str(uuid.uuid4())
     assert channel.parse(telegram_update(1, poll={"id": unique})) is None
+
+
+async def test_yes_after_a_photo_calls_an_operator(
+    telegram_emulator: Emulator, agent: Agent
+) -> None:
+    app = rasa_app(telegram.channel(telegram_emulator), agent)
+    chat = next(_chats)
+    await telegram.post(app, telegram_update(chat, **TELEGRAM_PHOTO))
+    assert telegram.sent_texts(telegram_emulator)[-1] == OFFER_HUMAN
+
+    await telegram.post(app, telegram.button_update("/affirm", chat))
+
+    assert "Передаю разговор оператору" in telegram.sent_texts(telegram_emulator)[-1]
