@@ -23,7 +23,7 @@ async def handle_return(order: Order, turn: Turn) -> list[EventType]:
     returns = await turn.services.orders.get_returns(order.order_id)
     if return_refused(order, returns, turn):
         return []
-    window = turn.services.settings.return_window_days
+    window = turn.services.shop_profile.current.return_window_days
     deadline = return_deadline(order, window)
     request = await turn.services.orders.start_return(order.order_id)
     logger.info(
@@ -62,7 +62,7 @@ def return_refused(order: Order, returns: list[ReturnRequest], turn: Turn) -> bo
     if order.state is not OrderState.DELIVERED:
         turn.say("utter_return_not_delivered", order_id=order.order_id)
         return True
-    window = turn.services.settings.return_window_days
+    window = turn.services.shop_profile.current.return_window_days
     deadline = return_deadline(order, window)
     if deadline is not None and datetime.now() > deadline:
         turn.say(

@@ -25,6 +25,7 @@ from actions.proactive.order_updates import Followers, OrderUpdates
 from actions.proactive.queue import NoticeQueue
 from actions.proactive.quiet_hours import QuietHours
 from actions.settings import Providers, Settings
+from actions.shop_profile import ShopProfile
 from actions.support_log import SupportLog
 from actions.verification.codes import OneTimeCodes
 from actions.verification.factory import build_code_sender, build_codes
@@ -89,6 +90,11 @@ class Services:
         )
         quiet = QuietHours.parse(self.settings.quiet_hours, self.settings.shop_timezone)
         return OrderUpdates(followers, self.notices, quiet)
+
+    @cached_property
+    def shop_profile(self) -> ShopProfile:
+        """The Shop page's return window and operators' hours (the api)."""
+        return ShopProfile(self.settings.api_url, self.settings.return_window_days)
 
     @cached_property
     def codes(self) -> OneTimeCodes | None:

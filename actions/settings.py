@@ -73,6 +73,9 @@ class Settings:
     # Followed orders read again this often (actions/proactive/poller.py); 0: off.
     order_poll_s: int = 300
     shop_timezone: str = "Europe/Moscow"
+    # The admin API, for the Shop page's settings (actions/shop_profile.py);
+    # empty: the environment's return window, nothing about operators' hours.
+    api_url: str = ""
     rasa_url: str = "http://localhost:5005"
     rasa_token: str = ""
     action_token: str = ""
@@ -154,6 +157,7 @@ class Settings:
                 reader.text("EASYFLOW_DATABASE_URL", ""),
             ),
             rasa_url=reader.url("EASYFLOW_RASA_URL", "http://localhost:5005"),
+            api_url=_optional_url(reader, "EASYFLOW_API_URL"),
             rasa_token=reader.text("EASYFLOW_RASA_TOKEN", ""),
             action_token=reader.text("EASYFLOW_ACTION_TOKEN", ""),
             order_privacy=reader.choice(
@@ -278,3 +282,8 @@ class Providers:
 
 
 __all__ = ["Environment", "Providers", "Settings", "SettingsError"]
+
+
+def _optional_url(reader: Reader, name: str) -> str:
+    """A checked URL when the variable is set, else empty (the feature is off)."""
+    return reader.url(name, "") if reader.raw(name) else ""

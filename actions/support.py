@@ -33,7 +33,19 @@ async def start_handoff(turn: Turn, reason: str) -> list[EventType]:
         "support.handoff_requested",
         extra={"sender_id": turn.tracker.sender_id, "ticket": ticket.ticket_id},
     )
-    turn.say("utter_handoff", ticket=ticket.ticket_id)
+    profile = await turn.services.shop_profile.refresh()
+    if profile.operators_working is False and profile.operators_next_at:
+        # The Shop page's hours: nobody is on now, say when someone will be.
+        back = profile.operators_next_at
+        turn.say(
+            "utter_handoff_after_hours",
+            ticket=ticket.ticket_id,
+            day=turn.date(back),
+            time=f"{back:%H:%M}",
+            timezone=back.tzname() or "",
+        )
+    else:
+        turn.say("utter_handoff", ticket=ticket.ticket_id)
     return [SlotSet("pending", None), SlotSet(HANDOFF_SLOT, HANDOFF_REQUESTED)]
 
 

@@ -80,6 +80,45 @@ def action_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator
         log.close()
 
 
+API_PYTHON = ROOT / "api" / ".venv" / "bin" / "python"
+API_ADMIN_PASSWORD = "admin-e2e-password"
+
+
+@contextmanager
+def api_server(data_dir: Path) -> Iterator[str]:
+    """The admin API (``python -m easyflow_api serve``, its own Python 3.12
+    environment, ``make install-api``) on SQLite in ``data_dir`` with no event
+    ingestion; admin / ``API_ADMIN_PASSWORD``. Yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "EASYFLOW_ENV": "development",
+        "EASYFLOW_DATA_DIR": str(data_dir),
+        "EASYFLOW_API_DATABASE_URL": f"sqlite:///{data_dir / 'api.db'}",
+        "EASYFLOW_API_INGEST": "none",
+        "EASYFLOW_ADMIN_PASSWORD": API_ADMIN_PASSWORD,
+        "EASYFLOW_API_DASHBOARD_DIR": str(data_dir / "no-dashboard"),
+    }
+    log = (data_dir / "api.log").open("w")
+    process = subprocess.Popen(
+        [str(API_PYTHON), "-m", "easyflow_api", "serve", "--port", str(port)],
+        cwd=ROOT / "api",
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, 60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
 def action_endpoint(url: str, token: str = ACTION_TOKEN) -> EndpointConfig:
     """Rasa's action endpoint at ``url``, sending ``token`` as a bearer header."""
     return EndpointConfig(url, headers={"Authorization": f"Bearer {token}"})

@@ -66,6 +66,7 @@ class ActionHandleOrderRequest(Action):
                 turn.say("utter_order_not_found", order_id=order_id)
                 return [SlotSet(ORDER_ID, None)]
             request = tracker.get_slot(REQUEST) or "status"
+            await services.shop_profile.refresh()  # the Shop page's return window
             allowed = await order_access(services, order, tracker)
             if allowed is not Access.GRANTED:
                 return await handle_unverified(order, request, allowed, turn)

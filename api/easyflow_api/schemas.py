@@ -402,11 +402,12 @@ class OperatorHours(BaseModel):
 
 
 class PublicShop(BaseModel):
-    """What the web chat widget shows: no setting beyond it."""
+    """What the web chat widget shows and the bot quotes: no setting beyond it."""
 
     name: str | None
     greeting: dict[str, str]
     languages: list[Language]
+    return_window_days: int
     operators: OperatorHours
 
 

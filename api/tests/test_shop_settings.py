@@ -336,6 +336,7 @@ def test_the_public_answer_holds_only_what_the_widget_needs(
         # English is off, so its greeting is not offered
         "greeting": {"ru": "Здравствуйте! Чем помочь?"},
         "languages": ["ru"],
+        "return_window_days": 30,
         "operators": {
             "working_now": True,
             "until": None,
@@ -433,11 +434,13 @@ def test_public_for_a_view_at_a_given_moment() -> None:
         "name": "Shop",
         "greeting": {"ru": "Привет", "en": ""},
         "languages": ["ru", "en"],
+        "return_window_days": 21,
         "working_hours": {"timezone": "Europe/Moscow", "days": WEEK},
     }
     # Sunday 2026-12-06 20:00 UTC = 23:00 Moscow: closed until Monday 09:00
     answer = shop_settings.public(view, datetime(2026, 12, 6, 20, 0, tzinfo=UTC))
     assert answer["greeting"] == {"ru": "Привет"}  # the empty English one is not
+    assert answer["return_window_days"] == 21
     assert answer["operators"] == {
         "working_now": False,
         "until": None,

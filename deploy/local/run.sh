@@ -54,7 +54,10 @@ wait_for() {  # url, name, pid
   exit 1
 }
 
-EASYFLOW_ACTIONS_PORT=$ACTIONS_PORT $BIN/python -m actions.server >var/log/actions.log 2>&1 &
+# EASYFLOW_API_URL: the Shop page's return window and hours (the api starts later;
+# the action server reads it when a turn needs it).
+EASYFLOW_ACTIONS_PORT=$ACTIONS_PORT EASYFLOW_API_URL=${EASYFLOW_API_URL:-http://127.0.0.1:$API_PORT} \
+  $BIN/python -m actions.server >var/log/actions.log 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$ACTIONS_PORT/health" actions "${pids[-1]}"
 

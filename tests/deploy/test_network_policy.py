@@ -111,6 +111,7 @@ INSIDER = Pod("debug-shell")  # a stray pod in our own namespace
         (API, RASA, 5005),  # handoff, conversation review
         (API, ACTIONS, 5055),
         (ACTIONS, RASA, 5005),  # payment notices through trigger_intent
+        (ACTIONS, API, 8000),  # the Shop page's public settings
         (INGRESS, RASA, 5005),
         (INGRESS, ACTIONS, 5055),  # pay pages and payment webhooks
         (INGRESS, API, 8000),
@@ -147,7 +148,6 @@ def test_every_pod_resolves_names(pod: Pod) -> None:
         (STRANGER, RASA, 5005),
         (STRANGER, API, 8000),
         (INGRESS, OUTBOX, 8000),
-        (ACTIONS, API, 8000),
         (RASA, API, 8000),
         (OUTBOX, RASA, 5005),
         (OUTBOX, EXTERNAL, 443),  # the relay talks only to PostgreSQL and RabbitMQ

@@ -121,7 +121,7 @@ async def offer(
             ],
         )
         return [SlotSet(ASKS, None)]
-    window = turn.services.settings.return_window_days
+    window = turn.services.shop_profile.current.return_window_days
     deadline = return_deadline(order, window) or datetime.now() + timedelta(days=window)
     logger.info(
         "exchange.offered",
@@ -206,7 +206,7 @@ async def exchange_confirmed(subject: str, turn: Turn) -> list[EventType]:
             "sku": sku,
         },
     )
-    window = turn.services.settings.return_window_days
+    window = turn.services.shop_profile.current.return_window_days
     turn.say(
         "utter_exchange_started",
         order_id=order.order_id,

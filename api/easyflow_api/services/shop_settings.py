@@ -154,8 +154,9 @@ def save(
 
 
 def public(view: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """What the widget needs and nothing more: the name, the greetings of the
-    enabled languages that have one, and whether operators are working."""
+    """What the widget and the bot need and nothing more: the name, the greetings
+    of the enabled languages that have one, whether operators are working, and
+    the return window (public policy the bot quotes to shoppers)."""
     hours = view["working_hours"]
     state = availability(hours["days"], hours["timezone"], now)
     return {
@@ -166,6 +167,7 @@ def public(view: dict[str, Any], now: datetime) -> dict[str, Any]:
             if view["greeting"].get(lang)
         },
         "languages": view["languages"],
+        "return_window_days": view["return_window_days"],
         "operators": {
             "working_now": state.working_now,
             "until": state.until.isoformat() if state.until else None,
