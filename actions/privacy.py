@@ -93,6 +93,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 VERIFIED_SLOT = "verified_orders"
+# A phone the shopper proved on Telegram (the request_contact button).
+LINKED_PHONE_SLOT = "linked_phone"
 # The WhatsApp connector's sender ids are "whatsapp:<phone the platform verified>"
 # and its messages arrive on this input channel (connectors/whatsapp.py).
 WHATSAPP_CHANNEL = "whatsapp"
@@ -129,11 +131,16 @@ def has_factor(order: Order) -> bool:
 
 
 def channel_phone(tracker: Tracker) -> str | None:
-    """The phone the WhatsApp connector vouches for, if the conversation is its.
+    """The phone this conversation proved: the WhatsApp sender's, or the
+    Telegram contact the shopper shared as their own (``actions/identity.py``).
 
-    Both the sender id and the input channel must be WhatsApp's: a sender id
-    alone is a string other channels could be made to carry.
+    For WhatsApp both the sender id and the input channel must be WhatsApp's: a
+    sender id alone is a string other channels could be made to carry. The
+    linked phone is a slot only that action sets (no NLU mapping fills it).
     """
+    linked = tracker.get_slot(LINKED_PHONE_SLOT)
+    if isinstance(linked, str) and len(_digits(linked)) >= 10:
+        return _digits(linked)
     sender = tracker.sender_id or ""
     if not sender.startswith(f"{WHATSAPP_CHANNEL}:"):
         return None

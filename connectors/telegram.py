@@ -306,10 +306,15 @@ def message_media(message: dict[str, Any]) -> list[Media]:
         return [Media(Kind.LOCATION, CHANNEL, details=_known(coordinates))]
     contact = message.get("contact")
     if isinstance(contact, dict):
+        sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+        user_id = as_int(contact.get("user_id"))
         details = {
             "phone_number": as_str(contact.get("phone_number")),
-            "user_id": as_int(contact.get("user_id")),
+            "user_id": user_id,
             "first_name": as_str(contact.get("first_name")),
+            # The shopper's own number (the request_contact button), not someone
+            # else's card: only then is it a verified phone (actions/identity.py).
+            "own": user_id is not None and user_id == as_int(sender.get("id")),
         }
         return [Media(Kind.CONTACT, CHANNEL, details=_known(details))]
     return []

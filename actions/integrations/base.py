@@ -237,3 +237,9 @@ class OrderSource(abc.ABC):
     async def mark_paid(self, order_id: str) -> Order:
         """Records a confirmed payment (called by a payment provider)."""
         raise self.unsupported("mark_paid")
+
+    async def orders_by_phone(self, phone: str, limit: int = 5) -> list[Order]:
+        """The buyer's recent orders, newest first, matched on the last ten
+        digits of ``phone`` (a phone the bot verified, never one typed in).
+        Marketplaces give sellers no buyer contacts: ``OperationUnsupported``."""
+        raise self.unsupported("orders_by_phone")

@@ -16,6 +16,7 @@ import logging
 from actions.integrations.base import (
     AmbiguousOrder,
     ExchangeRequest,
+    OperationUnsupported,
     Order,
     OrderSource,
     OrderSourceError,
@@ -80,6 +81,23 @@ class RoutingOrderSource(OrderSource):
         if failures and len(failures) == len(candidates):
             raise OrderSourceError(f"no source answered for {order_id}: {failures}")
         return None
+
+    async def orders_by_phone(self, phone: str, limit: int = 5) -> list[Order]:
+        """Every source that can search by phone, newest first; the others are
+        skipped (``searchable_by_phone`` says which). ``OperationUnsupported``
+        when none can."""
+        found: list[Order] = []
+        searched = 0
+        for source in self.sources:
+            try:
+                found += await source.orders_by_phone(phone, limit)
+            except OperationUnsupported:
+                continue
+            searched += 1
+        if not searched:
+            raise self.unsupported("orders_by_phone")
+        found.sort(key=lambda order: order.created_at, reverse=True)
+        return found[:limit]
 
     async def get_order_from(self, order_id: str, source: str) -> Order | None:
         """The order as ``source`` has it: the shopper said where they bought an

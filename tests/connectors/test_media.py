@@ -37,7 +37,8 @@ FILE_REPLY = "Спасибо, файл получил!"
 VOICE_REPLY = "Голосовые сообщения я пока не слушаю."
 STICKER_REPLY = "😊 Чем могу помочь?"
 LOCATION_REPLY = "Спасибо! Пункты выдачи"
-CONTACT_REPLY = "Спасибо! По номеру телефона я пока не ищу заказы"
+# Someone else's contact card (its user_id is not the sender's) links nothing.
+CONTACT_REPLY = "Это не ваш номер"
 OFFER_HUMAN = "Хотите, позову оператора прямо сейчас?"
 
 
@@ -228,6 +229,7 @@ TELEGRAM_LOCATION = {"location": {"latitude": 55.751244, "longitude": 37.618423}
                 "phone_number": "79161234567",
                 "user_id": 556000999,
                 "first_name": "Анна",
+                "own": False,
             },
         ),
     ],

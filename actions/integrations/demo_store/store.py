@@ -4,6 +4,7 @@ from and written to its SQLite file (``database``), seeded on first use.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -272,6 +273,25 @@ class DemoStore(OrderSource):
                 (state.value, order.order_id),
             )
             return self._order(db, order.order_id)  # type: ignore[return-value]
+
+        return await self.db.run(work)
+
+    async def orders_by_phone(self, phone: str, limit: int = 5) -> list[Order]:
+        wanted = re.sub(r"\D", "", phone)[-10:]
+        if len(wanted) < 10:
+            return []
+
+        def work(db: sqlite3.Connection) -> list[Order]:
+            rows = db.execute(
+                "SELECT order_id, customer_phone FROM orders "
+                "WHERE customer_phone IS NOT NULL ORDER BY created_at DESC"
+            ).fetchall()
+            matches = [
+                row["order_id"]
+                for row in rows
+                if re.sub(r"\D", "", row["customer_phone"])[-10:] == wanted
+            ][:limit]
+            return [self._order(db, order_id) for order_id in matches]  # type: ignore[misc]
 
         return await self.db.run(work)
 
