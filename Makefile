@@ -88,7 +88,8 @@ install-llm: ## Install the local LLM server's environment (llm/, about 1.2 GB)
 test-llm: install-llm
 	cd llm && .venv/bin/python -m pytest -q
 
-pytest: $(BIN)/.installed install-llm
+# The api's environment too: tests/actions/test_shop_profile.py runs the real api.
+pytest: $(BIN)/.installed install-llm $(API_BIN)/.installed
 	$(BIN)/pytest -q --ignore=tests/e2e --ignore=tests/connectors --ignore=tests/deploy --ignore=tests/production
 
 # Admin API against the local PostgreSQL and RabbitMQ (api/README.md).

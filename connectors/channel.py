@@ -57,12 +57,28 @@ class WebhookChannel(InputChannel, abc.ABC):
         self.dedupe = self.dedupe or dedupe_from_env()
         self.guard = self.guard or ShopperGuard.from_env()
         self._output: OutputChannel | None = None
+        self._proactive: OutputChannel | None = None
 
     @classmethod
     def name(cls) -> str:
         return cls.CHANNEL
 
     def get_output_channel(self) -> Any:
+        """What Rasa sends proactive messages through (``trigger_intent`` with
+        ``output_channel=latest``: payment notices, order updates, operator
+        replies). Its sends are strict: a platform that fails raises, so Rasa
+        answers 500 without saving the turn and the sender tries again later
+        (``actions/proactive/queue.py``, the api's 502) instead of the message
+        being lost while the platform is down."""
+        if self._proactive is None:
+            self._proactive = self.make_output()
+            self._proactive.strict = True  # type: ignore[attr-defined]
+        return self._proactive
+
+    def reply_output(self) -> Any:
+        """What replies to a shopper's message go through: a failed send is
+        logged and the other replies still go out (the platform's retry of the
+        whole delivery would repeat the ones that did)."""
         if self._output is None:
             self._output = self.make_output()
         return self._output
@@ -93,7 +109,7 @@ class WebhookChannel(InputChannel, abc.ABC):
         return response.json({"error": message}, status=status)
 
     def output_for(self, delivery: Delivery) -> OutputChannel:
-        return self.get_output_channel()
+        return self.reply_output()
 
     async def after_delivery(self, delivery: Delivery, output: Any) -> None:
         """Platform follow-up once a fresh delivery was processed."""

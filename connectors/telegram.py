@@ -21,7 +21,6 @@ credentials.yml::
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -69,9 +68,13 @@ class TelegramOutput(PartsOutput, OutputChannel):
         return await self.client.post(f"/bot{self.token}/{method}", json=payload)
 
     async def send(self, method: str, payload: dict[str, Any]) -> None:
-        # Logged by the client; one failed reply must not stop the others.
-        with contextlib.suppress(PlatformError):
+        try:
             await self.call(method, payload)
+        except PlatformError:
+            # Logged by the client; one failed reply must not stop the others,
+            # but a proactive message must be tried again (WebhookChannel).
+            if self.strict:
+                raise
 
     async def send_part(
         self,

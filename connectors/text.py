@@ -68,6 +68,9 @@ class PartsOutput(abc.ABC):
 
     max_text: ClassVar[int]
     empty_text: ClassVar[str] = ""  # what carries buttons when there is no text
+    # True for the proactive output (WebhookChannel.get_output_channel): a send
+    # the platform refused raises instead of being logged and skipped.
+    strict: bool = False
 
     @abc.abstractmethod
     async def send_part(

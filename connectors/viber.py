@@ -30,7 +30,6 @@ credentials.yml::
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
@@ -90,9 +89,13 @@ class ViberOutput(PartsOutput, OutputChannel):
     async def send(self, recipient_id: str, content: dict[str, Any]) -> None:
         message = {"receiver": receiver(recipient_id), "sender": self.sender}
         message.update(content)
-        # Logged by the client; one failed reply must not stop the others.
-        with contextlib.suppress(PlatformError):
+        try:
             await self.call(message)
+        except PlatformError:
+            # Logged by the client; one failed reply must not stop the others,
+            # but a proactive message must be tried again (WebhookChannel).
+            if self.strict:
+                raise
 
     async def send_part(
         self,

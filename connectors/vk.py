@@ -34,7 +34,6 @@ credentials.yml::
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -117,9 +116,13 @@ class VKOutput(PartsOutput, OutputChannel):
     async def send(self, recipient_id: str, params: dict[str, Any]) -> None:
         peer = peer_id(recipient_id)
         message = {"peer_id": peer, "random_id": self.random_id(peer), **params}
-        # Logged by the client; one failed reply must not stop the others.
-        with contextlib.suppress(PlatformError):
+        try:
             await self.call("messages.send", message)
+        except PlatformError:
+            # Logged by the client; one failed reply must not stop the others,
+            # but a proactive message must be tried again (WebhookChannel).
+            if self.strict:
+                raise
 
     def random_id(self, peer: int | str) -> int:
         """VK drops a message whose random_id it has seen from this community, over
@@ -276,7 +279,7 @@ class VKInput(WebhookChannel):
         return [delivery] if delivery is not None else []
 
     def output_for(self, delivery: Delivery) -> VKOutput:
-        return self.get_output_channel().for_delivery(delivery.key)
+        return self.reply_output().for_delivery(delivery.key)
 
     def acknowledge(self, ignored: bool = False) -> HTTPResponse:
         return response.text(OK)

@@ -24,7 +24,6 @@ credentials.yml::
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -94,10 +93,14 @@ class WhatsAppOutput(PartsOutput, OutputChannel):
         )
 
     async def send(self, message: dict[str, Any]) -> None:
-        # Logged (with Graph's error body) by the client; one failed reply must not
-        # stop the others.
-        with contextlib.suppress(PlatformError):
+        try:
             await self.call(message)
+        except PlatformError:
+            # Logged (with Graph's error body) by the client; one failed reply
+            # must not stop the others, but a proactive message must be tried
+            # again (WebhookChannel).
+            if self.strict:
+                raise
 
     async def send_part(
         self,

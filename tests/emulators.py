@@ -27,6 +27,8 @@ class Call:
     # The path as sent, percent-encoding kept: Rasa's server (Sanic) matches this
     # one, not the decoded ``path``.
     raw_path: str = ""
+    # What the emulator answered (a scripted failure, else 200).
+    status: int = 200
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Emulator:
             await asyncio.sleep(self.delay_s)
         if self.scripted:
             status, body, headers = self.scripted.pop(0)
+            call.status = status
             return web.json_response(body, status=status, headers=headers)
         return web.json_response(self.reply(call))
 

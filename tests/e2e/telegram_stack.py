@@ -49,10 +49,13 @@ class Stack:
     telegram: Emulator
 
     def sent(self, chat: int) -> list[str]:
+        """The texts Telegram accepted for ``chat`` (refused calls excluded)."""
         return [
             c.json["text"]
             for c in list(self.telegram.calls)
-            if c.path.endswith("/sendMessage") and c.json.get("chat_id") == chat
+            if c.path.endswith("/sendMessage")
+            and c.json.get("chat_id") == chat
+            and c.status < 400
         ]
 
 

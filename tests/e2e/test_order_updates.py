@@ -101,3 +101,30 @@ async def test_an_opted_in_shopper_is_told_once_and_stop_stops_it(
         log = (tmp_path / "actions.log").read_text()
     assert log.count("orders.update_told") == 1
     assert "orders.updates_stopped" in log
+
+
+async def test_an_update_sent_while_telegram_is_down_arrives_once_when_it_is_back(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Telegram refuses every call while the update goes out: Rasa answers 500
+    without saving the turn, the action server keeps the notice and tries it
+    again; once Telegram is back the shopper gets the update exactly once."""
+    chat = next(chats)
+    with servers.action_server(tmp_path, env=_env(stack)):
+        await write(stack, chat, f"где мой заказ {ORDER}")
+        assert (await write(stack, chat, LAST4))[-1] == OFFER
+        await write(stack, chat, "да")
+
+        for _ in range(200):  # down: every call answered 502
+            stack.telegram.fail_next(502, {"ok": False, "description": "Bad Gateway"})
+        status, body = await move(stack, "shipped", tracking_number="TRACK-E2E-1")
+        assert (status, body["told"]) == (200, 0), body  # queued, not told
+        await asyncio.sleep(2.0)
+        assert updates(stack, chat) == []
+        stack.telegram.scripted.clear()  # back
+
+        await wait_for_text(stack, chat, SHIPPED, seconds=30)
+        await asyncio.sleep(6.0)  # room for a second retry, which must not come
+        assert len(updates(stack, chat)) == 1, stack.sent(chat)
+        log = (tmp_path / "actions.log").read_text()
+    assert "orders.update_failed" in log and log.count("orders.update_told") == 1
