@@ -50,6 +50,7 @@ PUBLIC_ROUTES = frozenset(
         "demo_pay.pay",
         "payment_webhooks.receive",
         "shopify_orders.receive",  # signed by Shopify (HMAC)
+        "bitrix24_orders.receive",  # the portal's application token
     }
 )
 TOKEN_FILE = "action_token"

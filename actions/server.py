@@ -43,11 +43,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.access import TOKEN_FILE, install_token_guard, local_token, route_name
+from actions.integrations.bitrix24 import Bitrix24Source
 from actions.integrations.demo_store import DemoStore
 from actions.integrations.shopify import ShopifySource
 from actions.payments.demo import DemoPaymentProvider
 from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
+from actions.proactive.bitrix24_events import bitrix24_events_blueprint
 from actions.proactive.poller import OrderPoller
 from actions.proactive.queue import NoticeQueue
 from actions.proactive.shop_events import shop_events_blueprint, source_of
@@ -277,6 +279,9 @@ def main() -> int:
     shopify = source_of(services.orders, ShopifySource)
     if shopify is not None and shopify.webhook_secret:
         app.blueprint(shopify_webhook_blueprint(shopify, services.order_updates))
+    bitrix24 = source_of(services.orders, Bitrix24Source)
+    if bitrix24 is not None and bitrix24.event_token:
+        app.blueprint(bitrix24_events_blueprint(bitrix24, services.order_updates))
     logger.info(
         "actions.server.start",
         extra={

@@ -118,6 +118,9 @@ class Bitrix24Config:
     webhook_url: str = field(repr=False)  # the address itself is a credential
     entity: str = "order"
     status_map: Mapping[str, OrderState] = field(default_factory=dict)
+    # The application token of the portal's outbound event handler
+    # (actions/proactive/bitrix24_events.py); empty: no event route.
+    event_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, reader: Reader) -> Bitrix24Config:
@@ -134,7 +137,8 @@ class Bitrix24Config:
                 f"BITRIX24_ENTITY: '{entity}' is not one of {', '.join(ENTITIES)}"
             )
         status_map = _parse_status_map(reader.text("BITRIX24_STATUS_MAP", ""))
-        return cls(url, entity, status_map)
+        token = reader.text("BITRIX24_EVENT_TOKEN", "")
+        return cls(url, entity, status_map, token)
 
 
 class Bitrix24Source(OrderSource):
@@ -149,7 +153,9 @@ class Bitrix24Source(OrderSource):
         *,
         timeout_s: float = 10.0,
         retry: RetryPolicy | None = None,
+        event_token: str = "",
     ) -> None:
+        self.event_token = event_token
         match = _WEBHOOK.match(webhook_url.strip())
         if match is None:
             raise ValueError("expected https://<portal>/rest/<user id>/<code>/")
@@ -171,7 +177,12 @@ class Bitrix24Source(OrderSource):
 
     @classmethod
     def from_config(cls, config: Bitrix24Config) -> Bitrix24Source:
-        return cls(config.webhook_url, config.entity, config.status_map)
+        return cls(
+            config.webhook_url,
+            config.entity,
+            config.status_map,
+            event_token=config.event_token,
+        )
 
     async def close(self) -> None:
         await self._client.close()
@@ -219,6 +230,19 @@ class Bitrix24Source(OrderSource):
             return await self._deal(number)
         found = await self._find_store_order(number)
         return None if found is None else found[1]
+
+    async def order_by_id(self, internal_id: int) -> Order | None:
+        """The order an outbound event names by the portal's own id: a store
+        order's id (its shopper number is ``accountNumber``), or a deal's id."""
+        if self.entity == "deal":
+            return await self._deal(str(internal_id))
+        try:
+            result = await self._call("sale.order.get", {"id": internal_id})
+        except _Missing:
+            return None
+        raw = result["order"]
+        number = str(raw.get("accountNumber") or internal_id)
+        return self._store_order(raw, number)
 
     async def _find_store_order(self, number: str) -> tuple[int, Order] | None:
         """The portal's order id and the mapped order for an account number."""

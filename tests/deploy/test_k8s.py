@@ -194,13 +194,15 @@ def test_ingress_routes(resources: list[dict[str, Any]]) -> None:
         "/socket.io": "rasa",
         "/pay": "actions",
         "/payments": "actions",
-        "/orders/shopify/webhook": "actions",  # only this one of /orders
+        # Only these two of /orders: signed or token-checked platform calls.
+        "/orders/shopify/webhook": "actions",
+        "/orders/bitrix24/events": "actions",
         "/api": "api",
         "/": "api",
     }
     for path in rule["http"]["paths"]:
         assert path["backend"]["service"]["port"] == {"name": "http"}
-        exact = path["path"] == "/orders/shopify/webhook"
+        exact = path["path"].startswith("/orders/")
         assert path["pathType"] == ("Exact" if exact else "Prefix")
 
 
