@@ -20,11 +20,20 @@ credentials.yml::
       api_url: https://graph.facebook.com   # optional
       api_version: v21.0                    # optional
       list_button: Выбрать                  # optional: opens a list of 4–10 choices
+      update_template: order_update         # optional, see below
+      update_template_language: ru          # optional
+
+Proactive messages (order updates, payment notices, operator replies) more than
+24 hours after the shopper last wrote are refused by Graph (error 131047): with
+``update_template`` (an approved template whose body has one parameter, such as
+"Новости по вашему заказу: {{1}}") the text goes out as that template instead.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +71,9 @@ MAX_LIST_BUTTON = 20  # the label that opens the list
 MAX_SECTION_TITLE = 24
 DEFAULT_LIST_BUTTON = "Выбрать"
 EMPTY_BODY = "…"  # interactive messages need a body; Rasa allows buttons alone
+# Graph's "Re-engagement message": more than 24 h since the shopper last wrote.
+WINDOW_CLOSED = 131047
+MAX_TEMPLATE_PARAMETER = 1024
 
 
 class WhatsAppOutput(PartsOutput, OutputChannel):
@@ -74,7 +86,11 @@ class WhatsAppOutput(PartsOutput, OutputChannel):
         phone_number_id: str,
         api_version: str = DEFAULT_API_VERSION,
         list_button: str = DEFAULT_LIST_BUTTON,
+        update_template: str = "",
+        update_template_language: str = "ru",
     ) -> None:
+        self.update_template = update_template
+        self.update_template_language = update_template_language
         self.client = client
         self.access_token = access_token
         self.phone_number_id = phone_number_id
@@ -95,12 +111,47 @@ class WhatsAppOutput(PartsOutput, OutputChannel):
     async def send(self, message: dict[str, Any]) -> None:
         try:
             await self.call(message)
-        except PlatformError:
+        except PlatformError as error:
             # Logged (with Graph's error body) by the client; one failed reply
             # must not stop the others, but a proactive message must be tried
             # again (WebhookChannel).
-            if self.strict:
+            if not self.strict:
+                return
+            template = self.outside_window_template(message, error)
+            if template is None:
                 raise
+            # More than 24 h since the shopper last wrote: only an approved
+            # template may go out, carrying the text as its one parameter.
+            logger.info("whatsapp.template_sent", extra={"reason": WINDOW_CLOSED})
+            await self.call(template)
+
+    def outside_window_template(
+        self, sent: dict[str, Any], error: PlatformError
+    ) -> dict[str, Any] | None:
+        """The template message for a proactive text Graph refused because the
+        24-hour window is closed (error 131047); ``None`` when that is not why,
+        or no template is configured."""
+        if not self.update_template or graph_error_code(error.body) != WINDOW_CLOSED:
+            return None
+        text = sent_text(sent)
+        if not text:
+            return None
+        return {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": sent["to"],
+            "type": "template",
+            "template": {
+                "name": self.update_template,
+                "language": {"code": self.update_template_language},
+                "components": [
+                    {
+                        "type": "body",
+                        "parameters": [{"type": "text", "text": template_text(text)}],
+                    }
+                ],
+            },
+        }
 
     async def send_part(
         self,
@@ -163,6 +214,32 @@ class WhatsAppOutput(PartsOutput, OutputChannel):
 
 def wa_id(recipient_id: str) -> str:
     return recipient_id.removeprefix(f"{CHANNEL}:")
+
+
+def graph_error_code(body: str) -> int | None:
+    """``error.code`` of a Graph error body, if it is one."""
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, int) else None
+
+
+def sent_text(sent: dict[str, Any]) -> str | None:
+    """The words of a text or interactive message we tried to send."""
+    if sent.get("type") == "text":
+        return (sent.get("text") or {}).get("body")
+    if sent.get("type") == "interactive":
+        return ((sent.get("interactive") or {}).get("body") or {}).get("text")
+    return None
+
+
+def template_text(text: str) -> str:
+    """Graph refuses template parameters with new lines, tabs or more than four
+    spaces in a row, or over 1024 characters."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat[:MAX_TEMPLATE_PARAMETER]
 
 
 def message(recipient_id: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:
@@ -244,6 +321,10 @@ class WhatsAppInput(WebhookChannel):
             api_url=str(credentials.get("api_url") or DEFAULT_API_URL),
             api_version=str(credentials.get("api_version") or DEFAULT_API_VERSION),
             list_button=str(credentials.get("list_button") or DEFAULT_LIST_BUTTON),
+            update_template=str(credentials.get("update_template") or ""),
+            update_template_language=str(
+                credentials.get("update_template_language") or "ru"
+            ),
         )
 
     access_token: str
@@ -253,6 +334,11 @@ class WhatsAppInput(WebhookChannel):
     api_url: str = DEFAULT_API_URL
     api_version: str = DEFAULT_API_VERSION
     list_button: str = DEFAULT_LIST_BUTTON
+    # An approved template with one body parameter ("Новости по вашему заказу:
+    # {{1}}"), for proactive messages outside the 24-hour window; empty: they
+    # fail, and the notice queue keeps trying until it gives up.
+    update_template: str = ""
+    update_template_language: str = "ru"
 
     def make_output(self) -> WhatsAppOutput:
         return WhatsAppOutput(
@@ -261,6 +347,8 @@ class WhatsAppInput(WebhookChannel):
             self.phone_number_id,
             self.api_version,
             self.list_button,
+            self.update_template,
+            self.update_template_language,
         )
 
     def authenticate(self, request: Request, payload: Any) -> bool:
