@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 import zlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa_sdk.endpoint import create_app
@@ -182,22 +183,36 @@ def install_readiness(app: Sanic, warmed: threading.Event) -> None:
 NOTICE_RETRY_S = 5.0
 
 
+def repeat_in_background(
+    app: Sanic,
+    every_s: float,
+    work: Callable[[], Awaitable[object]],
+    failed_event: str,
+) -> None:
+    """Runs ``work`` every ``every_s`` seconds once the server is up; a round
+    that raises (a database hiccup) is logged and the next one tries again."""
+
+    async def forever() -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await work()
+            except Exception:
+                logger.exception(failed_event)
+
+    @app.after_server_start
+    async def start(app: Sanic, _: Any) -> None:
+        app.add_task(forever())
+
+
 def install_notice_retries(app: Sanic, queue: NoticeQueue) -> None:
     """Retries queued notices (payments, order updates) in the background, lists
     the ones that failed for good at ``GET /notices/failed`` and tries one again
     at ``POST /notices/<id>/retry`` (neither public: the action token)."""
 
-    async def retry_forever() -> None:
-        while True:
-            await asyncio.sleep(NOTICE_RETRY_S)
-            try:
-                await queue.retry_due()
-            except Exception:  # a database hiccup: the next round tries again
-                logger.exception("payments.notice_retry_failed")
-
-    @app.after_server_start
-    async def start_retries(app: Sanic, _: Any) -> None:
-        app.add_task(retry_forever())
+    repeat_in_background(
+        app, NOTICE_RETRY_S, queue.retry_due, "payments.notice_retry_failed"
+    )
 
     @app.get("/notices/failed", name="failed_notices")
     async def failed_notices(request: Request) -> HTTPResponse:
@@ -214,20 +229,8 @@ def install_notice_retries(app: Sanic, queue: NoticeQueue) -> None:
 
 def install_order_polling(app: Sanic, poller: OrderPoller, every_s: int) -> None:
     """Reads followed orders again every ``every_s`` seconds (0: never)."""
-    if every_s <= 0:
-        return
-
-    async def poll_forever() -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            try:
-                await poller.poll_once()
-            except Exception:  # a database hiccup: the next round tries again
-                logger.exception("orders.poll_round_failed")
-
-    @app.after_server_start
-    async def start_polling(app: Sanic, _: Any) -> None:
-        app.add_task(poll_forever())
+    if every_s > 0:
+        repeat_in_background(app, every_s, poller.poll_once, "orders.poll_round_failed")
 
 
 def main() -> int:

@@ -59,18 +59,36 @@ def action_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator
         "EASYFLOW_KNOWLEDGE_CACHE_DIR": str(KNOWLEDGE_CACHE),
         **(env or {}),
     }
-    log = (data_dir / "actions.log").open("w")
-    process = subprocess.Popen(
+    # Ready: passages embedded, so no turn waits behind the embedding.
+    with _serving(
         [sys.executable, "-m", "actions.server"],
-        cwd=ROOT,
-        env=full_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        ROOT,
+        full_env,
+        data_dir / "actions.log",
+        f"http://127.0.0.1:{port}/ready",
+        240,
+    ):
+        yield f"http://127.0.0.1:{port}/webhook"
+
+
+@contextmanager
+def _serving(
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    log_path: Path,
+    ready_url: str,
+    ready_s: float,
+) -> Iterator[None]:
+    """``command`` as a process logging to ``log_path``, until ``ready_url``
+    answers; stopped with SIGTERM (then killed) on the way out."""
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        # Ready: passages embedded, so no turn waits behind the embedding.
-        wait_until_up(f"http://127.0.0.1:{port}/ready", process, 240)
-        yield f"http://127.0.0.1:{port}/webhook"
+        wait_until_up(ready_url, process, ready_s)
+        yield
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -99,24 +117,15 @@ def api_server(data_dir: Path) -> Iterator[str]:
         "EASYFLOW_ADMIN_PASSWORD": API_ADMIN_PASSWORD,
         "EASYFLOW_API_DASHBOARD_DIR": str(data_dir / "no-dashboard"),
     }
-    log = (data_dir / "api.log").open("w")
-    process = subprocess.Popen(
+    with _serving(
         [str(API_PYTHON), "-m", "easyflow_api", "serve", "--port", str(port)],
-        cwd=ROOT / "api",
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/health", process, 60)
+        ROOT / "api",
+        env,
+        data_dir / "api.log",
+        f"http://127.0.0.1:{port}/health",
+        60,
+    ):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def action_endpoint(url: str, token: str = ACTION_TOKEN) -> EndpointConfig:

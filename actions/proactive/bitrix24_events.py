@@ -26,9 +26,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.integrations.base import OrderSourceError
 from actions.integrations.bitrix24 import Bitrix24Source
 from actions.proactive.order_updates import OrderUpdates
+from actions.proactive.source_events import tell_followers
 
 logger = logging.getLogger(__name__)
 
@@ -63,18 +63,8 @@ def bitrix24_events_blueprint(
         raw_id = (form.get("data[FIELDS][ID]") or [""])[0]
         if not raw_id.isdigit() or len(raw_id) > 18:
             return response.json({"error": "no order id"}, status=400)
-        try:
-            order = await source.order_by_id(int(raw_id))
-        except OrderSourceError:
-            logger.error("bitrix24.event_reread_failed", extra={"event": event})
-            return response.json({"error": "try again"}, status=503)
-        if order is None:
-            return response.json({"ignored": "unknown order"})
-        told = await updates.changed(order, source.name)
-        logger.info(
-            "bitrix24.order_updated",
-            extra={"order_id": order.order_id, "order_state": order.state.value},
+        return await tell_followers(
+            source.order_by_id(int(raw_id)), updates, source.name, {"event": event}
         )
-        return response.json({"order_id": order.order_id, "told": told})
 
     return blueprint

@@ -28,9 +28,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.integrations.base import OrderSourceError
 from actions.integrations.shopify import ShopifySource
 from actions.proactive.order_updates import OrderUpdates
+from actions.proactive.source_events import tell_followers
 
 logger = logging.getLogger(__name__)
 
@@ -70,22 +70,11 @@ def shopify_webhook_blueprint(
         name = payload.get("name") if isinstance(payload, dict) else None
         if not isinstance(name, str | int) or not str(name).strip():
             return response.json({"error": "no order name"}, status=400)
-        try:
-            order = await source.get_order(str(name))
-        except OrderSourceError:
-            logger.error("shopify.webhook_reread_failed", extra={"topic": topic})
-            return response.json({"error": "try again"}, status=503)
-        if order is None:
-            return response.json({"ignored": "unknown order"})
-        told = await updates.changed(order, source.name)
-        logger.info(
-            "shopify.order_updated",
-            extra={
-                "order_id": order.order_id,
-                "order_state": order.state.value,
-                "webhook_id": request.headers.get("x-shopify-webhook-id"),
-            },
+        return await tell_followers(
+            source.get_order(str(name)),
+            updates,
+            source.name,
+            {"topic": topic, "webhook_id": request.headers.get("x-shopify-webhook-id")},
         )
-        return response.json({"order_id": order.order_id, "told": told})
 
     return blueprint

@@ -4,23 +4,18 @@ on the embedded default's SQLite and the production profile's PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 from sqlalchemy import create_engine, inspect
 
 from actions.proactive.notifier import RasaNotifier
 from actions.proactive.queue import SENT, NoticeQueue
+from tests.databases import fresh_postgres
 from tests.emulators import Emulator
 
-POSTGRES_ADMIN_DSN = os.environ.get(
-    "EASYFLOW_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 # The notices table as the first release created it (before order updates).
 FIRST_RELEASE = """CREATE TABLE notices (
     id {id_type} PRIMARY KEY, sender_id TEXT NOT NULL, order_id TEXT NOT NULL,
@@ -38,17 +33,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'notices.sqlite'}"
         return
-    name = f"easyflow_migrate_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(POSTGRES_ADMIN_DSN)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES_ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with fresh_postgres("easyflow_migrate_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,24 +5,19 @@ production profile's; and one SQLite file, the embedded default's)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 
 from actions.integrations.demo_store import DemoStore
 from actions.payments.ledger import PaymentLedger, RefundRefused
 from actions.payments.settlement import Outcome, Settlement
 from actions.proactive.notifier import RasaNotifier
+from tests.databases import fresh_postgres
 from tests.emulators import Emulator
 
-POSTGRES_ADMIN_DSN = os.environ.get(
-    "EASYFLOW_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 REPLICAS = 4
 
 
@@ -31,17 +26,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | 
     if request.param == "sqlite":
         yield tmp_path / "ledger.sqlite"
         return
-    name = f"easyflow_ledger_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(POSTGRES_ADMIN_DSN)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES_ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with fresh_postgres("easyflow_ledger_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 
 from actions.integrations.base import OrderState
@@ -19,11 +16,8 @@ from actions.proactive.queue import NoticeQueue
 from actions.proactive.quiet_hours import QuietHours
 from actions.settings import Settings
 from common.settings import SettingsError
+from tests.databases import fresh_postgres
 from tests.emulators import Emulator
-
-POSTGRES_ADMIN_DSN = os.environ.get(
-    "EASYFLOW_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 
 
 class Clock:
@@ -187,27 +181,20 @@ def test_the_settings_name_a_bad_window() -> None:
 
 async def test_followers_and_states_on_the_production_database() -> None:
     """The same store on PostgreSQL, as replicas share it in production."""
-    admin = psycopg2.connect(POSTGRES_ADMIN_DSN)
-    admin.autocommit = True
-    name = f"easyflow_followers_test_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    followers = Followers(f"{POSTGRES_ADMIN_DSN.rsplit('/', 1)[0]}/{name}")
-    try:
-        assert await followers.follow("t:1", "A-1", "demo", state="processing")
-        assert not await followers.follow("t:1", "A-1", "demo", state="shipped")
-        await followers.follow("t:2", "A-2", "")
-        assert await followers.watched(10) == [
-            ("", "A-2", None),
-            ("demo", "A-1", "processing"),
-        ]
-        await followers.known("demo", "A-1", "shipped")
-        assert ("demo", "A-1", "shipped") in await followers.watched(10)
-        await followers.forget("A-1", "demo")
-        assert await followers.watched(10) == [("", "A-2", None)]
-        assert await followers.unfollow_all("t:2") == 1
-    finally:
-        followers.engine.dispose()
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with fresh_postgres("easyflow_followers_test") as url:
+        followers = Followers(url)
+        try:
+            assert await followers.follow("t:1", "A-1", "demo", state="processing")
+            assert not await followers.follow("t:1", "A-1", "demo", state="shipped")
+            await followers.follow("t:2", "A-2", "")
+            assert await followers.watched(10) == [
+                ("", "A-2", None),
+                ("demo", "A-1", "processing"),
+            ]
+            await followers.known("demo", "A-1", "shipped")
+            assert ("demo", "A-1", "shipped") in await followers.watched(10)
+            await followers.forget("A-1", "demo")
+            assert await followers.watched(10) == [("", "A-2", None)]
+            assert await followers.unfollow_all("t:2") == 1
+        finally:
+            followers.engine.dispose()
