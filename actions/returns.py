@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 
 from actions.context import Turn
 from actions.integrations.base import (
@@ -17,12 +17,16 @@ from actions.integrations.base import (
 )
 
 logger = logging.getLogger(__name__)
+# The return this conversation is about: a photo sent next is linked to it
+# (actions/attachments/action.py).
+RETURN_SLOT = "return_id"
 
 
 async def handle_return(order: Order, turn: Turn) -> list[EventType]:
     returns = await turn.services.orders.get_returns(order.order_id)
     if return_refused(order, returns, turn):
-        return []
+        open_returns = [r for r in returns if r.state is not ReturnState.REJECTED]
+        return [SlotSet(RETURN_SLOT, open_returns[0].return_id)] if open_returns else []
     window = turn.services.shop_profile.current.return_window_days
     deadline = return_deadline(order, window)
     request = await turn.services.orders.start_return(order.order_id)
@@ -37,7 +41,7 @@ async def handle_return(order: Order, turn: Turn) -> list[EventType]:
         deadline=turn.date(deadline or datetime.now() + timedelta(days=window)),
         amount=turn.money(order.total, order.currency),
     )
-    return []
+    return [SlotSet(RETURN_SLOT, request.return_id)]
 
 
 def return_deadline(order: Order, window: int) -> datetime | None:

@@ -44,6 +44,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.access import TOKEN_FILE, install_token_guard, local_token, route_name
+from actions.attachments.routes import attachments_blueprint
 from actions.integrations.bitrix24 import Bitrix24Source
 from actions.integrations.demo_store import DemoStore
 from actions.integrations.shopify import ShopifySource
@@ -262,6 +263,7 @@ def main() -> int:
     app = create_app("actions", cors_origins=[])
     install_readiness(app, warmed)
     install_notice_retries(app, services.notices)
+    app.blueprint(attachments_blueprint(services.attachments))
     token = settings.action_token or local_token(settings.data_dir / TOKEN_FILE)
     install_guard_and_metrics(app, token)
     if isinstance(services.payments, DemoPaymentProvider):

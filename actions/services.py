@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 
+from actions.attachments.store import AttachmentStore
 from actions.integrations.base import OrderSource
 from actions.integrations.registry import build_sources
 from actions.knowledge.answerers import OpenAICompatibleAnswerer
@@ -90,6 +91,15 @@ class Services:
         )
         quiet = QuietHours.parse(self.settings.quiet_hours, self.settings.shop_timezone)
         return OrderUpdates(followers, self.notices, quiet)
+
+    @cached_property
+    def attachments(self) -> AttachmentStore:
+        """Photos and files shoppers sent, kept for operators and returns."""
+        return AttachmentStore(
+            self.settings.database_url or self.settings.data_dir / "attachments.sqlite",
+            max_bytes=self.settings.attachment_max_bytes,
+            per_day=self.settings.attachments_per_day,
+        )
 
     @cached_property
     def shop_profile(self) -> ShopProfile:

@@ -72,6 +72,10 @@ class Settings:
     quiet_hours: str = "22-9"
     # Followed orders read again this often (actions/proactive/poller.py); 0: off.
     order_poll_s: int = 300
+    # Photos and files shoppers send (actions/attachments/): largest kept, and
+    # how many one conversation may leave a day.
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachments_per_day: int = 30
     shop_timezone: str = "Europe/Moscow"
     # The admin API, for the Shop page's settings (actions/shop_profile.py);
     # empty: the environment's return window, nothing about operators' hours.
@@ -176,6 +180,15 @@ class Settings:
             ),
             quiet_hours=reader.text("EASYFLOW_QUIET_HOURS", "22-9"),
             order_poll_s=reader.integer("EASYFLOW_ORDER_POLL_S", 300, 0, 86400),
+            attachment_max_bytes=reader.integer(
+                "EASYFLOW_ATTACHMENT_MAX_BYTES",
+                10 * 1024 * 1024,
+                1024,
+                50 * 1024 * 1024,
+            ),
+            attachments_per_day=reader.integer(
+                "EASYFLOW_ATTACHMENTS_PER_DAY", 30, 1, 10_000
+            ),
             shop_timezone=reader.text("EASYFLOW_SHOP_TIMEZONE", "Europe/Moscow"),
         )
         try:

@@ -13,6 +13,8 @@ so the platform retries. A platform supplies only what is its own:
 - ``intercept``: callbacks answered without Rasa (confirmations);
 - ``deliveries``: the messages in a callback;
 - ``prepare``: what a claimed delivery becomes before Rasa reads it;
+- ``fetch_media``: a photo's or file's bytes through the platform's file API, so
+  the base keeps them for the operator (``connectors.attachments``);
 - ``acknowledge`` / ``after_delivery``: its 200 answer and follow-up calls;
 - ``handle``, for a platform whose reply travels in the HTTP response (Alice).
 """
@@ -32,6 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.attachments import AttachmentKeeper
 from connectors.base import Delivery, DeliveryFailed, deliver
 from connectors.dedupe import DedupeStore, dedupe_from_env
 from connectors.guard import ShopperGuard, Verdict
@@ -52,10 +55,12 @@ class WebhookChannel(InputChannel, abc.ABC):
     auth_in_body: ClassVar[bool] = False
     dedupe: DedupeStore | None = field(default=None, kw_only=True)
     guard: ShopperGuard | None = field(default=None, kw_only=True)
+    attachments: AttachmentKeeper | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         self.dedupe = self.dedupe or dedupe_from_env()
         self.guard = self.guard or ShopperGuard.from_env()
+        self.attachments = self.attachments or AttachmentKeeper.from_env()
         self._output: OutputChannel | None = None
         self._proactive: OutputChannel | None = None
 
@@ -118,6 +123,19 @@ class WebhookChannel(InputChannel, abc.ABC):
         """The delivery as Rasa should read it, once it is claimed (Telegram
         transcribes voice notes here); must not raise."""
         return delivery
+
+    async def fetch_media(
+        self, item: dict[str, Any], max_bytes: int
+    ) -> tuple[bytes, str | None] | None:
+        """A photo's or file's content and MIME type (``None``: unknown) from the
+        platform, at most ``max_bytes``; ``None`` when it cannot be had."""
+        return None
+
+    async def _prepared(self, delivery: Delivery) -> Delivery:
+        delivery = await self.prepare(delivery)
+        if self.attachments is None:
+            return delivery
+        return await self.attachments.keep_all(self.CHANNEL, delivery, self.fetch_media)
 
     # --- the shared webhook -----------------------------------------------------
 
@@ -192,7 +210,7 @@ class WebhookChannel(InputChannel, abc.ABC):
                     self.dedupe,
                     output,
                     on_new_message,
-                    prepare=self.prepare,
+                    prepare=self._prepared,
                 )
             except DeliveryFailed:
                 # The platform retries the whole callback; deliveries already

@@ -19,6 +19,10 @@
 - ``EASYFLOW_STT_BASE_URL``, ``_API_KEY``, ``_MODEL``, ``_MAX_BYTES``,
   ``_TIMEOUT_S``: the optional speech-to-text backend for voice notes
   (connectors/speech.py; empty: voice notes are answered with "please type");
+- ``EASYFLOW_ACTIONS_URL`` (its ``/webhook``) and ``EASYFLOW_ACTION_TOKEN``: where
+  photos and files shoppers send are kept (``connectors/attachments.py``; the
+  action server's ``/attachments``), and ``EASYFLOW_ATTACHMENT_MAX_BYTES`` the
+  largest one fetched (10 MB);
 - ``SANIC_WORKERS``: Rasa workers on one port (set by ``rasa run``'s launcher).
 """
 
@@ -55,6 +59,9 @@ class ChannelSettings:
     stt_model: str = "whisper-1"
     stt_max_bytes: int = 5 * 1024 * 1024
     stt_timeout_s: float = 20.0
+    actions_url: str = ""
+    action_token: str = field(default="", repr=False)
+    attachment_max_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ChannelSettings:
@@ -91,6 +98,18 @@ class ChannelSettings:
                 "EASYFLOW_STT_MAX_BYTES", 5 * 1024 * 1024, 1024, 25 * 1024 * 1024
             ),
             stt_timeout_s=reader.seconds("EASYFLOW_STT_TIMEOUT_S", 20.0),
+            actions_url=(
+                reader.url("EASYFLOW_ACTIONS_URL", "").removesuffix("/webhook")
+                if reader.raw("EASYFLOW_ACTIONS_URL")
+                else ""
+            ),
+            action_token=reader.text("EASYFLOW_ACTION_TOKEN", ""),
+            attachment_max_bytes=reader.integer(
+                "EASYFLOW_ATTACHMENT_MAX_BYTES",
+                10 * 1024 * 1024,
+                1024,
+                50 * 1024 * 1024,
+            ),
         )
 
 

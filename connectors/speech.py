@@ -67,12 +67,14 @@ class FileClient(PlatformClient):
     """The project's HTTP client, plus what JSON APIs do not need: a bounded
     binary download and a multipart upload (both retried like any call)."""
 
-    async def download(self, path: str, max_bytes: int) -> bytes:
+    async def download(
+        self, path: str, max_bytes: int, headers: dict[str, str] | None = None
+    ) -> bytes:
         """The body of ``GET base_url + path``; ``TooLarge`` past ``max_bytes``."""
         url = f"{self.base_url}{path}"
         for attempt in range(1, self.retry.max_attempts + 1):
             try:
-                async with self._client().get(url) as response:
+                async with self._client().get(url, headers=headers) as response:
                     if response.status < 400:
                         return await _read_bounded(response, max_bytes)
                     body = (await response.content.read(500)).decode(errors="replace")

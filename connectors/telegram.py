@@ -201,36 +201,56 @@ class TelegramInput(WebhookChannel):
         )
 
     async def transcribe(self, voice: dict[str, Any]) -> str | None:
-        """``getFile`` for the path, the file from ``/file/bot<token>/<path>``,
-        then the speech backend; ``None`` (logged) when a step says no."""
+        """The voice note through the speech backend; ``None`` (logged) when a
+        step says no."""
         assert self.speech is not None
-        limit = self.speech.settings.max_bytes
-        if (as_int(voice.get("size")) or 0) > limit:
-            logger.info("telegram.voice.too_large", extra={"size": voice.get("size")})
+        found = await self.download(voice, self.speech.settings.max_bytes, "voice")
+        if found is None:
+            return None
+        audio, path = found
+        return await self.speech.transcribe(audio, path.rsplit("/", 1)[-1])
+
+    async def fetch_media(
+        self, item: dict[str, Any], max_bytes: int
+    ) -> tuple[bytes, str | None] | None:
+        found = await self.download(item, max_bytes, "media")
+        return None if found is None else (found[0], item.get("mime_type"))
+
+    async def download(
+        self, item: dict[str, Any], limit: int, what: str
+    ) -> tuple[bytes, str] | None:
+        """``getFile`` for the path, then the file from
+        ``/file/bot<token>/<path>``: its content and path, or ``None`` (logged)."""
+        if not item.get("file_id"):
+            return None
+        if (as_int(item.get("size")) or 0) > limit:
+            logger.info(f"telegram.{what}.too_large", extra={"size": item.get("size")})
             return None
         output = self.get_output_channel()
         try:
-            answer = await output.call("getFile", {"file_id": voice["file_id"]})
+            answer = await output.call("getFile", {"file_id": item["file_id"]})
         except PlatformError:
             return None  # logged by the client
         result = answer.get("result") if isinstance(answer, dict) else None
         path = as_str(result.get("file_path")) if isinstance(result, dict) else None
         if path is None or ".." in path:
-            logger.warning("telegram.voice.no_file_path")
+            logger.warning(f"telegram.{what}.no_file_path")
             return None
         if (as_int(result.get("file_size")) or 0) > limit:
-            logger.info("telegram.voice.too_large", extra={"size": result["file_size"]})
+            logger.info(
+                f"telegram.{what}.too_large", extra={"size": result["file_size"]}
+            )
             return None
         if self._files is None:
             self._files = FileClient(CHANNEL, self.api_url)
         try:
-            audio = await self._files.download(f"/file/bot{self.token}/{path}", limit)
+            content = await self._files.download(f"/file/bot{self.token}/{path}", limit)
         except TooLarge:
-            logger.info("telegram.voice.too_large", extra={"limit": limit})
+            logger.info(f"telegram.{what}.too_large", extra={"limit": limit})
             return None
         except PlatformError:
             return None
-        return await self.speech.transcribe(audio, path.rsplit("/", 1)[-1])
+        return content, path
 
     def parse(self, update: dict[str, Any]) -> Delivery | None:
         """The update as a delivery, or ``None`` for kinds the bot does not answer

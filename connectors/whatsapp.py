@@ -37,6 +37,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import OutputChannel
 from sanic import Blueprint, response
@@ -49,6 +50,7 @@ from connectors.base import Delivery, button_payload, require
 from connectors.channel import WebhookChannel
 from connectors.media import Kind, Media, as_str, media_metadata
 from connectors.media import message_text as media_text
+from connectors.speech import FileClient, TooLarge
 from connectors.text import PartsOutput, split_text
 
 logger = logging.getLogger(__name__)
@@ -339,6 +341,46 @@ class WhatsAppInput(WebhookChannel):
     # fail, and the notice queue keeps trying until it gives up.
     update_template: str = ""
     update_template_language: str = "ru"
+
+    async def fetch_media(
+        self, item: dict[str, Any], max_bytes: int
+    ) -> tuple[bytes, str | None] | None:
+        """Graph's media URL for the id (``GET /<version>/<media id>``), then the
+        file from it; both with the access token, as Graph requires. The URL
+        must be HTTPS (or on the configured Graph address, for a local emulator)
+        so the token never travels in clear to somewhere else."""
+        media_id = as_str(item.get("file_id"))
+        if not media_id or not re.fullmatch(r"[0-9A-Za-z_.-]{1,128}", media_id):
+            return None
+        auth = {"Authorization": f"Bearer {self.access_token}"}
+        graph = PlatformClient(CHANNEL, self.api_url)
+        try:
+            info = await graph.get(f"/{self.api_version}/{media_id}", headers=auth)
+        except PlatformError:
+            return None  # logged by the client
+        finally:
+            await graph.close()
+        url = as_str(info.get("url")) if isinstance(info, dict) else None
+        if url is None:
+            logger.warning("whatsapp.media.no_url")
+            return None
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if parts.scheme != "https" and origin != self.api_url.rstrip("/"):
+            logger.warning("whatsapp.media.insecure_url")
+            return None
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        files = FileClient(CHANNEL, origin)
+        try:
+            content = await files.download(path or "/", max_bytes, headers=auth)
+        except TooLarge:
+            logger.info("whatsapp.media.too_large", extra={"limit": max_bytes})
+            return None
+        except PlatformError:
+            return None
+        finally:
+            await files.close()
+        return content, as_str(info.get("mime_type")) or item.get("mime_type")
 
     def make_output(self) -> WhatsAppOutput:
         return WhatsAppOutput(

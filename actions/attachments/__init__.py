@@ -1,0 +1,1 @@
+"""Photos and files shoppers send: kept, linked to a return, shown to operators."""
