@@ -21,6 +21,7 @@ from easyflow_api.db import Database
 from easyflow_api.routes import (
     admin,
     analytics,
+    attachments,
     auth,
     conversations,
     handoffs,
@@ -192,6 +193,7 @@ def create_app(
         admin,
         shop,
         notices,
+        attachments,
     ):
         app.include_router(module.router)
     app.include_router(static.router)  # last: the SPA catch-all

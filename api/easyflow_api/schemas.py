@@ -427,3 +427,16 @@ class FailedNotice(BaseModel):
 class NoticeRetry(BaseModel):
     id: int
     sent: bool
+
+
+class ShopperAttachment(BaseModel):
+    """A photo or file the shopper sent, and the return or order it is on."""
+
+    id: str
+    kind: str  # photo, document
+    channel: str
+    mime_type: str
+    size: int
+    order_id: str | None
+    return_id: str | None
+    created_at: str | None

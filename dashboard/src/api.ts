@@ -73,6 +73,17 @@ export interface TranscriptEvent {
   action: string | null;
 }
 
+export interface ShopperAttachment {
+  id: string;
+  kind: string;
+  channel: string;
+  mime_type: string;
+  size: number;
+  order_id: string | null;
+  return_id: string | null;
+  created_at: string | null;
+}
+
 export interface ConversationDetail extends ConversationSummary {
   events: TranscriptEvent[];
 }
@@ -287,6 +298,13 @@ export async function getPage<T>(path: string, query?: Query): Promise<{ items: 
 
 export async function del(path: string): Promise<void> {
   await request("DELETE", path);
+}
+
+/** An authenticated file as a blob URL (attachments shown in the page); the
+ * caller revokes it. */
+export async function blobUrl(path: string): Promise<string> {
+  const response = await request("GET", path);
+  return URL.createObjectURL(await response.blob());
 }
 
 /** Downloads an authenticated file (CSV, YAML) through a blob link. */

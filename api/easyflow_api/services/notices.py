@@ -5,49 +5,18 @@ with the action server's token as a bearer header."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import httpx
+from easyflow_api.services.action_server import ActionServerClient, ActionServerError
 
-logger = logging.getLogger(__name__)
-
-
-class ActionServerError(RuntimeError):
-    """The action server could not be reached, or refused (its token)."""
+__all__ = ["ActionServerError", "NoticeNotFound", "NoticesClient"]
 
 
 class NoticeNotFound(LookupError):
     """No failed notice with that id (sent meanwhile, or never failed)."""
 
 
-class NoticesClient:
-    def __init__(self, base_url: str, token: str | None, timeout_s: float) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.token = token or None
-        self.timeout_s = timeout_s
-
-    async def _call(self, method: str, path: str) -> httpx.Response:
-        if not self.token:
-            raise ActionServerError("EASYFLOW_ACTION_TOKEN is not set for the api")
-        headers = {"Authorization": f"Bearer {self.token}"}
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
-                response = await client.request(
-                    method, f"{self.base_url}{path}", headers=headers
-                )
-        except httpx.HTTPError as exc:
-            logger.warning(
-                "notices.unreachable", extra={"path": path, "error": type(exc).__name__}
-            )
-            raise ActionServerError(
-                f"the action server is unreachable: {type(exc).__name__}"
-            ) from exc
-        if response.status_code in (401, 403):
-            logger.error("notices.refused", extra={"status": response.status_code})
-            raise ActionServerError("the action server refused the api's token")
-        return response
-
+class NoticesClient(ActionServerClient):
     async def failed(self) -> list[dict[str, Any]]:
         response = await self._call("GET", "/notices/failed")
         if response.status_code != 200:

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from "react";
+import { Attachments } from "../components/Attachments";
 import { del, get, post, type ConversationDetail, type TranscriptEvent } from "../api";
 import { dateTime, num, time } from "../format";
 import { useLoad } from "../hooks";
@@ -105,6 +106,7 @@ export function ConversationPage({ id, canEdit }: { id: string; canEdit: boolean
             )}
           </div>
           {actionError && <div className="error">{actionError}</div>}
+          <Attachments conversationId={id} />
           <table className="table transcript" data-testid="transcript">
             <thead>
               <tr>
