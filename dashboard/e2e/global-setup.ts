@@ -18,6 +18,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -99,6 +100,52 @@ async function waitHttp(url: string, child: ChildProcess, seconds: number, log: 
   throw new Error(`timed out waiting for ${url}; log ${log}:\n${tail(log)}`);
 }
 
+// A 1x1 JPEG: what the Telegram emulator serves as the shopper's photo.
+const PHOTO = Buffer.from(
+  "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=",
+  "base64",
+);
+export const TELEGRAM_TOKEN = "7000000001:AAHe2eTOKENe2eTOKENe2eTOKEN";
+
+/**
+ * The Telegram Bot API on loopback for the attachment test: every method answers
+ * ok, getFile names a photo, /file/bot<token>/... serves it, and GET /sent lists
+ * the texts the bot sent (per chat_id) so a spec can wait for a reply.
+ */
+async function startTelegram(port: number): Promise<Server> {
+  const sent: { chat_id: string; text: string }[] = [];
+  const server = createHttpServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const url = request.url ?? "/";
+      const answer = (body: unknown) => {
+        response.writeHead(200, { "Content-Type": "application/json" });
+        response.end(JSON.stringify(body));
+      };
+      if (url.startsWith("/sent")) return answer(sent);
+      if (url.startsWith(`/file/bot${TELEGRAM_TOKEN}/`)) {
+        response.writeHead(200, { "Content-Type": "image/jpeg" });
+        return response.end(PHOTO);
+      }
+      const method = url.split("/").pop() ?? "";
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+      } catch {
+        /* not JSON */
+      }
+      if (method === "sendMessage") sent.push({ chat_id: String(body.chat_id), text: String(body.text) });
+      if (method === "getFile") {
+        return answer({ ok: true, result: { file_id: body.file_id, file_size: PHOTO.length, file_path: "photos/file_1.jpg" } });
+      }
+      return answer({ ok: true, result: { message_id: 1 } });
+    });
+  });
+  await new Promise<void>((done) => server.listen(port, "127.0.0.1", done));
+  return server;
+}
+
 let stopping = false;
 
 async function stopAll(children: ChildProcess[]): Promise<void> {
@@ -145,12 +192,22 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const eventsDb = join(rasaDir, "events.db");
   // Rasa sends it to the action server; the api uses it for failed notices.
   const actionToken = randomBytes(24).toString("hex");
+  const telegramSecret = randomBytes(16).toString("hex");
+  const telegramPort = await freePort();
+  let telegram: Server | null = null;
 
   try {
     if (withRasa) {
       if (!existsSync(MODEL)) throw new Error(`trained model missing: ${MODEL} (make train)`);
       const credentials = join(rasaDir, "credentials.yml");
-      writeFileSync(credentials, `rest:\n${webChatCredentials()}\n`);
+      telegram = await startTelegram(telegramPort);
+      const telegramCredentials = [
+        "connectors.telegram.TelegramInput:",
+        `  token: "${TELEGRAM_TOKEN}"`,
+        `  secret_token: "${telegramSecret}"`,
+        `  api_url: "http://127.0.0.1:${telegramPort}"`,
+      ].join("\n");
+      writeFileSync(credentials, `rest:\n${webChatCredentials()}\n${telegramCredentials}\n`);
       const endpoints = join(rasaDir, "endpoints.yml");
       writeFileSync(
         endpoints,
@@ -185,6 +242,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         EASYFLOW_PUBLIC_URL: actionsUrl,
         EASYFLOW_RASA_URL: rasaUrl,
         EASYFLOW_ACTION_TOKEN: actionToken,
+        // Where the messenger connectors keep shoppers' photos (connectors/attachments.py).
+        EASYFLOW_ACTIONS_URL: `${actionsUrl}/webhook`,
       };
       children.push(start("actions", RASA_PYTHON, ["-m", "actions.server"], rasaEnv, REPO, dir));
       children.push(
@@ -235,15 +294,19 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await waitHttp(`http://127.0.0.1:${apiPort}/health`, api, 60, join(dir, "api.log"));
   } catch (error) {
     await stopAll(children);
+    telegram?.close();
     throw error;
   }
 
   process.env.EASYFLOW_E2E_API_URL = `http://127.0.0.1:${apiPort}`;
   process.env.EASYFLOW_E2E_RASA_URL = withRasa ? rasaUrl : "";
   process.env.EASYFLOW_E2E_DIR = dir;
+  process.env.EASYFLOW_E2E_TELEGRAM_URL = telegram ? `http://127.0.0.1:${telegramPort}` : "";
+  process.env.EASYFLOW_E2E_TELEGRAM_SECRET = telegramSecret;
   console.log(`[e2e] api ${process.env.EASYFLOW_E2E_API_URL}, rasa ${withRasa ? rasaUrl : "off"}, logs in ${dir} (copied to test-results/server-logs/ at the end)`);
   return async () => {
     await stopAll(children);
+    telegram?.close();
     // Keep the server logs with the screenshots; drop the databases.
     const logs = join(DASHBOARD, "test-results", "server-logs");
     mkdirSync(logs, { recursive: true });

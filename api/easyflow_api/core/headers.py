@@ -26,7 +26,7 @@ from fastapi import Request, Response
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 DASHBOARD_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )

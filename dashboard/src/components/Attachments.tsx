@@ -31,7 +31,8 @@ function AttachmentItem({ item }: { item: ShopperAttachment }) {
       if (made) URL.revokeObjectURL(made);
     };
   }, [item.id]);
-  const caption = `${linkedTo(t, item)} · ${item.channel} · ${num(item.size / 1024, 0)} KB`;
+  const size = item.size < 1024 ? `${item.size} B` : `${num(item.size / 1024, 0)} KB`;
+  const caption = `${linkedTo(t, item)} · ${item.channel} · ${size}`;
   return (
     <figure className="attachment" data-testid="attachment" data-return={item.return_id ?? ""}>
       {error && <div className="error">{error}</div>}
