@@ -25,7 +25,10 @@ async function audit(page: Page, name: string): Promise<string[]> {
   const results = await new AxeBuilder({ page }).withTags([...TAGS, "best-practice"]).analyze();
   // axe ran and checked something: a blank or broken page must not pass silently.
   expect(results.passes.length, `axe checked nothing on ${name}`).toBeGreaterThan(0);
-  const summary = results.violations.map((v) => `${v.id} (${v.impact}) ×${v.nodes.length}`);
+  const summary = results.violations.map((v) => {
+    const where = v.nodes.slice(0, 3).map((node) => node.target.join(" >> "));
+    return `${v.id} (${v.impact}) ×${v.nodes.length} [${where.join("; ")}${v.nodes.length > 3 ? "; …" : ""}]`;
+  });
   console.log(`[a11y] ${name}: ${summary.length ? summary.join(", ") : "no violations"}`);
   return results.violations
     .filter((v) => BLOCKING.has(v.impact ?? "") && v.tags.some((tag) => TAGS.includes(tag)))
