@@ -12,7 +12,7 @@ import { expect, login, NO_REPLY, test, waitForRasa } from "./helpers";
 const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const BLOCKING = new Set(["serious", "critical"]);
 
-/** Every page the admin's navigation had when the first test ran (see below). */
+/** The pages the admin's navigation had when this was written; later ones are found too. */
 const EXPECTED_NAV = ["overview", "conversations", "inbox", "operator", "shop", "settings", "users", "api-keys", "audit"];
 
 /**
@@ -43,9 +43,9 @@ async function audit(page: Page, name: string): Promise<string[]> {
 }
 
 /** Waits until a dashboard page has its heading and no "Loading…" left. */
-async function settled(page: Page): Promise<void> {
-  await expect(page.locator("main h1").first()).toBeVisible();
-  await expect(page.locator("main").getByText(/^(Загрузка…|Loading…)$/)).toHaveCount(0);
+async function settled(page: Page, name: string): Promise<void> {
+  await expect(page.locator("main h1").first(), `${name}: every page shows an <h1> in <main>`).toBeVisible();
+  await expect(page.locator("main").getByText(/^(Загрузка…|Loading…)$/), `${name} is still loading`).toHaveCount(0);
 }
 
 function report(problems: string[]): string {
@@ -77,13 +77,13 @@ test("dashboard: login, every page in the navigation and a conversation pass axe
   for (const { href, name } of pages) {
     await page.goto(`/${href}`);
     await expect(page.locator(`aside nav a[href="${href}"]`)).toHaveClass(/active/);
-    await settled(page);
+    await settled(page, href);
     problems.push(...(await audit(page, `${name} (${href})`)));
   }
 
   // A conversation's transcript (seeded; one with a low-confidence turn in red).
   await page.goto("/#/conversations");
-  await settled(page);
+  await settled(page, "#/conversations");
   await page.locator("[data-conversation] a").first().click();
   await expect(page.getByTestId("transcript")).toBeVisible();
   problems.push(...(await audit(page, "conversation detail")));
@@ -93,7 +93,7 @@ test("dashboard: login, every page in the navigation and a conversation pass axe
   await expect(page.getByTestId("lang-toggle")).toHaveText("RU");
   for (const { href } of pages) {
     await page.goto(`/${href}`);
-    await settled(page);
+    await settled(page, href);
     problems.push(...(await audit(page, `${href} (English)`)));
   }
 
@@ -157,5 +157,31 @@ test("demo page and the open widget: reply, chips, operator joined pass axe", as
   problems.push(...(await audit(page, "widget, back to the bot")));
   await operatorContext.close();
 
+  expect(problems.length, report(problems)).toBe(0);
+});
+
+test("the widget full-screen on a phone, in English, passes axe", async ({ browser }) => {
+  const rasa = await waitForRasa();
+  const context = await browser.newContext({
+    viewport: { width: 375, height: 740 },
+    locale: "en-US",
+    isMobile: true,
+    hasTouch: true,
+    baseURL: process.env.EASYFLOW_E2E_API_URL,
+  });
+  const page = await context.newPage();
+  await page.goto(`/demo?rasa=${encodeURIComponent(rasa)}`);
+  await expect(page.locator(".ef-launcher")).toBeVisible();
+  const problems = await audit(page, "demo page on a phone");
+  await page.locator(".ef-launcher").click();
+  await expect(page.locator(".ef-status")).toHaveAttribute("data-state", "online", { timeout: 30_000 });
+  await expect(page.locator(".ef-input")).toHaveAttribute("placeholder", "Type a message…");
+  await page.locator(".ef-input").fill("where is my order A-10234");
+  await page.locator(".ef-send").click();
+  await expect(page.locator(".ef-msg.ef-bot").last(), NO_REPLY).toContainText("last 4 digits of the phone", {
+    timeout: 60_000,
+  });
+  problems.push(...(await audit(page, "widget on a phone, English")));
+  await context.close();
   expect(problems.length, report(problems)).toBe(0);
 });
