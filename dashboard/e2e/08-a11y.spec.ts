@@ -81,6 +81,17 @@ test("dashboard: login, every page in the navigation and a conversation pass axe
     problems.push(...(await audit(page, `${name} (${href})`)));
   }
 
+  // The NLU inbox's other tabs (labelled, dismissed: other rows, other buttons).
+  await page.goto("/#/inbox");
+  await settled(page, "#/inbox");
+  const tabs = page.getByRole("tab");
+  for (let i = 1; i < (await tabs.count()); i++) {
+    await tabs.nth(i).click();
+    await expect(tabs.nth(i)).toHaveAttribute("aria-selected", "true");
+    await settled(page, "#/inbox");
+    problems.push(...(await audit(page, `inbox tab ${(await tabs.nth(i).textContent())?.trim()}`)));
+  }
+
   // A conversation's transcript (seeded; one with a low-confidence turn in red).
   await page.goto("/#/conversations");
   await settled(page, "#/conversations");
