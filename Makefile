@@ -116,7 +116,8 @@ dashboard/dist/index.html: dashboard/node_modules/.package-lock.json $(DASHBOARD
 dashboard: dashboard/dist/index.html ## Build the dashboard, widget and demo shop page
 
 # Browser tests in headless Chromium: dashboard against a seeded api, and the
-# widget talking to a real Rasa + action server through an operator handoff.
+# widget talking to a real Rasa + action server through an operator handoff;
+# axe-core's accessibility audit of every page (e2e/08-a11y.spec.ts).
 test-dashboard: dashboard/dist/index.html $(API_BIN)/.installed $(MODEL)
 	cd dashboard && npm run test:e2e
 

@@ -181,6 +181,11 @@ class EasyFlowWidget {
     this.host = el("div");
     this.host.id = "easyflow-widget";
     this.host.setAttribute("data-easyflow", "widget");
+    // A landmark of its own: the launcher and the panel are not loose content of
+    // the shop's page for screen readers (a role, not an <aside>, that shop CSS
+    // for aside would reach).
+    this.host.setAttribute("role", "complementary");
+    this.host.setAttribute("aria-label", config.title || labels.title);
     this.root = this.host.attachShadow({ mode: "open" });
     const style = el("style");
     style.textContent = STYLES;
@@ -198,7 +203,8 @@ class EasyFlowWidget {
     this.panel.setAttribute("aria-label", config.title || labels.title);
     this.panel.hidden = true;
 
-    const header = el("header", "ef-header");
+    // A <div>, not a <header>: a second banner landmark beside the shop's own.
+    const header = el("div", "ef-header");
     const heading = el("div", "ef-heading");
     this.title = el("div", "ef-title", config.title || labels.title);
     heading.append(this.title);
@@ -215,12 +221,18 @@ class EasyFlowWidget {
     this.banner.setAttribute("role", "status");
 
     this.log = el("div", "ef-log");
+    this.log.setAttribute("role", "log");
     this.log.setAttribute("aria-live", "polite");
+    this.log.setAttribute("aria-label", labels.messages);
+    // Scrollable, so reachable by keyboard to scroll it back.
+    this.log.tabIndex = 0;
     // The shop's greeting: shown above the conversation, never stored in it.
     this.intro = el("div", "ef-intro");
     this.intro.hidden = true;
     this.intro.setAttribute("data-easyflow", "greeting");
     this.typing = el("div", "ef-typing");
+    // Three animated dots: an image with a name (a name on a bare <div> is not allowed).
+    this.typing.setAttribute("role", "img");
     this.typing.setAttribute("aria-label", labels.typing);
     this.typing.append(el("span"), el("span"), el("span"));
     this.typing.hidden = true;
@@ -263,6 +275,7 @@ class EasyFlowWidget {
     if (typeof shop.name === "string" && shop.name.trim()) {
       this.title.textContent = shop.name;
       this.panel.setAttribute("aria-label", shop.name);
+      this.host.setAttribute("aria-label", shop.name);
       this.host.setAttribute("data-shop", shop.name);
     }
     const enabled = shop.languages.filter((l) => l === "ru" || l === "en");

@@ -9,6 +9,8 @@ export interface Labels {
   online: string;
   reconnecting: string;
   typing: string;
+  /** The conversation's name for screen readers. */
+  messages: string;
   operatorShort: string;
   operatorJoined: (name: string) => string;
   operatorLeft: string;
@@ -30,6 +32,7 @@ const RU: Labels = {
   online: "Онлайн",
   reconnecting: "Нет связи, переподключаемся…",
   typing: "Печатает…",
+  messages: "Сообщения",
   operatorShort: "Оператор",
   operatorJoined: (name) => `С вами оператор ${name}`,
   operatorLeft: "Оператор завершил разговор, с вами снова ассистент",
@@ -46,6 +49,7 @@ const EN: Labels = {
   online: "Online",
   reconnecting: "Connection lost, reconnecting…",
   typing: "Typing…",
+  messages: "Messages",
   operatorShort: "Operator",
   operatorJoined: (name) => `${name} (operator) joined the chat`,
   operatorLeft: "The operator left, the assistant is back",

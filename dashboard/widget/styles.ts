@@ -20,13 +20,14 @@ export const STYLES = `
 .ef-header { display: flex; align-items: center; gap: 8px; padding: 12px 14px; background: #2563eb; color: #fff; }
 .ef-heading { flex: 1; min-width: 0; }
 .ef-title { font-weight: 600; font-size: 15px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.ef-status { font-size: 12px; opacity: .9; }
+.ef-status { font-size: 12px; }
 .ef-status::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 6px; background: #fbbf24; }
 .ef-status[data-state="online"]::before { background: #4ade80; }
 .ef-status[data-state="offline"]::before { background: #f87171; }
 .ef-close { background: transparent; border: none; color: #fff; font-size: 26px; line-height: 1; cursor: pointer; padding: 0 4px; }
 .ef-handoff { padding: 8px 14px; background: #fef3c7; color: #92400e; font-size: 13px; border-bottom: 1px solid #fde68a; }
 .ef-log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 8px; background: #f9fafb; }
+.ef-log:focus-visible { outline: 2px solid #2563eb; outline-offset: -2px; }
 .ef-msg { max-width: 85%; padding: 8px 12px; border-radius: 14px; white-space: pre-wrap; word-wrap: break-word; }
 .ef-user { align-self: flex-end; background: #2563eb; color: #fff; border-bottom-right-radius: 4px; }
 .ef-bot { align-self: flex-start; background: #fff; border: 1px solid #e5e7eb; border-bottom-left-radius: 4px; }

@@ -20,14 +20,23 @@ function daysBetween(start: string, end: string): string[] {
   return out;
 }
 
+/** What a screen reader is told instead of the picture: its name and the table's headers. */
+export interface ChartLabels {
+  title: string;
+  day: string;
+  total: string;
+}
+
 export function StackedDailyChart({
   rows,
   emptyText,
+  labels,
   start,
   end,
 }: {
   rows: DailyPoint[];
   emptyText: string;
+  labels: ChartLabels;
   start?: string;
   end?: string;
 }) {
@@ -53,10 +62,17 @@ export function StackedDailyChart({
   const barW = Math.max(4, Math.min(36, slot * 0.7));
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(max * f));
   const labelEvery = Math.ceil(days.length / 10);
+  const total = totals.reduce((a, b) => a + b, 0);
+  const perChannel = channels.map((c) => `${c} ${rows.filter((r) => r.channel === c).reduce((a, r) => a + r.conversations, 0)}`);
 
   return (
-    <div className="chart" data-testid="daily-chart" data-total={totals.reduce((a, b) => a + b, 0)}>
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" className="svg-chart">
+    <div className="chart" data-testid="daily-chart" data-total={total}>
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-label={`${labels.title}. ${labels.total}: ${total} (${perChannel.join(", ")})`}
+        className="svg-chart"
+      >
         {[...new Set(ticks)].map((tick) => {
           const y = 10 + plotH - (tick / max) * plotH;
           return (
@@ -93,7 +109,35 @@ export function StackedDailyChart({
           );
         })}
       </svg>
-      <div className="legend">
+      {/* The text alternative: the days with conversations, per channel. */}
+      <table className="sr-only">
+        <caption>{labels.title}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{labels.day}</th>
+            {channels.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+            <th scope="col">{labels.total}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {days.map((day, i) =>
+            totals[i] ? (
+              <tr key={day}>
+                <th scope="row">{day}</th>
+                {channels.map((c) => (
+                  <td key={c}>{byDay.get(day)?.get(c) ?? 0}</td>
+                ))}
+                <td>{totals[i]}</td>
+              </tr>
+            ) : null,
+          )}
+        </tbody>
+      </table>
+      <div className="legend" aria-hidden="true">
         {channels.map((c) => (
           <span key={c} className="legend-item">
             <i style={{ background: channelColor(c) }} />

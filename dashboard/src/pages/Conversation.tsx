@@ -110,7 +110,9 @@ export function ConversationPage({ id, canEdit }: { id: string; canEdit: boolean
           <table className="table transcript" data-testid="transcript">
             <thead>
               <tr>
-                <th />
+                <th>
+                  <span className="sr-only">{t.author}</span>
+                </th>
                 <th>{t.text}</th>
                 <th>{t.intent}</th>
                 <th>{t.confidence}</th>

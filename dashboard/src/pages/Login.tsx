@@ -24,7 +24,7 @@ export function LoginPage({ onLogin, langToggle }: { onLogin: (s: Session) => vo
   };
 
   return (
-    <div className="login-page">
+    <main className="login-page">
       <form className="card login-card" onSubmit={submit}>
         <div className="row spread">
           <h1>{t.appName}</h1>
@@ -55,6 +55,6 @@ export function LoginPage({ onLogin, langToggle }: { onLogin: (s: Session) => vo
           {t.signIn}
         </button>
       </form>
-    </div>
+    </main>
   );
 }

@@ -131,7 +131,15 @@ export function OperatorPage() {
                   )}
                 </div>
               </div>
-              <div className="chat-log" ref={logRef} data-testid="handoff-messages">
+              <div
+                className="chat-log"
+                ref={logRef}
+                data-testid="handoff-messages"
+                role="log"
+                aria-label={t.transcript}
+                // Scrollable, so reachable by keyboard to scroll it back.
+                tabIndex={0}
+              >
                 {h.messages.map((m, i) => (
                   <div key={i} className={`bubble bubble-${m.actor}`} data-actor={m.actor}>
                     <div className="pre">{m.text}</div>

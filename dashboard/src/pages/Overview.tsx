@@ -85,7 +85,13 @@ export function OverviewPage() {
           </div>
           <section className="card">
             <h2>{t.perDay}</h2>
-            <StackedDailyChart rows={data.daily} emptyText={t.noData} start={filter.start} end={filter.end} />
+            <StackedDailyChart
+              rows={data.daily}
+              emptyText={t.noData}
+              labels={{ title: t.perDay, day: t.day, total: t.total }}
+              start={filter.start}
+              end={filter.end}
+            />
           </section>
           <div className="two-col">
             <section className="card">
