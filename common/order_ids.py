@@ -2,7 +2,9 @@
 
 - Wildberries: 7-12 digits (``3728419056``).
 - Ozon: posting number ``48213307-0051-1`` or order number ``48213307-0051``.
-- Shop: a letter code and digits (``A-10234``) or ``#45871`` / ``№45871``.
+- Shop: a letter code and digits (``A-10234``; in Latin capitals also ``A10234``,
+  and ``A 10234`` for a one-letter code) or ``#45871`` / ``№45871``.
+- Ozon typed with spaces for dashes (``48213307 0051 1``) is read as Ozon.
 
 Pure functions shared by the NLU extractor (``bot.nlu.components``) and the actions.
 """
@@ -28,12 +30,16 @@ _SHOP_CODE = re.compile(r"^[A-Z]{1,3}-?\d{4,7}$")
 _SHOP_HASH = re.compile(r"^(?:#|№|N)\s?(\d{4,8})$")
 _WILDBERRIES = re.compile(r"^\d{7,12}$")
 _SHORT_SHOP = re.compile(r"^\d{4,6}$")
+_OZON_SPACED = re.compile(r"^(\d{6,10})\s+(\d{4})(?:\s+(\d{1,2}))?$")
 
 # Where an order number stands inside a sentence. Longest formats first.
 _IN_TEXT = re.compile(
     r"(?<![\w#№-])("
     r"\d{6,10}-\d{4}(?:-\d{1,2})?"  # Ozon
+    r"|\d{6,10} \d{4} \d{1,2}"  # Ozon typed with spaces
     r"|[A-Za-zА-ВЕКМНОРСТХа-векмнорстх]{1,3}-\d{4,7}"  # shop code
+    # Without the dash only in Latin capitals: «в 12000 рублей» is no order.
+    r"|(?-i:[A-Z]{1,3}\d{4,7}|[A-Z] \d{4,7})"
     r"|[#№]\s?\d{4,8}"  # shop number
     r"|\d{7,12}"  # Wildberries
     r")(?![\w-])"
@@ -84,6 +90,9 @@ def normalize(raw: str | None, allow_short: bool = False) -> OrderId | None:
     """
     if raw is None:
         return None
+    spaced = _OZON_SPACED.match(str(raw).strip())
+    if spaced:
+        raw = "-".join(part for part in spaced.groups() if part)
     text = re.sub(r"\s+", "", str(raw)).strip(".,;:!?()\"'«»").translate(_LOOKALIKES)
     text = text.upper()
     if _OZON.match(text):

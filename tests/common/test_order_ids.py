@@ -55,3 +55,35 @@ def test_latin_codes_spells_shop_codes_in_latin_and_keeps_offsets() -> None:
     assert latin == "заказ B-57792 и A-10234, посылка 48213307-0051-1"
     assert len(latin) == len(text)
     assert latin_codes("где мой заказ") == "где мой заказ"
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "value"),
+    [
+        ("Заказ A 40922 какой статус?", "A 40922", "A-40922"),
+        ("номер A10877, подскажите", "A10877", "A-10877"),
+        ("Озон 48213307 0051 1", "48213307 0051 1", "48213307-0051-1"),
+    ],
+)
+def test_shop_codes_without_the_dash_and_ozon_with_spaces(
+    text: str, found: str, value: str
+) -> None:
+    (span,) = find_in_text(text)
+    assert span.text == found
+    order_id = normalize(span.text)
+    assert order_id is not None and order_id.value == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "в 12000 рублей",  # a Cyrillic preposition, not a code
+        "стоит 5000 руб",
+        "iPhone 15 Pro 256",
+        "цена 1500 2000 3",
+        "звоните 8 916 123 4567",
+        "WHERE IS 12345",  # only a one-letter code may stand apart from its digits
+    ],
+)
+def test_no_order_number_is_read_into_prices_or_words(text: str) -> None:
+    assert find_in_text(text) == []
