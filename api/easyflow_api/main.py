@@ -25,6 +25,7 @@ from easyflow_api.routes import (
     conversations,
     handoffs,
     inbox,
+    knowledge,
     notices,
     shop,
     static,
@@ -191,6 +192,7 @@ def create_app(
         handoffs,
         admin,
         shop,
+        knowledge,
         notices,
     ):
         app.include_router(module.router)
