@@ -72,6 +72,9 @@ class Settings:
     quiet_hours: str = "22-9"
     # Followed orders read again this often (actions/proactive/poller.py); 0: off.
     order_poll_s: int = 300
+    # The dashboard's knowledge base is read again this often from the api
+    # (actions/knowledge/published.py; a 304 when unchanged); 0: the files only.
+    knowledge_refresh_s: int = 10
     shop_timezone: str = "Europe/Moscow"
     # The admin API, for the Shop page's settings (actions/shop_profile.py);
     # empty: the environment's return window, nothing about operators' hours.
@@ -176,6 +179,9 @@ class Settings:
             ),
             quiet_hours=reader.text("EASYFLOW_QUIET_HOURS", "22-9"),
             order_poll_s=reader.integer("EASYFLOW_ORDER_POLL_S", 300, 0, 86400),
+            knowledge_refresh_s=reader.integer(
+                "EASYFLOW_KNOWLEDGE_REFRESH_S", 10, 0, 86400
+            ),
             shop_timezone=reader.text("EASYFLOW_SHOP_TIMEZONE", "Europe/Moscow"),
         )
         try:
