@@ -185,6 +185,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         EASYFLOW_PUBLIC_URL: actionsUrl,
         EASYFLOW_RASA_URL: rasaUrl,
         EASYFLOW_ACTION_TOKEN: actionToken,
+        // The dashboard's knowledge base (actions/knowledge/published.py).
+        EASYFLOW_API_URL: `http://127.0.0.1:${apiPort}`,
+        EASYFLOW_KNOWLEDGE_REFRESH_S: "2",
       };
       children.push(start("actions", RASA_PYTHON, ["-m", "actions.server"], rasaEnv, REPO, dir));
       children.push(
