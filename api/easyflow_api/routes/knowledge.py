@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from easyflow_api.deps import AdminDep, AnalystDep, ReaderDep, SessionDep, StateDep
@@ -164,17 +165,35 @@ async def upload_document(
             422, detail="name: lowercase letters, digits, - and _ (pass ?name=)"
         )
     text = await _upload_text(request)
+    # The database work off the event loop, as in the routes FastAPI runs
+    # in its thread pool.
+    saved = await run_in_threadpool(
+        _store_upload,
+        state,
+        session,
+        Key(language, key_name),
+        text,
+        version,
+        principal.username,
+    )
+    if version is not None:
+        response.status_code = 200
+    return saved
+
+
+def _store_upload(
+    state: StateDep,
+    session: SessionDep,
+    key: Key,
+    text: str,
+    version: int | None,
+    actor: str,
+) -> dict[str, object]:
     _seeded(state, session)
-    key = Key(language, key_name)
     try:
         if version is None:
-            return knowledge.create(
-                session, key, text, principal.username, action="upload"
-            )
-        response.status_code = 200
-        return knowledge.edit(
-            session, key, text, version, principal.username, action="upload"
-        )
+            return knowledge.create(session, key, text, actor, action="upload")
+        return knowledge.edit(session, key, text, version, actor, action="upload")
     except knowledge.KnowledgeError as exc:
         raise _fail(exc) from exc
 

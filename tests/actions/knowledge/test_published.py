@@ -236,7 +236,7 @@ def test_try_a_question_runs_the_shoppers_fallback_on_the_saved_text(
         # The action server's own route needs its token.
         status, _ = _call(f"{base}/knowledge/try", "POST", question)
         assert status == 401
-        status, bad = _call(
+        status, _ = _call(
             f"{base}/knowledge/try",
             "POST",
             {"question": "", "language": "de"},
