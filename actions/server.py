@@ -48,6 +48,8 @@ from actions.attachments.routes import attachments_blueprint
 from actions.integrations.bitrix24 import Bitrix24Source
 from actions.integrations.demo_store import DemoStore
 from actions.integrations.shopify import ShopifySource
+from actions.knowledge.published import PublishedKnowledge
+from actions.knowledge.try_route import knowledge_blueprint
 from actions.payments.demo import DemoPaymentProvider
 from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
@@ -228,6 +230,18 @@ def install_notice_retries(app: Sanic, queue: NoticeQueue) -> None:
         return response.json({"id": notice_id, "sent": sent})
 
 
+def install_knowledge_refresh(
+    app: Sanic, services: Services, published: PublishedKnowledge, every_s: int
+) -> None:
+    """Reads the dashboard's knowledge base again every ``every_s`` seconds
+    (0, or no api: the files only) and serves "try a question"."""
+    if every_s > 0 and published.enabled:
+        repeat_in_background(
+            app, every_s, published.refresh, "knowledge.refresh_failed"
+        )
+    app.blueprint(knowledge_blueprint(lambda: services.fallback, published))
+
+
 def install_order_polling(app: Sanic, poller: OrderPoller, every_s: int) -> None:
     """Reads followed orders again every ``every_s`` seconds (0: never)."""
     if every_s > 0:
@@ -264,6 +278,9 @@ def main() -> int:
     install_readiness(app, warmed)
     install_notice_retries(app, services.notices)
     app.blueprint(attachments_blueprint(services.attachments))
+    install_knowledge_refresh(
+        app, services, services.published_knowledge, settings.knowledge_refresh_s
+    )
     token = settings.action_token or local_token(settings.data_dir / TOKEN_FILE)
     install_guard_and_metrics(app, token)
     if isinstance(services.payments, DemoPaymentProvider):

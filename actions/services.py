@@ -10,12 +10,15 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 
+from actions.access import TOKEN_FILE, local_token
 from actions.attachments.store import AttachmentStore
 from actions.integrations.base import OrderSource
 from actions.integrations.registry import build_sources
 from actions.knowledge.answerers import OpenAICompatibleAnswerer
 from actions.knowledge.budget import LlmBudget, RedisDayCounter
-from actions.knowledge.retrieval import KnowledgeIndex
+from actions.knowledge.lexicon import Lexicon
+from actions.knowledge.published import PublishedKnowledge
+from actions.knowledge.retrieval import LEXICON_FILE, KnowledgeIndex
 from actions.knowledge.service import FallbackService, RedisAnswerCache
 from actions.payments.base import PaymentProvider
 from actions.payments.ledger import PaymentLedger
@@ -120,6 +123,22 @@ class Services:
     def knowledge(self) -> KnowledgeIndex:
         return KnowledgeIndex.from_dir(
             self.settings.knowledge_dir, cache_dir=self.settings.knowledge_cache_dir
+        )
+
+    @cached_property
+    def published_knowledge(self) -> PublishedKnowledge:
+        """The dashboard's knowledge base, swapped into ``fallback`` when it
+        changes (the api, with the action token); off without an api."""
+        settings = self.settings
+        token = settings.action_token
+        if settings.api_url and not token:
+            token = local_token(settings.data_dir / TOKEN_FILE)
+        return PublishedKnowledge(
+            settings.api_url,
+            token,
+            self.fallback,
+            Lexicon.load(settings.knowledge_dir / LEXICON_FILE),
+            settings.knowledge_cache_dir,
         )
 
     @cached_property

@@ -76,6 +76,9 @@ class Settings:
     # how many one conversation may leave a day.
     attachment_max_bytes: int = 10 * 1024 * 1024
     attachments_per_day: int = 30
+    # The dashboard's knowledge base is read again this often from the api
+    # (actions/knowledge/published.py; a 304 when unchanged); 0: the files only.
+    knowledge_refresh_s: int = 10
     shop_timezone: str = "Europe/Moscow"
     # The admin API, for the Shop page's settings (actions/shop_profile.py);
     # empty: the environment's return window, nothing about operators' hours.
@@ -188,6 +191,9 @@ class Settings:
             ),
             attachments_per_day=reader.integer(
                 "EASYFLOW_ATTACHMENTS_PER_DAY", 30, 1, 10_000
+            ),
+            knowledge_refresh_s=reader.integer(
+                "EASYFLOW_KNOWLEDGE_REFRESH_S", 10, 0, 86400
             ),
             shop_timezone=reader.text("EASYFLOW_SHOP_TIMEZONE", "Europe/Moscow"),
         )

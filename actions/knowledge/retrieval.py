@@ -2,7 +2,8 @@
 
 Each ``## heading`` section of a markdown file is one passage; the heading is
 repeated in the index (it is usually the question the passage answers). The index is
-built once per process and rebuilt when a file changes.
+built from the files at start-up and rebuilt, in the background, when the
+dashboard's knowledge base changes (``published.py``).
 """
 
 from __future__ import annotations
@@ -80,29 +81,33 @@ def _terms(text: str) -> list[str]:
 
 
 def load_passages(root: Path) -> list[Passage]:
-    passages = []
-    for path in sorted(root.glob("*/*.md")):
-        language = path.parent.name
-        text = path.read_text("utf-8")
-        document = next(
-            (line[2:].strip() for line in text.splitlines() if line.startswith("# ")),
-            path.stem,
+    return [
+        passage
+        for path in sorted(root.glob("*/*.md"))
+        for passage in parse_passages(
+            path.parent.name, path.name, path.read_text("utf-8")
         )
-        heads = list(_HEADING.finditer(text))
-        for index, head in enumerate(heads):
-            end = heads[index + 1].start() if index + 1 < len(heads) else len(text)
-            body = text[head.end() : end].strip()
-            if body:
-                title = head.group(1).strip()
-                passages.append(
-                    Passage(
-                        f"{language}/{path.name}#{title}",
-                        language,
-                        title,
-                        body,
-                        document,
-                    )
+    ]
+
+
+def parse_passages(language: str, filename: str, text: str) -> list[Passage]:
+    """The ``## heading`` sections of one markdown document, as passages."""
+    passages = []
+    document = next(
+        (line[2:].strip() for line in text.splitlines() if line.startswith("# ")),
+        Path(filename).stem,
+    )
+    heads = list(_HEADING.finditer(text))
+    for index, head in enumerate(heads):
+        end = heads[index + 1].start() if index + 1 < len(heads) else len(text)
+        body = text[head.end() : end].strip()
+        if body:
+            title = head.group(1).strip()
+            passages.append(
+                Passage(
+                    f"{language}/{filename}#{title}", language, title, body, document
                 )
+            )
     return passages
 
 
@@ -143,6 +148,22 @@ class KnowledgeIndex:
         self._count = Counter(p.language for p in passages)
         # Passage vectors per language, built on the first question in it.
         self._vectors: dict[str, dict[str, Any]] | None = None
+
+    @classmethod
+    def from_documents(
+        cls,
+        documents: list[tuple[str, str, str]],
+        lexicon: Lexicon,
+        cache_dir: Path | None = None,
+    ) -> KnowledgeIndex:
+        """From (language, file name, markdown) triples: the api's published
+        documents (actions/knowledge/published.py)."""
+        passages = [
+            passage
+            for language, filename, text in documents
+            for passage in parse_passages(language, filename, text)
+        ]
+        return cls(passages, lexicon=lexicon, cache_dir=cache_dir)
 
     @classmethod
     def from_dir(cls, root: Path, cache_dir: Path | None = None) -> KnowledgeIndex:

@@ -248,8 +248,11 @@ class FallbackService:
     ) -> Answer:
         started = time.monotonic()
         budget = CHANNEL_BUDGETS_S.get(channel or "", self.budget_s)
-        hits = self.index.search(question, language, limit=3)
-        unknown = self.index.unknown_terms(question, language)
+        # One index for the whole answer: a rebuilt one may be swapped in
+        # meanwhile (actions/knowledge/published.py).
+        index = self.index
+        hits = index.search(question, language, limit=3)
+        unknown = index.unknown_terms(question, language)
         if not hits or not relevant(hits, len(unknown), language):
             logger.info(
                 "fallback.not_relevant",
@@ -264,7 +267,7 @@ class FallbackService:
         assert self.cache is not None and self.breaker is not None
         history = history or []
         key = cache_key(
-            self.index.version,
+            index.version,
             self.answerer_name,
             getattr(self.llm, "model", "") if self.llm else "",
             language,

@@ -26,6 +26,7 @@ from easyflow_api.routes import (
     conversations,
     handoffs,
     inbox,
+    knowledge,
     notices,
     shop,
     static,
@@ -192,6 +193,7 @@ def create_app(
         handoffs,
         admin,
         shop,
+        knowledge,
         notices,
         attachments,
     ):

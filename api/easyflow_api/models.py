@@ -223,3 +223,47 @@ class ShopSettings(Base):
     languages: Mapped[list[str]] = mapped_column(JSON)
     updated_at: Mapped[float] = mapped_column(Float)
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class KnowledgeDocument(Base):
+    """One markdown document of the knowledge base in one language, as the
+    fallback answers from it. ``version`` grows by one on every change (an edit
+    made from an older one is refused); a deleted document keeps its row and
+    history (``deleted``), so creating it again continues the history."""
+
+    __tablename__ = "knowledge_documents"
+    __table_args__ = (
+        UniqueConstraint("language", "name", name="uq_knowledge_language_name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class KnowledgeVersion(Base):
+    """Every version of a document as saved: what history shows and restores."""
+
+    __tablename__ = "knowledge_versions"
+    __table_args__ = (
+        UniqueConstraint(
+            "document_id", "version", name="uq_knowledge_version_document"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_documents.id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    # seed | create | edit | upload | restore | delete
+    action: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(64))

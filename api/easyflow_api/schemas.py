@@ -440,3 +440,98 @@ class ShopperAttachment(BaseModel):
     order_id: str | None
     return_id: str | None
     created_at: str | None
+# knowledge base ---------------------------------------------------------------
+
+KNOWLEDGE_MAX_BYTES = 64 * 1024
+KnowledgeName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="the file name without .md: lowercase letters, digits, - and _",
+    ),
+]
+
+
+def _markdown(value: str) -> str:
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if len(value.encode()) > KNOWLEDGE_MAX_BYTES:
+        raise ValueError(f"at most {KNOWLEDGE_MAX_BYTES} bytes of UTF-8")
+    if any(ch < " " and ch not in "\n\t" for ch in value):
+        raise ValueError("text only: no control characters")
+    if not value.strip():
+        raise ValueError("empty")
+    return value
+
+
+Markdown = Annotated[str, AfterValidator(_markdown)]
+
+
+class KnowledgeCreate(Strict):
+    name: KnowledgeName
+    content: Markdown
+
+
+class KnowledgeUpdate(Strict):
+    content: Markdown
+    version: Version = Field(
+        description="the version the editor started from; another answers 409 "
+        "and changes nothing"
+    )
+
+
+class KnowledgeRestore(Strict):
+    version: Version = Field(description="the current version, as for an edit")
+    restore: Version = Field(description="the version whose content comes back")
+
+
+class KnowledgeSummary(BaseModel):
+    language: Language
+    name: str
+    title: str
+    version: int
+    size: int
+    updated_at: str | None
+    updated_by: str
+
+
+class KnowledgeDocumentPublic(KnowledgeSummary):
+    content: str
+
+
+class KnowledgeHistoryEntry(BaseModel):
+    version: int
+    action: str
+    title: str
+    size: int
+    at: str | None
+    actor: str
+
+
+class KnowledgeVersionPublic(BaseModel):
+    language: Language
+    name: str
+    version: int
+    action: str
+    title: str
+    content: str
+    at: str | None
+    actor: str
+
+
+class KnowledgeTry(Strict):
+    question: str = Field(min_length=1, max_length=500)
+    language: Language
+
+
+class KnowledgePassage(BaseModel):
+    source: str
+    document: str
+    title: str
+    text: str
+
+
+class KnowledgeTryResult(BaseModel):
+    answer: str | None = Field(description="null: nothing relevant, as the shopper")
+    answerer: str
+    sources: list[str]
+    passages: list[KnowledgePassage]

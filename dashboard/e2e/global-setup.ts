@@ -244,6 +244,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         EASYFLOW_ACTION_TOKEN: actionToken,
         // Where the messenger connectors keep shoppers' photos (connectors/attachments.py).
         EASYFLOW_ACTIONS_URL: `${actionsUrl}/webhook`,
+        // The dashboard's knowledge base (actions/knowledge/published.py).
+        EASYFLOW_API_URL: `http://127.0.0.1:${apiPort}`,
+        EASYFLOW_KNOWLEDGE_REFRESH_S: "2",
       };
       children.push(start("actions", RASA_PYTHON, ["-m", "actions.server"], rasaEnv, REPO, dir));
       children.push(

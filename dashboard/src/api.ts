@@ -199,6 +199,46 @@ export interface ShopSettings {
 
 export type ShopSettingsUpdate = Omit<ShopSettings, "updated_at" | "updated_by" | "name"> & { name: string };
 
+/** A knowledge base document as listed (the content only when read one by one). */
+export interface KnowledgeSummary {
+  language: ShopLanguage;
+  name: string;
+  title: string;
+  version: number;
+  size: number;
+  updated_at: string | null;
+  updated_by: string;
+}
+
+export interface KnowledgeDocument extends KnowledgeSummary {
+  content: string;
+}
+
+export interface KnowledgeHistoryEntry {
+  version: number;
+  action: "seed" | "create" | "edit" | "upload" | "restore" | "delete";
+  title: string;
+  size: number;
+  at: string | null;
+  actor: string;
+}
+
+export interface KnowledgeVersion {
+  version: number;
+  action: string;
+  title: string;
+  content: string;
+  at: string | null;
+  actor: string;
+}
+
+export interface KnowledgeTryResult {
+  answer: string | null;
+  answerer: string;
+  sources: string[];
+  passages: { source: string; document: string; title: string; text: string }[];
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -243,15 +283,16 @@ export function withQuery(path: string, query?: Query): string {
   return text ? `${path}?${text}` : path;
 }
 
-async function request(method: string, path: string, body?: unknown): Promise<Response> {
+async function request(method: string, path: string, body?: unknown, raw?: Blob): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const session = loadSession();
   if (session) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (raw !== undefined) headers["Content-Type"] = "application/octet-stream";
   const response = await fetch(path, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
   });
   if (response.status === 401 && session) onUnauthorized();
   if (!response.ok) {
@@ -278,6 +319,11 @@ export async function post<T>(path: string, body?: unknown): Promise<T> {
   const response = await request("POST", path, body ?? {});
   const text = await response.text();
   return (text ? JSON.parse(text) : null) as T;
+}
+
+/** POSTs a file's bytes as they are (the api checks size and encoding). */
+export async function postFile<T>(path: string, query: Query, file: Blob): Promise<T> {
+  return (await (await request("POST", withQuery(path, query), undefined, file)).json()) as T;
 }
 
 export async function put<T>(path: string, body: unknown): Promise<T> {

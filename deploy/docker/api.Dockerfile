@@ -51,6 +51,8 @@ ENV PATH=/app/api/.venv/bin:$PATH \
 COPY --from=deps /app/api/.venv /app/api/.venv
 COPY api/easyflow_api/ /app/api/easyflow_api/
 COPY domain.yml /app/domain.yml
+# Seeds the knowledge base on first use (services/knowledge.py).
+COPY data/knowledge/ /app/data/knowledge/
 COPY --from=dashboard /src/dashboard/dist/ /app/dashboard/dist/
 RUN mkdir -p /app/var && chown -R easyflow:easyflow /app/var
 USER 10001:10001

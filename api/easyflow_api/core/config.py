@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     shop_name: str | None = Field(default=None, max_length=80)
     shop_timezone: str = "Europe/Moscow"
     return_window_days: int = Field(default=14, ge=1, le=365)
+    # The markdown the knowledge base is seeded from on first use
+    # (services/knowledge.py); the variable the action server reads too.
+    knowledge_dir: Path = Path("data/knowledge")
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
@@ -135,6 +138,10 @@ class Settings(BaseSettings):
         """Rasa as shoppers' browsers reach it (the api itself may use an
         internal name such as http://rasa:5005)."""
         return (self.api_widget_rasa_url or self.rasa_url).rstrip("/")
+
+    @property
+    def knowledge_path(self) -> Path:
+        return _resolve(self.knowledge_dir)
 
     @property
     def data_path(self) -> Path:
