@@ -21,11 +21,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from common.http import PlatformClient, PlatformError, RetryPolicy
 from connectors.base import Delivery
 from connectors.media import MEDIA_KEY
 from connectors.settings import ChannelSettings
+from connectors.speech import FileClient, TooLarge
 
 logger = logging.getLogger(__name__)
 KEPT_KINDS = ("photo", "document")
@@ -39,6 +41,37 @@ _SIGNATURES = (
 
 # (media item, size limit) -> (content, MIME type) or None when it cannot be had.
 Fetch = Callable[[dict[str, Any], int], Awaitable[tuple[bytes, str | None] | None]]
+
+
+async def download_url(
+    platform: str,
+    url: Any,
+    max_bytes: int,
+    platform_origin: str,
+    headers: dict[str, str] | None = None,
+) -> bytes | None:
+    """The file at a URL the platform gave (VK and Viber photo links, WhatsApp's
+    media URL): HTTPS only, or on the platform's own configured address (a local
+    emulator), so nothing, a token least of all, goes out in clear elsewhere;
+    ``None`` (logged) when it cannot be had within ``max_bytes``."""
+    if not isinstance(url, str) or not url:
+        return None
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.scheme != "https" and origin != platform_origin.rstrip("/"):
+        logger.warning(f"{platform}.media.insecure_url")
+        return None
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    files = FileClient(platform, origin)
+    try:
+        return await files.download(path, max_bytes, headers=headers)
+    except TooLarge:
+        logger.info(f"{platform}.media.too_large", extra={"limit": max_bytes})
+        return None
+    except PlatformError:
+        return None  # logged by the client
+    finally:
+        await files.close()
 
 
 def sniffed_type(content: bytes) -> str | None:

@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse
 
 from common.http import BodyError, PlatformClient, PlatformError
 from common.security import verify_hmac_sha256
+from connectors.attachments import AttachmentKeeper, download_url
 from connectors.base import (
     ConfigError,
     Delivery,
@@ -175,13 +176,21 @@ class ViberInput(WebhookChannel):
         webhook_url: str | None = None,
         dedupe: DedupeStore | None = None,
         guard: ShopperGuard | None = None,
+        attachments: AttachmentKeeper | None = None,
     ) -> None:
-        super().__init__(dedupe=dedupe, guard=guard)
+        super().__init__(dedupe=dedupe, guard=guard, attachments=attachments)
         self.auth_token = auth_token
         self.sender_name = name
         self.avatar = avatar
         self.api_url = api_url
         self.webhook_url = webhook_url
+
+    async def fetch_media(
+        self, item: dict[str, Any], max_bytes: int
+    ) -> tuple[bytes, str | None] | None:
+        """The photo's or file's link in the message (``download_url``)."""
+        content = await download_url(CHANNEL, item.get("url"), max_bytes, self.api_url)
+        return None if content is None else (content, item.get("mime_type"))
 
     def make_output(self) -> ViberOutput:
         client = PlatformClient(CHANNEL, self.api_url, body_error=api_error)

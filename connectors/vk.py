@@ -49,6 +49,7 @@ from sanic.response import HTTPResponse
 
 from common.http import BodyError, PlatformClient, PlatformError
 from common.security import secrets_equal
+from connectors.attachments import download_url
 from connectors.base import (
     ConfigError,
     Delivery,
@@ -247,6 +248,13 @@ class VKInput(WebhookChannel):
     group_id: int
     api_url: str = DEFAULT_API_URL
     api_version: str = DEFAULT_API_VERSION
+
+    async def fetch_media(
+        self, item: dict[str, Any], max_bytes: int
+    ) -> tuple[bytes, str | None] | None:
+        """The photo's or file's link in the message (``download_url``)."""
+        content = await download_url(CHANNEL, item.get("url"), max_bytes, self.api_url)
+        return None if content is None else (content, item.get("mime_type"))
 
     def make_output(self) -> VKOutput:
         client = PlatformClient(CHANNEL, self.api_url, body_error=api_error)

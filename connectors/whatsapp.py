@@ -37,7 +37,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import OutputChannel
 from sanic import Blueprint, response
@@ -46,11 +45,11 @@ from sanic.response import HTTPResponse
 
 from common.http import PlatformClient, PlatformError
 from common.security import secrets_equal, verify_hmac_sha256
+from connectors.attachments import download_url
 from connectors.base import Delivery, button_payload, require
 from connectors.channel import WebhookChannel
 from connectors.media import Kind, Media, as_str, media_metadata
 from connectors.media import message_text as media_text
-from connectors.speech import FileClient, TooLarge
 from connectors.text import PartsOutput, split_text
 
 logger = logging.getLogger(__name__)
@@ -346,9 +345,8 @@ class WhatsAppInput(WebhookChannel):
         self, item: dict[str, Any], max_bytes: int
     ) -> tuple[bytes, str | None] | None:
         """Graph's media URL for the id (``GET /<version>/<media id>``), then the
-        file from it; both with the access token, as Graph requires. The URL
-        must be HTTPS (or on the configured Graph address, for a local emulator)
-        so the token never travels in clear to somewhere else."""
+        file from it (``download_url``: HTTPS only); both with the access token,
+        as Graph requires."""
         media_id = as_str(item.get("file_id"))
         if not media_id or not re.fullmatch(r"[0-9A-Za-z_.-]{1,128}", media_id):
             return None
@@ -361,25 +359,9 @@ class WhatsAppInput(WebhookChannel):
         finally:
             await graph.close()
         url = as_str(info.get("url")) if isinstance(info, dict) else None
-        if url is None:
-            logger.warning("whatsapp.media.no_url")
+        content = await download_url(CHANNEL, url, max_bytes, self.api_url, auth)
+        if content is None:
             return None
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if parts.scheme != "https" and origin != self.api_url.rstrip("/"):
-            logger.warning("whatsapp.media.insecure_url")
-            return None
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        files = FileClient(CHANNEL, origin)
-        try:
-            content = await files.download(path or "/", max_bytes, headers=auth)
-        except TooLarge:
-            logger.info("whatsapp.media.too_large", extra={"limit": max_bytes})
-            return None
-        except PlatformError:
-            return None
-        finally:
-            await files.close()
         return content, as_str(info.get("mime_type")) or item.get("mime_type")
 
     def make_output(self) -> WhatsAppOutput:

@@ -24,8 +24,12 @@ from actions.integrations.demo_store import demo_phone
 from connectors.attachments import AttachmentKeeper, sniffed_type
 from connectors.dedupe import MemoryDedupe
 from connectors.telegram import TelegramInput
+from connectors.viber import ViberInput
+from connectors.vk import VKInput
 from connectors.whatsapp import WhatsAppInput
 from tests.connectors import test_telegram as telegram
+from tests.connectors import test_viber as viber
+from tests.connectors import test_vk as vk
 from tests.connectors import test_whatsapp as whatsapp
 from tests.connectors.conftest import free_port, rasa_app
 from tests.connectors.test_media import telegram_update
@@ -303,3 +307,145 @@ async def test_the_token_never_goes_to_a_plain_http_media_url(
     assert graph.downloads == []
     assert listed(action_server, f"whatsapp:{phone}") == []
     assert graph.texts[0].startswith("Спасибо за фото")
+
+
+@dataclass
+class LinkPlatform:
+    """VK's or Viber's send method, plus a photo at a link in the message."""
+
+    url: str = ""
+    bodies: list[Any] = field(default_factory=list)
+    downloads: int = 0
+
+    async def send(self, request: web.Request) -> web.Response:
+        if request.content_type == "application/json":
+            self.bodies.append(await request.json())
+            return web.json_response({"status": 0, "status_message": "ok"})
+        self.bodies.append(dict(await request.post()))
+        return web.json_response({"response": 101})
+
+    async def photo(self, request: web.Request) -> web.Response:
+        self.downloads += 1
+        return web.Response(body=JPEG, content_type="image/jpeg")
+
+
+@pytest.fixture
+async def link_platform() -> AsyncIterator[LinkPlatform]:
+    state = LinkPlatform()
+    app = web.Application()
+    app.router.add_post(vk.SEND, state.send)
+    app.router.add_post(viber.SEND, state.send)
+    app.router.add_get("/impg/photo.jpg", state.photo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    state.url = f"http://127.0.0.1:{port}"
+    yield state
+    await runner.cleanup()
+
+
+def keeper(action_server: str) -> AttachmentKeeper:
+    return AttachmentKeeper(actions_base(action_server), ACTION_TOKEN, 1 << 20)
+
+
+async def test_a_vk_photo_is_fetched_from_its_link_and_kept(
+    link_platform: LinkPlatform, agent: Agent, action_server: str
+) -> None:
+    channel_ = VKInput(
+        vk.TOKEN,
+        vk.SECRET,
+        vk.CONFIRMATION,
+        vk.GROUP,
+        api_url=link_platform.url,
+        dedupe=MemoryDedupe(),
+        attachments=keeper(action_server),
+    )
+    app = rasa_app(channel_, agent)
+    peer = 700300001
+    photo = {
+        "type": "photo",
+        "photo": {
+            "id": 457239017,
+            "owner_id": peer,
+            "sizes": [
+                {
+                    "type": "m",
+                    "width": 130,
+                    "height": 97,
+                    "url": f"{link_platform.url}/impg/s.jpg",
+                },
+                {
+                    "type": "z",
+                    "width": 960,
+                    "height": 720,
+                    "url": f"{link_platform.url}/impg/photo.jpg",
+                },
+            ],
+        },
+    }
+    event = vk.message_event("", peer)
+    event["object"]["message"]["attachments"] = [photo]
+
+    assert (await vk.post(app, event)).status == 200
+
+    assert link_platform.downloads == 1  # the largest size
+    (kept,) = listed(action_server, f"vk:{peer}")
+    assert kept["channel"] == "vk" and kept["kind"] == "photo"
+    assert str(link_platform.bodies[0]["message"]).startswith("Спасибо, сохранил")
+
+
+async def test_a_viber_picture_is_fetched_from_its_link_and_kept(
+    link_platform: LinkPlatform, agent: Agent, action_server: str
+) -> None:
+    channel_ = ViberInput(
+        viber.AUTH_TOKEN,
+        viber.NAME,
+        api_url=link_platform.url,
+        dedupe=MemoryDedupe(),
+        attachments=keeper(action_server),
+    )
+    app = rasa_app(channel_, agent)
+    user_id = "vb-attach-0001=="
+    event = viber.text_event("", user_id)
+    event["message"] = {
+        "type": "picture",
+        "text": "",
+        "media": f"{link_platform.url}/impg/photo.jpg",
+        "file_name": "photo.jpg",
+        "size": len(JPEG),
+    }
+
+    assert (await viber.post(app, event)).status == 200
+
+    assert link_platform.downloads == 1
+    (kept,) = listed(action_server, f"viber:{user_id}")
+    assert kept["channel"] == "viber"
+    texts = [b["text"] for b in link_platform.bodies if b.get("type") == "text"]
+    assert texts[0].startswith("Спасибо, сохранил")
+
+
+async def test_a_link_elsewhere_over_plain_http_is_not_fetched(
+    link_platform: LinkPlatform, agent: Agent, action_server: str
+) -> None:
+    channel_ = ViberInput(
+        viber.AUTH_TOKEN,
+        viber.NAME,
+        api_url=link_platform.url,
+        dedupe=MemoryDedupe(),
+        attachments=keeper(action_server),
+    )
+    app = rasa_app(channel_, agent)
+    user_id = "vb-attach-0002=="
+    event = viber.text_event("", user_id)
+    port = int(link_platform.url.rsplit(":", 1)[1])
+    event["message"] = {
+        "type": "picture",
+        "text": "",
+        "media": f"http://localhost:{port}/impg/photo.jpg",  # same server, other origin
+    }
+
+    assert (await viber.post(app, event)).status == 200
+
+    assert link_platform.downloads == 0
+    assert listed(action_server, f"viber:{user_id}") == []
