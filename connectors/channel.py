@@ -13,8 +13,10 @@ so the platform retries. A platform supplies only what is its own:
 - ``intercept``: callbacks answered without Rasa (confirmations);
 - ``deliveries``: the messages in a callback;
 - ``prepare``: what a claimed delivery becomes before Rasa reads it;
-- ``fetch_media``: a photo's or file's bytes through the platform's file API, so
-  the base keeps them for the operator (``connectors.attachments``);
+- ``fetch_media``: an attachment's bytes through the platform's file API, so the
+  base keeps photos and files for the operator (``connectors.attachments``) and,
+  with a speech-to-text backend (``connectors.speech``), answers a voice note
+  from its transcript;
 - ``acknowledge`` / ``after_delivery``: its 200 answer and follow-up calls;
 - ``handle``, for a platform whose reply travels in the HTTP response (Alice).
 """
@@ -24,9 +26,10 @@ from __future__ import annotations
 import abc
 import json
 import logging
+import mimetypes
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -38,7 +41,9 @@ from connectors.attachments import AttachmentKeeper
 from connectors.base import Delivery, DeliveryFailed, deliver
 from connectors.dedupe import DedupeStore, dedupe_from_env
 from connectors.guard import ShopperGuard, Verdict
+from connectors.media import MEDIA_KEY, Kind, payload
 from connectors.notices import notice
+from connectors.speech import SpeechToText
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +61,13 @@ class WebhookChannel(InputChannel, abc.ABC):
     dedupe: DedupeStore | None = field(default=None, kw_only=True)
     guard: ShopperGuard | None = field(default=None, kw_only=True)
     attachments: AttachmentKeeper | None = field(default=None, kw_only=True)
+    speech: SpeechToText | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         self.dedupe = self.dedupe or dedupe_from_env()
         self.guard = self.guard or ShopperGuard.from_env()
         self.attachments = self.attachments or AttachmentKeeper.from_env()
+        self.speech = self.speech or SpeechToText.from_env()
         self._output: OutputChannel | None = None
         self._proactive: OutputChannel | None = None
 
@@ -120,14 +127,72 @@ class WebhookChannel(InputChannel, abc.ABC):
         """Platform follow-up once a fresh delivery was processed."""
 
     async def prepare(self, delivery: Delivery) -> Delivery:
-        """The delivery as Rasa should read it, once it is claimed (Telegram
-        transcribes voice notes here); must not raise."""
-        return delivery
+        """The delivery as Rasa should read it, once it is claimed: a voice note
+        without a caption becomes its transcript when a speech backend is
+        configured and every step works; else it stays ``/shopper_sent_voice``
+        and the shopper is asked to type. Never raises."""
+        if self.speech is None or delivery.text != payload(Kind.VOICE):
+            return delivery
+        items = delivery.metadata.get(MEDIA_KEY) or []
+        spoken = (Kind.VOICE.value, Kind.AUDIO.value)
+        voice = items[0] if items and items[0].get("kind") in spoken else {}
+        if not voice.get("file_id") and not voice.get("url"):
+            return delivery
+        try:
+            transcript = await self.transcribe(voice)
+        except Exception:  # a transcript is a bonus: never lose the message
+            logger.exception(
+                f"{self.CHANNEL}.voice.failed", extra={"key": delivery.key}
+            )
+            transcript = None
+        limit = self.guard.settings.max_message_chars if self.guard else 4000
+        if not transcript or len(transcript) > limit:
+            return delivery
+        logger.info(
+            f"{self.CHANNEL}.voice.transcribed",
+            extra={"key": delivery.key, "chars": len(transcript)},
+        )
+        media = [{**voice, "transcribed": True}, *items[1:]]
+        return replace(
+            delivery,
+            text=transcript,
+            metadata={**delivery.metadata, MEDIA_KEY: media},
+        )
+
+    async def transcribe(self, voice: dict[str, Any]) -> str | None:
+        """The voice note through the speech backend; ``None`` (logged) when a
+        step says no."""
+        assert self.speech is not None
+        limit = self.speech.settings.max_bytes
+        size = voice.get("size")
+        if isinstance(size, int) and size > limit:
+            logger.info(f"{self.CHANNEL}.voice.too_large", extra={"size": size})
+            return None
+        found = await self.fetch_voice(voice, limit)
+        if found is None:
+            return None
+        audio, filename = found
+        return await self.speech.transcribe(audio, filename)
+
+    async def fetch_voice(
+        self, voice: dict[str, Any], max_bytes: int
+    ) -> tuple[bytes, str] | None:
+        """The voice note's content and a file name the backend can read the
+        format from (``voice.ogg``)."""
+        fetched = await self.fetch_media(voice, max_bytes)
+        if fetched is None:
+            return None
+        content, mime_type = fetched
+        mime_type = (mime_type or voice.get("mime_type") or "audio/ogg").split(";")[0]
+        extension = {"audio/ogg": ".ogg", "audio/opus": ".ogg"}.get(
+            mime_type.strip(), mimetypes.guess_extension(mime_type.strip()) or ".ogg"
+        )
+        return content, f"voice{extension}"
 
     async def fetch_media(
         self, item: dict[str, Any], max_bytes: int
     ) -> tuple[bytes, str | None] | None:
-        """A photo's or file's content and MIME type (``None``: unknown) from the
+        """An attachment's content and MIME type (``None``: unknown) from the
         platform, at most ``max_bytes``; ``None`` when it cannot be had."""
         return None
 

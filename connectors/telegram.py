@@ -22,7 +22,7 @@ credentials.yml::
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
@@ -33,16 +33,14 @@ from common.security import secrets_equal
 from connectors.base import Delivery, button_payload, require
 from connectors.channel import WebhookChannel
 from connectors.media import (
-    MEDIA_KEY,
     Kind,
     Media,
     as_int,
     as_str,
     media_metadata,
     message_text,
-    payload,
 )
-from connectors.speech import FileClient, SpeechToText, TooLarge
+from connectors.speech import FileClient, TooLarge
 from connectors.text import PartsOutput
 
 logger = logging.getLogger(__name__)
@@ -137,14 +135,12 @@ class TelegramInput(WebhookChannel):
             secret_token=str(credentials["secret_token"]),
             api_url=str(credentials.get("api_url") or "https://api.telegram.org"),
             webhook_url=credentials.get("webhook_url"),
-            speech=SpeechToText.from_env(),
         )
 
     token: str
     secret_token: str
     api_url: str = "https://api.telegram.org"
     webhook_url: str | None = None
-    speech: SpeechToText | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -171,44 +167,11 @@ class TelegramInput(WebhookChannel):
         if callback_id:  # stops the spinner on the pressed button
             await output.send("answerCallbackQuery", {"callback_query_id": callback_id})
 
-    async def prepare(self, delivery: Delivery) -> Delivery:
-        """A voice note without a caption becomes its transcript, when a backend
-        is configured and everything works; else it stays ``/shopper_sent_voice``
-        and the shopper is asked to type."""
-        if self.speech is None or delivery.text != payload(Kind.VOICE):
-            return delivery
-        items = delivery.metadata.get(MEDIA_KEY) or []
-        voice = items[0] if items and items[0].get("kind") == Kind.VOICE.value else {}
-        if not voice.get("file_id"):
-            return delivery
-        try:
-            transcript = await self.transcribe(voice)
-        except Exception:  # a transcript is a bonus: never lose the message
-            logger.exception("telegram.voice.failed", extra={"key": delivery.key})
-            transcript = None
-        limit = self.guard.settings.max_message_chars if self.guard else 4000
-        if not transcript or len(transcript) > limit:
-            return delivery
-        logger.info(
-            "telegram.voice.transcribed",
-            extra={"key": delivery.key, "chars": len(transcript)},
-        )
-        media = [{**voice, "transcribed": True}, *items[1:]]
-        return replace(
-            delivery,
-            text=transcript,
-            metadata={**delivery.metadata, MEDIA_KEY: media},
-        )
-
-    async def transcribe(self, voice: dict[str, Any]) -> str | None:
-        """The voice note through the speech backend; ``None`` (logged) when a
-        step says no."""
-        assert self.speech is not None
-        found = await self.download(voice, self.speech.settings.max_bytes, "voice")
-        if found is None:
-            return None
-        audio, path = found
-        return await self.speech.transcribe(audio, path.rsplit("/", 1)[-1])
+    async def fetch_voice(
+        self, voice: dict[str, Any], max_bytes: int
+    ) -> tuple[bytes, str] | None:
+        found = await self.download(voice, max_bytes, "voice")
+        return None if found is None else (found[0], found[1].rsplit("/", 1)[-1])
 
     async def fetch_media(
         self, item: dict[str, Any], max_bytes: int
