@@ -25,6 +25,7 @@ from easyflow_api.routes import (
     conversations,
     handoffs,
     inbox,
+    integrations,
     notices,
     shop,
     static,
@@ -59,6 +60,7 @@ def build_state(settings: Settings) -> AppState:
         rasa=RasaClient(
             settings.rasa_url, settings.rasa_token, settings.api_http_timeout_s
         ),
+        keyring=settings.keyring(),
         limiter=build_limiter(
             settings.redis_url,
             settings.api_login_max_failures,
@@ -192,6 +194,7 @@ def create_app(
         admin,
         shop,
         notices,
+        integrations,
     ):
         app.include_router(module.router)
     app.include_router(static.router)  # last: the SPA catch-all
