@@ -12,6 +12,7 @@ from functools import cached_property
 
 from actions.integrations.base import OrderSource
 from actions.integrations.registry import build_sources
+from actions.integrations.router import RoutingOrderSource
 from actions.knowledge.answerers import OpenAICompatibleAnswerer
 from actions.knowledge.budget import LlmBudget, RedisDayCounter
 from actions.knowledge.retrieval import KnowledgeIndex
@@ -53,6 +54,9 @@ class Services:
         orders, _ = build_sources(
             settings.order_sources, settings.demo_store_path, providers.marketplaces
         )
+        if settings.live_integrations and not isinstance(orders, RoutingOrderSource):
+            # Marketplaces connected on the dashboard join this router later.
+            orders = RoutingOrderSource([orders])
         payments = build_provider(
             settings.payment_provider,
             settings.data_dir,

@@ -16,6 +16,7 @@ from actions.integrations.registry import read_source_configs
 from actions.payments.registry import read_payment_config
 from actions.proactive.quiet_hours import QuietHours
 from actions.verification.smtp import SmtpConfig
+from common.secretbox import Keyring, SecretKeyError, local_key_file, parse_key
 from common.settings import (
     Reader,
     SettingsError,
@@ -79,6 +80,13 @@ class Settings:
     rasa_url: str = "http://localhost:5005"
     rasa_token: str = ""
     action_token: str = ""
+    # Integrations saved on the dashboard (actions/live_integrations/): read from
+    # the api every this many seconds (0: never), secrets opened with the key the
+    # api seals them with (EASYFLOW_SECRETS_KEY / _KEY_FILE / _OLD_KEYS).
+    integrations_poll_s: int = 15
+    secrets_key: str = field(default="", repr=False)
+    secrets_key_file: str = ""
+    secrets_old_keys: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -177,6 +185,12 @@ class Settings:
             quiet_hours=reader.text("EASYFLOW_QUIET_HOURS", "22-9"),
             order_poll_s=reader.integer("EASYFLOW_ORDER_POLL_S", 300, 0, 86400),
             shop_timezone=reader.text("EASYFLOW_SHOP_TIMEZONE", "Europe/Moscow"),
+            integrations_poll_s=reader.integer(
+                "EASYFLOW_INTEGRATIONS_POLL_S", 15, 0, 3600
+            ),
+            secrets_key=reader.text("EASYFLOW_SECRETS_KEY", ""),
+            secrets_key_file=reader.text("EASYFLOW_SECRETS_KEY_FILE", ""),
+            secrets_old_keys=reader.text("EASYFLOW_SECRETS_OLD_KEYS", ""),
         )
         try:
             QuietHours.parse(settings.quiet_hours, settings.shop_timezone)
@@ -207,6 +221,43 @@ class Settings:
         if settings.environment is Environment.PRODUCTION:
             _check_production(settings, reader)
         return settings
+
+    @property
+    def live_integrations(self) -> bool:
+        """Whether integrations saved on the dashboard are picked up."""
+        return bool(self.api_url) and self.integrations_poll_s > 0
+
+    def keyring(self) -> Keyring:
+        """The keys that open integration secrets sealed by the api; in
+        development without one, the api's var/secrets_key (same data dir)."""
+        try:
+            if self.secrets_key:
+                text, name = self.secrets_key, "EASYFLOW_SECRETS_KEY"
+            elif self.secrets_key_file:
+                name = "EASYFLOW_SECRETS_KEY_FILE"
+                try:
+                    text = Path(self.secrets_key_file).read_text()
+                except OSError as error:
+                    raise SettingsError(
+                        f"{name}: cannot read it ({error.strerror})"
+                    ) from None
+            elif self.environment is Environment.PRODUCTION:
+                raise SettingsError(
+                    "EASYFLOW_SECRETS_KEY: production needs the key the api seals "
+                    "integration secrets with (or EASYFLOW_SECRETS_KEY_FILE), or "
+                    "EASYFLOW_INTEGRATIONS_POLL_S=0"
+                )
+            else:
+                text = local_key_file(self.data_dir / "secrets_key")
+                name = "var/secrets_key"
+            older = tuple(
+                parse_key(old, "EASYFLOW_SECRETS_OLD_KEYS")
+                for old in self.secrets_old_keys.split(",")
+                if old.strip()
+            )
+            return Keyring(parse_key(text, name), older)
+        except SecretKeyError as error:
+            raise SettingsError(str(error)) from None
 
     def require_action_token(self) -> None:
         """Production serves actions only to callers that send the shared token."""
