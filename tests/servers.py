@@ -103,10 +103,11 @@ API_ADMIN_PASSWORD = "admin-e2e-password"
 
 
 @contextmanager
-def api_server(data_dir: Path) -> Iterator[str]:
+def api_server(data_dir: Path, extra: dict[str, str] | None = None) -> Iterator[str]:
     """The admin API (``python -m easyflow_api serve``, its own Python 3.12
     environment, ``make install-api``) on SQLite in ``data_dir`` with no event
-    ingestion; admin / ``API_ADMIN_PASSWORD``. Yields its base URL."""
+    ingestion; admin / ``API_ADMIN_PASSWORD``; ``extra`` variables on top.
+    Yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -116,6 +117,7 @@ def api_server(data_dir: Path) -> Iterator[str]:
         "EASYFLOW_API_INGEST": "none",
         "EASYFLOW_ADMIN_PASSWORD": API_ADMIN_PASSWORD,
         "EASYFLOW_API_DASHBOARD_DIR": str(data_dir / "no-dashboard"),
+        **(extra or {}),
     }
     with _serving(
         [str(API_PYTHON), "-m", "easyflow_api", "serve", "--port", str(port)],

@@ -95,7 +95,9 @@ def checker() -> Iterator[CheckServer]:
 
 @pytest.fixture
 def api(make_client: MakeClient, checker: CheckServer) -> Iterator[TestClient]:
-    with make_client(action_server_url=checker.url, action_token=TOKEN) as client:
+    with make_client(
+        action_server_url=checker.url, action_token=TOKEN, secrets_key=None
+    ) as client:
         yield client
 
 
@@ -500,6 +502,7 @@ def test_rotation_reseals_every_row_with_the_new_key(
 
 def test_production_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     production = {
+        "secrets_key": None,
         "env": "production",
         "api_secret": "s" * 40,
         "admin_password": None,

@@ -15,7 +15,11 @@ from typing import Any
 import aiohttp
 
 from actions.integrations.demo_store import DemoStore
+from actions.integrations.router import RoutingOrderSource
+from actions.integrations.wildberries import WildberriesSource
 from actions.live_integrations.clients import check
+from actions.live_integrations.pickup import LiveIntegrations
+from actions.payments.demo import DemoPaymentProvider
 from common.secretbox import Keyring, new_key_text, parse_key
 from tests.actions.payments.provider_emulators import YooKassaApi
 from tests.emulators import Emulator, free_port
@@ -129,3 +133,65 @@ async def test_the_action_server_checks_sealed_values_for_the_api_only(
             assert len(wb.calls) == calls  # none of those reached the platform
     log = (tmp_path / "actions.log").read_text()
     assert WB_TOKEN not in log and "stolen" not in log and key not in log
+
+
+def _entry(keyring: Keyring, kind: str, version: int, values: dict[str, str]) -> dict:
+    secret_names = {"WB_API_TOKEN", "OZON_API_KEY", "YOOKASSA_SECRET_KEY"}
+    secrets = {k: v for k, v in values.items() if k in secret_names}
+    return {
+        "kind": kind,
+        "version": version,
+        "settings": {k: v for k, v in values.items() if k not in secret_names},
+        "secrets": keyring.seal(json.dumps(secrets).encode(), f"integration:{kind}"),
+    }
+
+
+async def test_the_environment_wins_and_a_disabled_provider_steps_back(
+    tmp_path: Path,
+) -> None:
+    keyring = Keyring(parse_key(new_key_text(), "k"))
+    demo = DemoStore(tmp_path / "demo.sqlite")
+    env_wb = WildberriesSource("env-token", marketplace_url="http://127.0.0.1:9")
+    router = RoutingOrderSource([demo, env_wb])
+    demo_pay = DemoPaymentProvider(tmp_path / "pay.sqlite", PUBLIC_URL, router)
+    table: dict[str, Any] = {"demo": demo_pay}
+    offered: list[Any] = []
+    live = LiveIntegrations(
+        api_url="http://127.0.0.1:9",
+        token=ACTION_TOKEN,
+        keyring=keyring,
+        router=router,
+        env_sources=[demo, env_wb],
+        env_payments=demo_pay,
+        env_payment_chosen=False,
+        public_url=PUBLIC_URL,
+        webhook_providers=table,
+        on_payments=offered.append,
+    )
+    wb = _entry(keyring, "wildberries", 1, {"WB_API_TOKEN": "dashboard-token"})
+    ozon = {"OZON_CLIENT_ID": "1", "OZON_API_KEY": "k1", "OZON_API_URL": PUBLIC_URL}
+    ozon_1 = _entry(keyring, "ozon", 1, ozon)
+    yookassa = _entry(
+        keyring, "yookassa", 1, {"YOOKASSA_SHOP_ID": "5", "YOOKASSA_SECRET_KEY": "s"}
+    )
+    live.apply([wb, ozon_1, yookassa])
+    # Wildberries is configured by the environment: its variables win.
+    assert router.sources[:2] == [demo, env_wb]
+    assert [s.name for s in router.sources] == ["demo", "wildberries", "ozon"]
+    assert offered[-1].name == "yookassa" and set(table) == {"demo", "yookassa"}
+    first_ozon = router.sources[2]
+
+    live.apply([ozon_1, yookassa])  # the same version: the same client
+    assert router.sources[2] is first_ozon
+    ozon_2 = _entry(keyring, "ozon", 2, {**ozon, "OZON_API_KEY": "k2"})
+    live.apply([ozon_2])  # new version; the payment provider was disabled
+    assert router.sources[2] is not first_ozon
+    assert offered[-1] is demo_pay and set(table) == {"demo"}
+    second_ozon = router.sources[2]
+    other = Keyring(parse_key(new_key_text(), "k"))
+    live.apply([_entry(other, "ozon", 3, ozon)])  # does not open: keep version 2
+    assert router.sources[2] is second_ozon
+    live.apply([])
+    assert router.sources == [demo, env_wb]
+    await env_wb.close()
+    await second_ozon.close()

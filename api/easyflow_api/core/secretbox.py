@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +73,12 @@ def local_key_file(path: Path) -> str:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         path.chmod(0o600)
-        return path.read_text().strip()
+        for _ in range(40):  # another process may be writing it right now
+            value = path.read_text().strip()
+            if value:
+                return value
+            time.sleep(0.05)
+        return value
     with os.fdopen(fd, "w") as handle:
         value = new_key_text()
         handle.write(value + "\n")
