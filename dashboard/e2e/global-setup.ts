@@ -145,6 +145,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const eventsDb = join(rasaDir, "events.db");
   // Rasa sends it to the action server; the api uses it for failed notices.
   const actionToken = randomBytes(24).toString("hex");
+  // The api seals integration secrets with it and the action server opens them
+  // (their data dirs differ here, so each would otherwise make its own key).
+  const secretsKey = randomBytes(32).toString("base64url");
 
   try {
     if (withRasa) {
@@ -186,7 +189,14 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         EASYFLOW_RASA_URL: rasaUrl,
         EASYFLOW_ACTION_TOKEN: actionToken,
       };
-      children.push(start("actions", RASA_PYTHON, ["-m", "actions.server"], rasaEnv, REPO, dir));
+      const actionsEnv = {
+        ...rasaEnv,
+        // Integrations saved on the dashboard, picked up every 2 s.
+        EASYFLOW_API_URL: `http://127.0.0.1:${apiPort}`,
+        EASYFLOW_INTEGRATIONS_POLL_S: "2",
+        EASYFLOW_SECRETS_KEY: secretsKey,
+      };
+      children.push(start("actions", RASA_PYTHON, ["-m", "actions.server"], actionsEnv, REPO, dir));
       children.push(
         start(
           "rasa",
@@ -210,6 +220,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       EASYFLOW_RASA_URL: rasaUrl,
       EASYFLOW_ACTION_SERVER_URL: actionsUrl,
       EASYFLOW_ACTION_TOKEN: actionToken,
+      EASYFLOW_SECRETS_KEY: secretsKey,
       EASYFLOW_API_DASHBOARD_DIR: join(DASHBOARD, "dist"),
       EASYFLOW_API_LOGIN_MAX_FAILURES: "50",
     };
@@ -240,6 +251,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   process.env.EASYFLOW_E2E_API_URL = `http://127.0.0.1:${apiPort}`;
   process.env.EASYFLOW_E2E_RASA_URL = withRasa ? rasaUrl : "";
+  process.env.EASYFLOW_E2E_ACTIONS_URL = withRasa ? actionsUrl : "";
   process.env.EASYFLOW_E2E_DIR = dir;
   console.log(`[e2e] api ${process.env.EASYFLOW_E2E_API_URL}, rasa ${withRasa ? rasaUrl : "off"}, logs in ${dir} (copied to test-results/server-logs/ at the end)`);
   return async () => {

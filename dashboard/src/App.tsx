@@ -13,6 +13,7 @@ import { UsersPage } from "./pages/Users";
 import { ApiKeysPage } from "./pages/ApiKeys";
 import { AuditPage } from "./pages/Audit";
 import { ShopPage } from "./pages/Shop";
+import { IntegrationsPage } from "./pages/Integrations";
 
 type Section =
   | "overview"
@@ -20,6 +21,7 @@ type Section =
   | "inbox"
   | "operator"
   | "shop"
+  | "integrations"
   | "settings"
   | "users"
   | "api-keys"
@@ -35,6 +37,7 @@ const SECTIONS: { id: Section; label: keyof Dict; roles: Role[] }[] = [
   { id: "inbox", label: "inbox", roles: ["admin", "analyst"] },
   { id: "operator", label: "operator", roles: ["admin", "operator"] },
   { id: "shop", label: "shop", roles: ["admin", "analyst", "operator"] },
+  { id: "integrations", label: "integrations", roles: ["admin", "analyst", "operator"] },
   { id: "settings", label: "settings", roles: ["admin"] },
   { id: "users", label: "users", roles: ["admin"] },
   { id: "api-keys", label: "apiKeys", roles: ["admin"] },
@@ -84,6 +87,7 @@ export function App() {
   else if (current === "inbox") page = <InboxPage />;
   else if (current === "operator") page = <OperatorPage />;
   else if (current === "shop") page = <ShopPage />;
+  else if (current === "integrations") page = <IntegrationsPage />;
   else if (current === "settings") page = <SettingsPage />;
   else if (current === "users") page = <UsersPage />;
   else if (current === "api-keys") page = <ApiKeysPage />;
