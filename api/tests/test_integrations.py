@@ -501,13 +501,12 @@ def test_rotation_reseals_every_row_with_the_new_key(
 
 
 def test_production_refuses_to_start_without_a_key(tmp_path: Path) -> None:
-    production = {
-        "secrets_key": None,
+    production: dict[str, Any] = {
         "env": "production",
         "api_secret": "s" * 40,
         "admin_password": None,
     }
-    keyless = make_settings("sqlite://", tmp_path, **production)
+    keyless = make_settings("sqlite://", tmp_path, **production, secrets_key=None)
     with pytest.raises(ConfigError, match="EASYFLOW_SECRETS_KEY"):
         keyless.keyring()
     with pytest.raises(ConfigError, match="EASYFLOW_SECRETS_KEY"), app_client(keyless):
@@ -522,7 +521,7 @@ def test_production_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     key_file = tmp_path / "key"
     key_file.write_text(key + "\n")
     from_file = make_settings(
-        "sqlite://", tmp_path, **production, secrets_key_file=key_file
+        "sqlite://", tmp_path, **production, secrets_key=None, secrets_key_file=key_file
     )
     assert from_file.keyring().current == parse_key(key, "k")
     assert not (tmp_path / "secrets_key").exists()
