@@ -500,7 +500,9 @@ def test_rotation_reseals_every_row_with_the_new_key(
         assert card["values"]["OZON_API_KEY"] == "••••erty"
 
 
-def test_production_refuses_to_start_without_a_key(tmp_path: Path) -> None:
+def test_production_refuses_to_start_without_a_key(
+    db: Database, tmp_path: Path
+) -> None:
     production: dict[str, Any] = {
         "env": "production",
         "api_secret": "s" * 40,
@@ -513,6 +515,31 @@ def test_production_refuses_to_start_without_a_key(tmp_path: Path) -> None:
         pass
     key = new_key_text()
     settings = make_settings("sqlite://", tmp_path, **production, secrets_key=key)
+    strong = "a-strong-admin-passphrase-42"
+    with app_client(
+        make_settings(
+            database_url_of(db),
+            tmp_path,
+            **{**production, "admin_password": strong},
+            secrets_key=key,
+        )
+    ) as api:
+        from tests.conftest import login
+
+        admin = login(api, "admin", strong)
+        values = {"WB_API_TOKEN": WB_TOKEN, "WB_MARKETPLACE_URL": "http://10.0.0.5"}
+        plain = api.put(
+            "/api/integrations/wildberries", headers=admin, json={"values": values}
+        )
+        assert plain.status_code == 422
+        assert plain.json()["detail"][0]["loc"][-1] == "WB_MARKETPLACE_URL"
+        values["WB_MARKETPLACE_URL"] = "https://marketplace-api.wildberries.ru"
+        assert (
+            api.put(
+                "/api/integrations/wildberries", headers=admin, json={"values": values}
+            ).status_code
+            == 200
+        )
     assert settings.keyring().current == parse_key(key, "k")
     with pytest.raises(ConfigError, match="EASYFLOW_SECRETS_KEY"):
         make_settings("sqlite://", tmp_path, secrets_key="too-short")

@@ -52,7 +52,12 @@ def save_integration(
     """Saves the form; it becomes active once its check passes."""
     try:
         return integrations.save(
-            session, state.keyring, kind, body.values, principal.username
+            session,
+            state.keyring,
+            kind,
+            body.values,
+            principal.username,
+            https_only=state.settings.env == "production",
         )
     except integrations.InvalidForm as exc:
         session.rollback()

@@ -142,10 +142,15 @@ def one_view(session: Session, keyring: Keyring, kind: str) -> dict:
 
 
 def _validated(
-    platform: Platform, values: dict[str, str], old_secrets: dict[str, str]
+    platform: Platform,
+    values: dict[str, str],
+    old_secrets: dict[str, str],
+    https_only: bool,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The non-secret settings and the secrets to store; ``InvalidForm`` names
-    the first field that is wrong. An empty secret keeps the stored one."""
+    the first field that is wrong. An empty secret keeps the stored one. With
+    ``https_only`` (production) an address must be https: the action server
+    sends the credentials there."""
     for name in values:
         if platform.field(name) is None:
             raise InvalidForm(name, f"{platform.title} has no such field")
@@ -165,6 +170,8 @@ def _validated(
             continue
         if spec.url and not value.startswith(("https://", "http://")):
             raise InvalidForm(spec.name, "must start with https:// or http://")
+        if spec.url and https_only and not value.startswith("https://"):
+            raise InvalidForm(spec.name, "must start with https:// in production")
         if spec.choices and value not in spec.choices:
             raise InvalidForm(spec.name, f"one of {', '.join(spec.choices)}")
         (secrets if spec.secret else settings)[spec.name] = value
@@ -177,12 +184,13 @@ def save(
     kind: str,
     values: dict[str, str],
     actor: str,
+    https_only: bool = False,
 ) -> dict:
     """Stores the form as the next version (not yet active: see ``record_check``)."""
     platform = PLATFORMS[kind]
     row = _row(session, kind)
     old_secrets = open_secrets(keyring, kind, row.secrets) if row else {}
-    settings, secrets = _validated(platform, values, old_secrets)
+    settings, secrets = _validated(platform, values, old_secrets, https_only)
     before = {**(row.settings if row else {}), **old_secrets}
     after = {**settings, **secrets}
     changed = sorted(
