@@ -37,6 +37,11 @@ PROBE_ORDERS = {
     "shopify": "1001",
 }
 PROBE_PAYMENT = "00000000-0000-4000-8000-000000000000"
+# Platforms that answer an unknown payment with an error in the body: that
+# answer is about the payment, so the terminal and its token were accepted
+# (T-Bank checks TerminalKey, 202, and Token, 204, first; 7: no such payment,
+# as tests/actions/payments/provider_emulators.py has it).
+NOT_FOUND_ANSWERS = {"tbank": ("ErrorCode", frozenset({"7"}))}
 # What a platform's error body calls its message, most specific first.
 MESSAGE_KEYS = (
     "detail",
@@ -96,11 +101,29 @@ def _platform_text(error: PlatformError) -> str:
     return error.body[:200]
 
 
-def classify(error: BaseException) -> CheckResult:
+def _platform_error(error: BaseException) -> PlatformError | None:
     cause: BaseException | None = error
     while cause is not None and not isinstance(cause, PlatformError):
         cause = cause.__cause__ or cause.__context__
-    if isinstance(cause, PlatformError):
+    return cause if isinstance(cause, PlatformError) else None
+
+
+def _not_found(kind: str, error: BaseException) -> bool:
+    """The platform said the probe's payment does not exist (credentials good)."""
+    rule = NOT_FOUND_ANSWERS.get(kind)
+    cause = _platform_error(error)
+    if rule is None or cause is None:
+        return False
+    try:
+        body = json.loads(cause.body)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and str(body.get(rule[0])) in rule[1]
+
+
+def classify(error: BaseException) -> CheckResult:
+    cause = _platform_error(error)
+    if cause is not None:
         if cause.status is None:
             return CheckResult("unreachable", f"{cause.platform} is unreachable")
         return CheckResult("error", f"{cause.status}: {_platform_text(cause)}")
@@ -134,6 +157,9 @@ async def check(
         else:
             await client.get_payment(PROBE_PAYMENT)
     except Exception as error:  # what the platform said, for the merchant
+        if _not_found(kind, error):
+            logger.info("integrations.check.passed", extra={"kind": kind})
+            return CheckResult("ok")
         result = classify(error)
         logger.info(
             "integrations.check.failed",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from actions.integrations.demo_store import DemoStore
 from actions.integrations.router import RoutingOrderSource
@@ -195,3 +196,56 @@ async def test_the_environment_wins_and_a_disabled_provider_steps_back(
     assert router.sources == [demo, env_wb]
     await env_wb.close()
     await second_ozon.close()
+
+
+def _platforms(url: str) -> dict[str, tuple[Any, dict[str, str], dict[str, str]]]:
+    """kind -> (emulator, values that work, values the platform refuses)."""
+    from tests.actions.integrations.bitrix24_portal import BitrixPortal
+    from tests.actions.integrations.shopify_store import TOKEN, VERSION, ShopifyStore
+    from tests.actions.payments.provider_emulators import SberApi, StripeApi, TBankApi
+
+    portal = BitrixPortal(user_id="1", code="c0de")
+    tbank, sber, stripe = TBankApi(), SberApi(), StripeApi()
+    shopify = {
+        "SHOPIFY_SHOP_URL": url,
+        "SHOPIFY_ACCESS_TOKEN": TOKEN,
+        "SHOPIFY_API_VERSION": VERSION,
+    }
+    return {
+        "bitrix24": (
+            portal,
+            {"BITRIX24_WEBHOOK_URL": portal.webhook(url)},
+            {"BITRIX24_WEBHOOK_URL": portal.webhook(url, code="wrong")},
+        ),
+        "shopify": (
+            ShopifyStore(),
+            shopify,
+            {**shopify, "SHOPIFY_ACCESS_TOKEN": "shpat_wrong"},
+        ),
+        "tbank": (tbank, tbank.env(url), {**tbank.env(url), "TBANK_PASSWORD": "x"}),
+        "sber": (sber, sber.env(url), {**sber.env(url), "SBER_PASSWORD": "x"}),
+        "stripe": (
+            stripe,
+            stripe.env(url),
+            {**stripe.env(url), "STRIPE_SECRET_KEY": "sk_test_wrong"},
+        ),
+    }
+
+
+@pytest.mark.parametrize("kind", ["bitrix24", "shopify", "tbank", "sber", "stripe"])
+async def test_every_platform_passes_with_its_keys_and_fails_without(
+    emulator_factory: Factory, tmp_path: Path, kind: str
+) -> None:
+    """The probe (an order or payment that does not exist) must pass with
+    working credentials, or no merchant could ever enable the platform."""
+    holder: dict[str, Any] = {}
+    emulator = await emulator_factory(lambda call: holder["reply"](call))
+    reply, good, bad = _platforms(emulator.url)[kind]
+    holder["reply"] = reply
+    orders = DemoStore(tmp_path / "demo.sqlite")
+    passed = await check(kind, good, PUBLIC_URL, orders)
+    assert passed.status == "ok", passed
+    assert emulator.calls, "the check read through the platform"
+    failed = await check(kind, bad, PUBLIC_URL, orders)
+    assert failed.status == "error", failed
+    assert failed.message
