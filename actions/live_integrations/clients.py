@@ -24,6 +24,7 @@ from actions.integrations.registry import (
 )
 from actions.payments.base import PaymentProvider
 from actions.payments.registry import PROVIDERS, build_provider, read_payment_config
+from common import telegram_bot
 from common.http import PlatformError
 from common.settings import Reader, SettingsError
 
@@ -54,12 +55,39 @@ MESSAGE_KEYS = (
 )
 
 
+# Channels the dashboard connects; the Rasa process's connector uses them
+# (connectors/live.py), the action server only checks them.
+CHANNELS = ("telegram",)
+
+
 def category(kind: str) -> str | None:
     if kind in MARKETPLACES:
         return "orders"
     if kind in PROVIDERS:
         return "payments"
+    if kind in CHANNELS:
+        return "channels"
     return None
+
+
+async def connect_telegram(values: Mapping[str, str]) -> CheckResult:
+    """``getMe`` (the token), then ``setWebhook`` with the secret the connector
+    checks, as ``python -m connectors setup telegram`` does."""
+    reader = Reader(values)
+    try:
+        token = reader.required("TELEGRAM_TOKEN", "Telegram is connected")
+        url = reader.url("TELEGRAM_WEBHOOK_URL", "")
+        secret = reader.required("TELEGRAM_SECRET_TOKEN", "Telegram is connected")
+        api_url = reader.url("TELEGRAM_API_URL", telegram_bot.API_URL)
+    except SettingsError as error:
+        return CheckResult("error", str(error))
+    try:
+        me = await telegram_bot.get_me(api_url, token)
+        await telegram_bot.set_webhook(api_url, token, url, secret)
+    except PlatformError as error:
+        return classify(error)
+    logger.info("integrations.check.passed", extra={"kind": "telegram"})
+    return CheckResult("ok", f"@{me.get('username', '')}")
 
 
 def build_source(kind: str, values: Mapping[str, str]) -> OrderSource:
@@ -143,7 +171,10 @@ async def close_client(client: object) -> None:
 async def check(
     kind: str, values: Mapping[str, str], public_url: str, orders: OrderSource
 ) -> CheckResult:
-    """Builds ``kind``'s client from ``values`` and reads one thing through it."""
+    """Builds ``kind``'s client from ``values`` and reads one thing through it
+    (a channel: registers the webhook too)."""
+    if category(kind) == "channels":
+        return await connect_telegram(values)
     try:
         if category(kind) == "orders":
             client: Any = build_source(kind, values)

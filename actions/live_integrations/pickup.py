@@ -17,13 +17,10 @@ finishes on the list it started with and its next turn sees the new one.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import aiohttp
 
 from actions.integrations.base import OrderSource
 from actions.integrations.router import RoutingOrderSource
@@ -34,30 +31,14 @@ from actions.live_integrations.clients import (
     close_client,
 )
 from actions.payments.base import PaymentProvider
+from common.integration_feed import FeedReader, open_values
 from common.secretbox import Keyring, SecretOpenError
 from common.settings import SettingsError
 
 logger = logging.getLogger(__name__)
-FEED_PATH = "/api/internal/integrations"
 # A replaced client's session is closed this long after, once calls under way
 # with it have finished.
 CLOSE_AFTER_S = 60.0
-
-
-def associated(kind: str) -> str:
-    """What the api names a kind's sealed secrets with (services/integrations)."""
-    return f"integration:{kind}"
-
-
-def open_values(keyring: Keyring, entry: Mapping[str, Any]) -> dict[str, str]:
-    """An entry's settings and opened secrets, named as environment variables."""
-    kind = str(entry["kind"])
-    values = {str(k): str(v) for k, v in (entry.get("settings") or {}).items()}
-    sealed = entry.get("secrets")
-    if sealed:
-        opened = json.loads(keyring.open(str(sealed), associated(kind)))
-        values.update({str(k): str(v) for k, v in opened.items()})
-    return values
 
 
 @dataclass
@@ -80,7 +61,7 @@ class LiveIntegrations:
     on_payments: Callable[[PaymentProvider], None]
     timeout_s: float = 10.0
     payments: PaymentProvider | None = None
-    etag: str | None = None
+    _feed: FeedReader | None = None
     built: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _closing: set[asyncio.Task] = field(default_factory=set)
 
@@ -89,25 +70,12 @@ class LiveIntegrations:
 
     async def refresh(self) -> bool:
         """Asks the api once; ``True`` when something changed and was applied."""
-        headers = {"Authorization": f"Bearer {self.token}"}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(f"{self.api_url}{FEED_PATH}", headers=headers) as response,
-        ):
-            if response.status == 304:
-                return False
-            if response.status != 200:
-                logger.error(
-                    "integrations.feed.refused", extra={"status": response.status}
-                )
-                return False
-            body = await response.json()
-            etag = response.headers.get("ETag")
-        self.apply(body.get("integrations") or [])
-        self.etag = etag
+        if self._feed is None:
+            self._feed = FeedReader(self.api_url, self.token, self.timeout_s)
+        entries = await self._feed.changed()
+        if entries is None:
+            return False
+        self.apply(entries)
         return True
 
     def _client(self, entry: Mapping[str, Any]) -> Any | None:
@@ -142,7 +110,7 @@ class LiveIntegrations:
         wanted = [
             e
             for e in entries
-            if category(str(e.get("kind"))) is not None
+            if category(str(e.get("kind"))) in ("orders", "payments")
             and str(e["kind"]) not in env_names
         ]
         for kind in set(self.built) - {str(e["kind"]) for e in wanted}:

@@ -15,7 +15,7 @@ from sanic.response import HTTPResponse
 
 from actions.integrations.base import OrderSource
 from actions.live_integrations.clients import category, check
-from actions.live_integrations.pickup import open_values
+from common.integration_feed import open_values
 from common.secretbox import Keyring, SecretOpenError
 from common.settings import SettingsError
 

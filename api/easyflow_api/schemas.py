@@ -444,6 +444,7 @@ class IntegrationField(BaseModel):
     url: bool
     choices: list[str]
     placeholder: str
+    generated: bool = Field(description="a secret the api makes when none is stored")
 
 
 class IntegrationCheck(BaseModel):
@@ -456,7 +457,7 @@ class IntegrationPublic(BaseModel):
     """One platform's card; secrets appear only masked (``••••1234``)."""
 
     kind: str
-    category: Literal["orders", "payments"]
+    category: Literal["orders", "payments", "channels"]
     title: str
     help_url: str
     fields: list[IntegrationField]

@@ -151,7 +151,7 @@ def test_secrets_are_sealed_in_the_database_and_masked_in_answers(
     listed = api.get("/api/integrations", headers=admin).json()
     assert [c["kind"] for c in listed] == [
         "wildberries", "ozon", "bitrix24", "shopify",
-        "yookassa", "tbank", "sber", "stripe",
+        "yookassa", "tbank", "sber", "stripe", "telegram",
     ]  # fmt: skip
     assert listed[0]["values"] == {"WB_API_TOKEN": "••••cdef"}
     assert not listed[1]["saved"] and listed[1]["values"] == {}
@@ -553,3 +553,31 @@ def test_production_refuses_to_start_without_a_key(
     assert from_file.keyring().current == parse_key(key, "k")
     assert not (tmp_path / "secrets_key").exists()
     assert key not in repr(from_file) and key not in repr(settings)
+
+
+def test_a_telegram_webhook_secret_is_made_once_and_kept(
+    api: TestClient, db: Database, tmp_path: Path
+) -> None:
+    admin = login_admin(api)
+    url = "/api/integrations/telegram"
+    form = {
+        "TELEGRAM_TOKEN": "7000000001:AAH-telegram-token-xyz",
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example/webhooks/telegram/webhook",
+    }
+    first = api.put(url, headers=admin, json={"values": form}).json()
+    assert first["values"]["TELEGRAM_SECRET_TOKEN"].startswith("••••")
+    keyring = Keyring(parse_key((tmp_path / "secrets_key").read_text(), "file"))
+
+    def stored() -> dict[str, str]:
+        sealed = raw_row(db, "telegram")["secrets"]
+        return json.loads(keyring.open(sealed, associated("telegram")))
+
+    made = stored()["TELEGRAM_SECRET_TOKEN"]
+    assert len(made) >= 32 and set(made) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+    )
+    api.put(url, headers=admin, json={"values": {**form, "TELEGRAM_TOKEN": ""}})
+    assert stored() == {"TELEGRAM_TOKEN": form["TELEGRAM_TOKEN"],
+                        "TELEGRAM_SECRET_TOKEN": made}  # fmt: skip
+    for answer in (first, api.get(url, headers=admin).json()):
+        assert made not in json.dumps(answer)

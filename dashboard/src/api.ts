@@ -197,12 +197,14 @@ export interface IntegrationField {
   url: boolean;
   choices: string[];
   placeholder: string;
+  /** A secret the api makes itself when none is stored. */
+  generated: boolean;
 }
 
 /** One platform's card; secrets only ever masked ("••••1234"). */
 export interface Integration {
   kind: string;
-  category: "orders" | "payments";
+  category: "orders" | "payments" | "channels";
   title: string;
   help_url: string;
   fields: IntegrationField[];

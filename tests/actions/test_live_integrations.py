@@ -249,3 +249,57 @@ async def test_every_platform_passes_with_its_keys_and_fails_without(
     failed = await check(kind, bad, PUBLIC_URL, orders)
     assert failed.status == "error", failed
     assert failed.message
+
+
+def bot_api(token: str) -> Callable[[Any], Any]:
+    """The Bot API's getMe and setWebhook for one bot token."""
+    from aiohttp import web
+
+    def reply(call: Any) -> Any:
+        if not call.path.startswith(f"/bot{token}/"):
+            raise web.HTTPUnauthorized(
+                text=json.dumps(
+                    {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                ),
+                content_type="application/json",
+            )
+        if call.path.endswith("/getMe"):
+            return {"ok": True, "result": {"id": 7000000001, "is_bot": True,
+                                           "username": "kedy_shop_bot"}}  # fmt: skip
+        return {"ok": True, "result": True, "description": "Webhook was set"}
+
+    return reply
+
+
+async def test_telegram_is_checked_with_getme_and_its_webhook_registered(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    token = "7000000001:AAH-live-token"
+    telegram = await emulator_factory(bot_api(token))
+    values = {
+        "TELEGRAM_TOKEN": token,
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example/webhooks/telegram/webhook",
+        "TELEGRAM_SECRET_TOKEN": "generated_secret-0123456789",
+        "TELEGRAM_API_URL": telegram.url,
+    }
+    orders = DemoStore(tmp_path / "demo.sqlite")
+    passed = await check("telegram", values, PUBLIC_URL, orders)
+    assert (passed.status, passed.message) == ("ok", "@kedy_shop_bot")
+    assert telegram.paths() == [f"/bot{token}/getMe", f"/bot{token}/setWebhook"]
+    assert telegram.calls[1].json == {
+        "url": "https://bot.example/webhooks/telegram/webhook",
+        "secret_token": "generated_secret-0123456789",
+        "allowed_updates": ["message", "callback_query"],
+    }
+    wrong = await check(
+        "telegram", {**values, "TELEGRAM_TOKEN": "1:revoked"}, PUBLIC_URL, orders
+    )
+    assert (wrong.status, wrong.message) == ("error", "401: Unauthorized")
+    assert len(telegram.calls) == 3  # no webhook for a token Telegram refused
+    missing = await check(
+        "telegram",
+        {k: v for k, v in values.items() if k != "TELEGRAM_SECRET_TOKEN"},
+        PUBLIC_URL,
+        orders,
+    )
+    assert missing.status == "error" and "TELEGRAM_SECRET_TOKEN" in missing.message

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Category = Literal["orders", "payments"]
+Category = Literal["orders", "payments", "channels"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     # Shown greyed as the value used when left empty.
     placeholder: str = ""
+    # A secret the api makes itself when none is stored (a webhook's secret).
+    generated: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,36 @@ PLATFORMS: dict[str, Platform] = {
                 FieldSpec("STRIPE_SECRET_KEY", "Secret key (sk_…)", True),
                 FieldSpec("STRIPE_WEBHOOK_SECRET", "Webhook signing secret", True),
                 _api_url("STRIPE", "https://api.stripe.com"),
+            ),
+        ),
+        Platform(
+            "telegram",
+            "channels",
+            "Telegram",
+            "https://core.telegram.org/bots/features#botfather",
+            (
+                FieldSpec("TELEGRAM_TOKEN", "Токен бота от @BotFather", True),
+                FieldSpec(
+                    "TELEGRAM_WEBHOOK_URL",
+                    "Адрес вебхука",
+                    url=True,
+                    placeholder="https://<ваш-домен>/webhooks/telegram/webhook",
+                ),
+                # The connector compares it with every update's header.
+                FieldSpec(
+                    "TELEGRAM_SECRET_TOKEN",
+                    "Секрет вебхука (создаётся сам)",
+                    True,
+                    required=False,
+                    generated=True,
+                ),
+                FieldSpec(
+                    "TELEGRAM_API_URL",
+                    "Адрес Bot API (для своего сервера)",
+                    required=False,
+                    url=True,
+                    placeholder="https://api.telegram.org",
+                ),
             ),
         ),
     )

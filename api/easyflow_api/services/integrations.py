@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets as random_secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +118,7 @@ def view(keyring: Keyring, platform: Platform, row: Integration | None) -> dict:
                 "url": f.url,
                 "choices": list(f.choices),
                 "placeholder": f.placeholder,
+                "generated": f.generated,
             }
             for f in platform.fields
         ],
@@ -164,6 +166,8 @@ def _validated(
             raise InvalidForm(spec.name, "must be one line")
         if spec.secret and not value:
             value = old_secrets.get(spec.name, "")
+        if spec.generated and not value:
+            value = random_secrets.token_urlsafe(32)
         if not value:
             if spec.required:
                 raise InvalidForm(spec.name, f"required for {platform.title}")

@@ -138,7 +138,7 @@ function IntegrationCard({ initial, canEdit }: { initial: Integration; canEdit: 
                     type={f.secret ? "password" : f.url ? "url" : "text"}
                     autoComplete="off"
                     value={values[f.name] ?? ""}
-                    placeholder={f.secret && stored ? stored : f.placeholder}
+                    placeholder={f.secret && stored ? stored : f.generated ? t.integrationGenerated : f.placeholder}
                     aria-invalid={invalid?.field === f.name}
                     onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
                   />
@@ -177,6 +177,7 @@ export function IntegrationsPage() {
   const groups: { title: string; category: Integration["category"] }[] = [
     { title: t.integrationsOrders, category: "orders" },
     { title: t.integrationsPayments, category: "payments" },
+    { title: t.integrationsChannels, category: "channels" },
   ];
   return (
     <div className="page">
