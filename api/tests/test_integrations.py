@@ -581,3 +581,21 @@ def test_a_telegram_webhook_secret_is_made_once_and_kept(
                         "TELEGRAM_SECRET_TOKEN": made}  # fmt: skip
     for answer in (first, api.get(url, headers=admin).json()):
         assert made not in json.dumps(answer)
+
+
+def test_a_check_of_a_form_saved_over_meanwhile_activates_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    from easyflow_api.services import integrations
+
+    keyring = Keyring(parse_key(new_key_text(), "k"))
+    with db.session() as session:
+        form = {"WB_API_TOKEN": WB_TOKEN}
+        integrations.save(session, keyring, "wildberries", form, "admin")
+        checked = integrations.draft(session, keyring, "wildberries")
+        integrations.save(
+            session, keyring, "wildberries", {"WB_API_TOKEN": WB_TOKEN_2}, "ann"
+        )
+        card = integrations.record_check(session, keyring, checked, "ok", "", "admin")
+    assert card["version"] == 2 and card["active_version"] is None
+    assert card["check"] is None and not card["enabled"]

@@ -295,10 +295,12 @@ def record_check(
     if row is None:
         raise NotConfigured(checked.kind)
     message = scrub(message, checked.plain_secrets)
-    activated = status == "ok" and row.version == checked.version
-    row.check_status = status
-    row.check_message = message or None
-    row.checked_at = time.time()
+    current = row.version == checked.version
+    activated = status == "ok" and current
+    if current:  # saved again meanwhile: the newer form is still unchecked
+        row.check_status = status
+        row.check_message = message or None
+        row.checked_at = time.time()
     detail: dict[str, object] = {
         "version": checked.version,
         "status": status,
