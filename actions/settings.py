@@ -16,7 +16,8 @@ from actions.integrations.registry import read_source_configs
 from actions.payments.registry import read_payment_config
 from actions.proactive.quiet_hours import QuietHours
 from actions.verification.smtp import SmtpConfig
-from common.secretbox import Keyring, SecretKeyError, local_key_file, parse_key
+from common.integration_feed import keyring_from
+from common.secretbox import Keyring
 from common.settings import (
     Reader,
     SettingsError,
@@ -230,34 +231,16 @@ class Settings:
     def keyring(self) -> Keyring:
         """The keys that open integration secrets sealed by the api; in
         development without one, the api's var/secrets_key (same data dir)."""
-        try:
-            if self.secrets_key:
-                text, name = self.secrets_key, "EASYFLOW_SECRETS_KEY"
-            elif self.secrets_key_file:
-                name = "EASYFLOW_SECRETS_KEY_FILE"
-                try:
-                    text = Path(self.secrets_key_file).read_text()
-                except OSError as error:
-                    raise SettingsError(
-                        f"{name}: cannot read it ({error.strerror})"
-                    ) from None
-            elif self.environment is Environment.PRODUCTION:
-                raise SettingsError(
-                    "EASYFLOW_SECRETS_KEY: production needs the key the api seals "
-                    "integration secrets with (or EASYFLOW_SECRETS_KEY_FILE), or "
-                    "EASYFLOW_INTEGRATIONS_POLL_S=0"
-                )
-            else:
-                text = local_key_file(self.data_dir / "secrets_key")
-                name = "var/secrets_key"
-            older = tuple(
-                parse_key(old, "EASYFLOW_SECRETS_OLD_KEYS")
-                for old in self.secrets_old_keys.split(",")
-                if old.strip()
-            )
-            return Keyring(parse_key(text, name), older)
-        except SecretKeyError as error:
-            raise SettingsError(str(error)) from None
+        variables = {
+            "EASYFLOW_SECRETS_KEY": self.secrets_key,
+            "EASYFLOW_SECRETS_KEY_FILE": self.secrets_key_file,
+            "EASYFLOW_SECRETS_OLD_KEYS": self.secrets_old_keys,
+        }
+        return keyring_from(
+            Reader(variables),
+            self.data_dir,
+            self.environment is Environment.PRODUCTION,
+        )
 
     def require_action_token(self) -> None:
         """Production serves actions only to callers that send the shared token."""
