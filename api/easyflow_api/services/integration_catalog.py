@@ -1,7 +1,10 @@
 """The platforms the Integrations page connects, and exactly the fields each one
 needs. Field names are the environment variables the action server already
 reads (``actions/integrations/registry.py``, ``actions/payments/registry.py``),
-so a saved integration configures the same client an ``.env`` would."""
+so a saved integration configures the same client an ``.env`` would. Push
+events of a shop platform (SHOPIFY_WEBHOOK_SECRET, BITRIX24_EVENT_TOKEN) are
+routes the action server opens at start, so they stay environment variables;
+a shop connected here is polled for order updates instead."""
 
 from __future__ import annotations
 
@@ -99,12 +102,6 @@ PLATFORMS: dict[str, Platform] = {
                     choices=("order", "deal"),
                     placeholder="order",
                 ),
-                FieldSpec(
-                    "BITRIX24_EVENT_TOKEN",
-                    "Токен исходящего вебхука (события)",
-                    True,
-                    required=False,
-                ),
             ),
         ),
         Platform(
@@ -120,9 +117,6 @@ PLATFORMS: dict[str, Platform] = {
                     placeholder="https://<shop>.myshopify.com",
                 ),
                 FieldSpec("SHOPIFY_ACCESS_TOKEN", "Admin API access token", True),
-                FieldSpec(
-                    "SHOPIFY_WEBHOOK_SECRET", "Webhook secret", True, required=False
-                ),
             ),
         ),
         Platform(
