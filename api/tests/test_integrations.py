@@ -599,3 +599,42 @@ def test_a_check_of_a_form_saved_over_meanwhile_activates_nothing(
         card = integrations.record_check(session, keyring, checked, "ok", "", "admin")
     assert card["version"] == 2 and card["active_version"] is None
     assert card["check"] is None and not card["enabled"]
+
+
+def test_a_lost_key_keeps_the_page_readable_and_changes_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    url = database_url_of(db)
+    from easyflow_api.main import create_app
+
+    def client(key: str) -> TestClient:
+        settings = make_settings(url, tmp_path, secrets_key=key)
+        return TestClient(create_app(settings, configure_logs=False))
+
+    with client(new_key_text()) as api:
+        api.put(
+            "/api/integrations/wildberries",
+            headers=login_admin(api),
+            json={"values": {"WB_API_TOKEN": WB_TOKEN}},
+        )
+    before = raw_row(db, "wildberries")
+    with client(new_key_text()) as api:  # the old key was dropped too early
+        admin = login_admin(api)
+        card = api.get("/api/integrations/wildberries", headers=admin).json()
+        assert card["values"] == {"WB_API_TOKEN": "••••"}
+        assert api.get("/api/integrations", headers=admin).status_code == 200
+        # An empty secret cannot keep what no key opens: it must be typed again.
+        empty = api.put(
+            "/api/integrations/wildberries",
+            headers=admin,
+            json={"values": {"WB_API_TOKEN": ""}},
+        )
+        assert empty.status_code == 422
+        assert empty.json()["detail"][0]["loc"][-1] == "WB_API_TOKEN"
+        assert raw_row(db, "wildberries") == before
+        again = api.put(
+            "/api/integrations/wildberries",
+            headers=admin,
+            json={"values": {"WB_API_TOKEN": WB_TOKEN_2}},
+        )
+        assert again.json()["values"] == {"WB_API_TOKEN": "••••" + WB_TOKEN_2[-4:]}

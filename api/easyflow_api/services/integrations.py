@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from easyflow_api.core.secretbox import Keyring
+from easyflow_api.core.secretbox import Keyring, SecretOpenError
 from easyflow_api.core.times import iso
 from easyflow_api.models import Integration
 from easyflow_api.services import audit
@@ -95,7 +95,13 @@ def _check_view(row: Integration | None) -> dict[str, Any] | None:
 def view(keyring: Keyring, platform: Platform, row: Integration | None) -> dict:
     """The card of one platform: its fields, the saved values with every secret
     masked, and where it stands (saved, checked, active, enabled)."""
-    secrets = open_secrets(keyring, platform.kind, row.secrets) if row else {}
+    try:
+        secrets = open_secrets(keyring, platform.kind, row.secrets) if row else {}
+    except SecretOpenError:
+        # Sealed with a key no longer configured: the card still shows that a
+        # value is stored (a new save or the old key in the keyring fixes it).
+        logger.error("integration.cannot_open", extra={"kind": platform.kind})
+        secrets = {f.name: "" for f in platform.fields if f.secret}
     settings = dict(row.settings) if row else {}
     values: dict[str, str] = {}
     for spec in platform.fields:
@@ -193,7 +199,13 @@ def save(
     """Stores the form as the next version (not yet active: see ``record_check``)."""
     platform = PLATFORMS[kind]
     row = _row(session, kind)
-    old_secrets = open_secrets(keyring, kind, row.secrets) if row else {}
+    try:
+        old_secrets = open_secrets(keyring, kind, row.secrets) if row else {}
+    except SecretOpenError:
+        # No configured key opens them (rotated away too early): they are of
+        # no use, so the form needs every required secret typed again.
+        logger.error("integration.cannot_open", extra={"kind": kind})
+        old_secrets = {}
     settings, secrets = _validated(platform, values, old_secrets, https_only)
     before = {**(row.settings if row else {}), **old_secrets}
     after = {**settings, **secrets}
