@@ -623,6 +623,8 @@ def test_a_lost_key_keeps_the_page_readable_and_changes_nothing(
         card = api.get("/api/integrations/wildberries", headers=admin).json()
         assert card["values"] == {"WB_API_TOKEN": "••••"}
         assert api.get("/api/integrations", headers=admin).status_code == 200
+        check = api.post("/api/integrations/wildberries/check", headers=admin)
+        assert check.status_code == 409
         # An empty secret cannot keep what no key opens: it must be typed again.
         empty = api.put(
             "/api/integrations/wildberries",

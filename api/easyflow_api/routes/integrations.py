@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
 
+from easyflow_api.core.secretbox import SecretOpenError
 from easyflow_api.deps import AdminDep, CurrentPrincipal, SessionDep, StateDep
 from easyflow_api.schemas import IntegrationPublic, IntegrationSave
 from easyflow_api.services import integration_check, integrations
@@ -76,7 +77,11 @@ def save_integration(
 @router.post(
     "/api/integrations/{kind}/check",
     response_model=IntegrationPublic,
-    responses={**NOT_SAVED, 502: {"description": "the action server failed"}},
+    responses={
+        **NOT_SAVED,
+        409: {"description": "no configured key opens the saved secrets"},
+        502: {"description": "the action server failed"},
+    },
 )
 async def check_integration(
     principal: AdminDep, state: StateDep, session: SessionDep, kind: Kind
@@ -87,6 +92,10 @@ async def check_integration(
         draft = integrations.draft(session, state.keyring, kind)
     except integrations.NotConfigured as exc:
         raise HTTPException(404, detail="save this integration first") from exc
+    except SecretOpenError as exc:
+        raise HTTPException(
+            409, detail="no configured key opens the saved secrets: save them again"
+        ) from exc
     session.rollback()  # no read transaction held across the platform's answer
     settings = state.settings
     try:
