@@ -47,9 +47,13 @@ from actions.access import TOKEN_FILE, install_token_guard, local_token, route_n
 from actions.attachments.routes import attachments_blueprint
 from actions.integrations.bitrix24 import Bitrix24Source
 from actions.integrations.demo_store import DemoStore
+from actions.integrations.router import RoutingOrderSource
 from actions.integrations.shopify import ShopifySource
 from actions.knowledge.published import PublishedKnowledge
 from actions.knowledge.try_route import knowledge_blueprint
+from actions.live_integrations.pickup import LiveIntegrations
+from actions.live_integrations.routes import checks_blueprint
+from actions.payments.base import PaymentProvider
 from actions.payments.demo import DemoPaymentProvider
 from actions.payments.pay_page import pay_blueprint
 from actions.payments.webhooks import webhooks_blueprint
@@ -248,11 +252,59 @@ def install_order_polling(app: Sanic, poller: OrderPoller, every_s: int) -> None
         repeat_in_background(app, every_s, poller.poll_once, "orders.poll_round_failed")
 
 
+def install_live_integrations(
+    app: Sanic,
+    settings: Settings,
+    services: Services,
+    webhook_providers: dict[str, PaymentProvider],
+    token: str,
+) -> None:
+    """Checks for the api (``POST /integrations/check``) and, with an api to
+    read, the dashboard's integrations picked up every poll (and once at
+    start)."""
+    app.blueprint(
+        checks_blueprint(settings.keyring, settings.public_url, services.orders)
+    )
+    if not settings.live_integrations or not isinstance(
+        services.orders, RoutingOrderSource
+    ):
+        return
+
+    def offer(provider: PaymentProvider) -> None:
+        services.payments = provider
+
+    live = LiveIntegrations(
+        api_url=settings.api_url,
+        token=token,
+        keyring=settings.keyring(),
+        router=services.orders,
+        env_sources=list(services.orders.sources),
+        env_payments=services.payments,
+        env_payment_chosen=settings.payment_provider != "demo",
+        public_url=settings.public_url,
+        webhook_providers=webhook_providers,
+        on_payments=offer,
+    )
+
+    @app.after_server_start
+    async def first(app: Sanic, _: Any) -> None:
+        try:
+            await live.refresh()
+        except Exception:  # the api may start after us: the next poll
+            logger.warning("integrations.refresh_failed", exc_info=True)
+
+    repeat_in_background(
+        app, settings.integrations_poll_s, live.refresh, "integrations.refresh_failed"
+    )
+
+
 def main() -> int:
     configure_logging("actions")
     try:
         settings = Settings.from_env()
         settings.require_action_token()
+        if settings.live_integrations:
+            settings.keyring()  # production without the key stops here
         services = Services.from_settings(settings)
     except SettingsError as error:
         print(f"Easy Flow actions: invalid setting: {error}", file=sys.stderr)
@@ -285,11 +337,10 @@ def main() -> int:
     install_guard_and_metrics(app, token)
     if isinstance(services.payments, DemoPaymentProvider):
         app.blueprint(pay_blueprint(services.payments, services.settlement))
-    app.blueprint(
-        webhooks_blueprint(
-            {services.payments.name: services.payments}, services.settlement
-        )
-    )
+    # Mutable: a provider connected on the dashboard joins it while running.
+    webhook_providers = {services.payments.name: services.payments}
+    app.blueprint(webhooks_blueprint(webhook_providers, services.settlement))
+    install_live_integrations(app, settings, services, webhook_providers, token)
     demo = source_of(services.orders, DemoStore)
     if demo is not None:
         app.blueprint(shop_events_blueprint(demo, services.order_updates))

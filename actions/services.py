@@ -14,6 +14,7 @@ from actions.access import TOKEN_FILE, local_token
 from actions.attachments.store import AttachmentStore
 from actions.integrations.base import OrderSource
 from actions.integrations.registry import build_sources
+from actions.integrations.router import RoutingOrderSource
 from actions.knowledge.answerers import OpenAICompatibleAnswerer
 from actions.knowledge.budget import LlmBudget, RedisDayCounter
 from actions.knowledge.lexicon import Lexicon
@@ -57,6 +58,9 @@ class Services:
         orders, _ = build_sources(
             settings.order_sources, settings.demo_store_path, providers.marketplaces
         )
+        if settings.live_integrations and not isinstance(orders, RoutingOrderSource):
+            # Marketplaces connected on the dashboard join this router later.
+            orders = RoutingOrderSource([orders])
         payments = build_provider(
             settings.payment_provider,
             settings.data_dir,

@@ -16,6 +16,8 @@ from actions.integrations.registry import read_source_configs
 from actions.payments.registry import read_payment_config
 from actions.proactive.quiet_hours import QuietHours
 from actions.verification.smtp import SmtpConfig
+from common.integration_feed import keyring_from
+from common.secretbox import Keyring
 from common.settings import (
     Reader,
     SettingsError,
@@ -86,6 +88,13 @@ class Settings:
     rasa_url: str = "http://localhost:5005"
     rasa_token: str = ""
     action_token: str = ""
+    # Integrations saved on the dashboard (actions/live_integrations/): read from
+    # the api every this many seconds (0: never), secrets opened with the key the
+    # api seals them with (EASYFLOW_SECRETS_KEY / _KEY_FILE / _OLD_KEYS).
+    integrations_poll_s: int = 15
+    secrets_key: str = field(default="", repr=False)
+    secrets_key_file: str = ""
+    secrets_old_keys: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -196,6 +205,12 @@ class Settings:
                 "EASYFLOW_KNOWLEDGE_REFRESH_S", 10, 0, 86400
             ),
             shop_timezone=reader.text("EASYFLOW_SHOP_TIMEZONE", "Europe/Moscow"),
+            integrations_poll_s=reader.integer(
+                "EASYFLOW_INTEGRATIONS_POLL_S", 15, 0, 3600
+            ),
+            secrets_key=reader.text("EASYFLOW_SECRETS_KEY", ""),
+            secrets_key_file=reader.text("EASYFLOW_SECRETS_KEY_FILE", ""),
+            secrets_old_keys=reader.text("EASYFLOW_SECRETS_OLD_KEYS", ""),
         )
         try:
             QuietHours.parse(settings.quiet_hours, settings.shop_timezone)
@@ -226,6 +241,25 @@ class Settings:
         if settings.environment is Environment.PRODUCTION:
             _check_production(settings, reader)
         return settings
+
+    @property
+    def live_integrations(self) -> bool:
+        """Whether integrations saved on the dashboard are picked up."""
+        return bool(self.api_url) and self.integrations_poll_s > 0
+
+    def keyring(self) -> Keyring:
+        """The keys that open integration secrets sealed by the api; in
+        development without one, the api's var/secrets_key (same data dir)."""
+        variables = {
+            "EASYFLOW_SECRETS_KEY": self.secrets_key,
+            "EASYFLOW_SECRETS_KEY_FILE": self.secrets_key_file,
+            "EASYFLOW_SECRETS_OLD_KEYS": self.secrets_old_keys,
+        }
+        return keyring_from(
+            Reader(variables),
+            self.data_dir,
+            self.environment is Environment.PRODUCTION,
+        )
 
     def require_action_token(self) -> None:
         """Production serves actions only to callers that send the shared token."""

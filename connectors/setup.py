@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from common.http import PlatformClient, PlatformError
+from common.telegram_bot import API_URL, set_webhook
 from connectors.base import ConfigError, require
 
 CLASS_PATHS = {
@@ -58,22 +59,12 @@ def load_credentials(path: Path, channel: str) -> dict[str, Any]:
 
 async def setup_telegram(credentials: dict[str, Any]) -> str:
     require(credentials, "telegram", "token", "secret_token", "webhook_url")
-    client = PlatformClient(
-        "telegram", str(credentials.get("api_url") or "https://api.telegram.org")
+    await set_webhook(
+        str(credentials.get("api_url") or API_URL),
+        str(credentials["token"]),
+        str(credentials["webhook_url"]),
+        str(credentials["secret_token"]),
     )
-    try:
-        result = await client.post(
-            f"/bot{credentials['token']}/setWebhook",
-            json={
-                "url": credentials["webhook_url"],
-                "secret_token": credentials["secret_token"],
-                "allowed_updates": ["message", "callback_query"],
-            },
-        )
-    finally:
-        await client.close()
-    if not (isinstance(result, dict) and result.get("ok")):
-        raise PlatformError("telegram", 200, str(result))
     return f"Telegram webhook set to {credentials['webhook_url']}"
 
 

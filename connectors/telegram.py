@@ -17,21 +17,32 @@ credentials.yml::
       secret_token: ${TELEGRAM_SECRET_TOKEN}
       api_url: https://api.telegram.org      # optional
       webhook_url: https://bot.example/webhooks/telegram/webhook  # for setup
+
+or, with the token saved on the dashboard's Integrations page (checked there
+with getMe, the webhook registered with a secret the api makes) and picked up
+while running (connectors/live.py; the process needs EASYFLOW_API_URL,
+EASYFLOW_ACTION_TOKEN and the api's secrets key)::
+
+    connectors.telegram.TelegramInput:
+      from_dashboard: true
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.core.channels.channel import OutputChannel
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import Blueprint
 from sanic.request import Request
 
 from common.http import PlatformClient, PlatformError
 from common.security import secrets_equal
 from connectors.base import Delivery, button_payload, require
 from connectors.channel import WebhookChannel
+from connectors.live import DashboardCredentials
 from connectors.media import (
     Kind,
     Media,
@@ -128,6 +139,8 @@ class TelegramInput(WebhookChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
+        if credentials and credentials.get("from_dashboard"):
+            return cls.from_dashboard(credentials)
         require(credentials, CHANNEL, "token", "secret_token")
         assert credentials is not None
         return cls(
@@ -136,6 +149,17 @@ class TelegramInput(WebhookChannel):
             api_url=str(credentials.get("api_url") or "https://api.telegram.org"),
             webhook_url=credentials.get("webhook_url"),
         )
+
+    @classmethod
+    def from_dashboard(
+        cls, credentials: dict[str, Any], env: Mapping[str, str] | None = None
+    ) -> TelegramInput:
+        """Token and webhook secret from the dashboard's Integrations page,
+        picked up while running (connectors/live.py); until the first read,
+        and while the integration is disabled, every update is refused."""
+        channel = cls(token="", secret_token="")
+        channel.live = DashboardCredentials.from_env(CHANNEL, channel.use, env)
+        return channel
 
     token: str
     secret_token: str
@@ -146,6 +170,29 @@ class TelegramInput(WebhookChannel):
         super().__post_init__()
         self.bot_id = self.token.split(":", 1)[0]
         self._files: FileClient | None = None
+        self.live: DashboardCredentials | None = None
+
+    def use(self, values: dict[str, str] | None) -> None:
+        """New credentials from the dashboard (``None``: disabled): the next
+        update is checked against the new secret and answered with the new
+        token; outputs built with the old token are dropped."""
+        values = values or {}
+        self.token = values.get("TELEGRAM_TOKEN", "")
+        self.secret_token = values.get("TELEGRAM_SECRET_TOKEN", "")
+        self.api_url = values.get("TELEGRAM_API_URL") or "https://api.telegram.org"
+        self.webhook_url = values.get("TELEGRAM_WEBHOOK_URL")
+        self.bot_id = self.token.split(":", 1)[0]
+        self._output = None
+        self._proactive = None
+        self._files = None
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        if self.live is not None:
+            self.live.attach(webhook)
+        return webhook
 
     def make_output(self) -> TelegramOutput:
         return TelegramOutput(PlatformClient(CHANNEL, self.api_url), self.token)

@@ -39,6 +39,17 @@ class RoutingOrderSource(OrderSource):
         self.kinds = frozenset().union(*(s.kinds for s in sources))
         self._owners: dict[str, OrderSource] = {}
 
+    def replace(self, sources: list[OrderSource]) -> None:
+        """Routes to ``sources`` from now on (integrations picked up while
+        running); a call already under way finishes with the list it read."""
+        if not sources:
+            raise ValueError("at least one order source is needed")
+        self.kinds = frozenset().union(*(s.kinds for s in sources))
+        self._owners = {
+            order: source for order, source in self._owners.items() if source in sources
+        }
+        self.sources = list(sources)
+
     def candidates(self, order_id: str) -> list[OrderSource]:
         parsed = normalize(order_id, allow_short=True)
         if parsed is None:

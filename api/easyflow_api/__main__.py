@@ -5,6 +5,7 @@ python -m easyflow_api ingest --once [--source sql|rabbitmq]
 python -m easyflow_api migrate
 python -m easyflow_api create-user NAME --role admin|analyst|operator
 python -m easyflow_api seed-demo [--base-day YYYY-MM-DD] [--events-db PATH]
+python -m easyflow_api rotate-secrets
 """
 
 from __future__ import annotations
@@ -149,6 +150,36 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rotate_secrets(settings: Settings, args: argparse.Namespace) -> int:
+    """Seals every integration secret with EASYFLOW_SECRETS_KEY; the keys that
+    sealed them before must be in EASYFLOW_SECRETS_OLD_KEYS until this ran."""
+    from easyflow_api.core.secretbox import SecretOpenError
+    from easyflow_api.services import integrations
+
+    try:
+        keyring = settings.keyring()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    db = _database(settings)
+    try:
+        with db.session() as session:
+            try:
+                resealed = integrations.rotate(session, keyring)
+            except SecretOpenError as exc:
+                session.rollback()
+                print(
+                    f"cannot open a stored secret ({exc}): put the key that sealed "
+                    "it in EASYFLOW_SECRETS_OLD_KEYS; nothing was changed",
+                    file=sys.stderr,
+                )
+                return 1
+    finally:
+        db.dispose()
+    print(f"resealed {resealed} secrets with key {keyring.current_id}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m easyflow_api")
     sub = root.add_subparsers(dest="command", required=True)
@@ -177,6 +208,10 @@ def parser() -> argparse.ArgumentParser:
         "--events-db", help="write Rasa SQL broker rows to this SQLite file instead"
     )
     seed.set_defaults(func=cmd_seed_demo)
+    sub.add_parser(
+        "rotate-secrets",
+        help="seal every integration secret again with EASYFLOW_SECRETS_KEY",
+    ).set_defaults(func=cmd_rotate_secrets)
     return root
 
 

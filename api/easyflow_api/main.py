@@ -26,6 +26,7 @@ from easyflow_api.routes import (
     conversations,
     handoffs,
     inbox,
+    integrations,
     knowledge,
     notices,
     shop,
@@ -61,6 +62,7 @@ def build_state(settings: Settings) -> AppState:
         rasa=RasaClient(
             settings.rasa_url, settings.rasa_token, settings.api_http_timeout_s
         ),
+        keyring=settings.keyring(),
         limiter=build_limiter(
             settings.redis_url,
             settings.api_login_max_failures,
@@ -196,6 +198,7 @@ def create_app(
         knowledge,
         notices,
         attachments,
+        integrations,
     ):
         app.include_router(module.router)
     app.include_router(static.router)  # last: the SPA catch-all

@@ -267,3 +267,28 @@ class KnowledgeVersion(Base):
     content: Mapped[str] = mapped_column(Text)
     at: Mapped[float] = mapped_column(Float)
     actor: Mapped[str] = mapped_column(String(64))
+
+
+class Integration(Base):
+    """One platform's connection (services/integrations.py). The form as last
+    saved (``settings`` and the sealed ``secrets``) is active only once a check
+    through the action server passed: then it is copied to ``active_*``, which is
+    what the action server uses while ``enabled``. Secrets are only ever stored
+    sealed (core/secretbox.py, the kind as associated data)."""
+
+    __tablename__ = "integrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer)
+    settings: Mapped[dict[str, str]] = mapped_column(JSON)
+    secrets: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active_settings: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    active_secrets: Mapped[str | None] = mapped_column(Text, nullable=True)
+    check_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    check_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    checked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(64))

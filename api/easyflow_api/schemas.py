@@ -440,6 +440,8 @@ class ShopperAttachment(BaseModel):
     order_id: str | None
     return_id: str | None
     created_at: str | None
+
+
 # knowledge base ---------------------------------------------------------------
 
 KNOWLEDGE_MAX_BYTES = 64 * 1024
@@ -535,3 +537,48 @@ class KnowledgeTryResult(BaseModel):
     answerer: str
     sources: list[str]
     passages: list[KnowledgePassage]
+
+
+class IntegrationSave(Strict):
+    """The form of one platform: field name (its environment variable) to value.
+    A secret left empty keeps the stored one; other empty fields are unset."""
+
+    values: dict[str, str] = Field(max_length=20)
+
+
+class IntegrationField(BaseModel):
+    name: str
+    label: str
+    secret: bool
+    required: bool
+    url: bool
+    choices: list[str]
+    placeholder: str
+    generated: bool = Field(description="a secret the api makes when none is stored")
+
+
+class IntegrationCheck(BaseModel):
+    status: Literal["ok", "error", "unreachable"]
+    message: str | None
+    checked_at: str | None
+
+
+class IntegrationPublic(BaseModel):
+    """One platform's card; secrets appear only masked (``••••1234``)."""
+
+    kind: str
+    category: Literal["orders", "payments", "channels"]
+    title: str
+    help_url: str
+    fields: list[IntegrationField]
+    values: dict[str, str]
+    saved: bool
+    version: int = Field(description="of the saved form; 0: never saved")
+    active_version: int | None = Field(
+        description="the version whose check passed, in use while enabled"
+    )
+    enabled: bool
+    pending: bool = Field(description="the saved form is not the active one yet")
+    check: IntegrationCheck | None
+    updated_at: str | None
+    updated_by: str | None

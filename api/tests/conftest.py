@@ -35,6 +35,7 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 BASE_DAY = date(2026, 3, 10)
 TEST_SECRET = "test-secret-" + "x" * 40
 ADMIN_PASSWORD = "admin-password-1"
+TEST_SECRETS_KEY = "dGVzdC1zZWNyZXRzLWtleS0zMi1ieXRlcy1sb25nISE"
 MakeClient = Callable[..., TestClient]
 
 
@@ -162,6 +163,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "api_metrics_token": None,
         "api_dashboard_dir": data_dir / "no-dashboard",
         "api_http_timeout_s": 3.0,
+        # Production refuses to start without one (tests/test_integrations.py
+        # passes None to use the development key file).
+        "secrets_key": TEST_SECRETS_KEY,
     }
     values.update(overrides)
     return Settings(**values)

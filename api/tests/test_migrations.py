@@ -13,7 +13,7 @@ from easyflow_api.models import Base
 def test_migrations_match_models(migrated: Database) -> None:
     with migrated.engine.connect() as conn:
         context = MigrationContext.configure(conn)
-        assert context.get_current_revision() == "0005"
+        assert context.get_current_revision() == "0006"
         assert compare_metadata(context, Base.metadata) == []
         unique = inspect(conn).get_unique_constraints("events")
         assert any(c["column_names"] == ["hash"] for c in unique)

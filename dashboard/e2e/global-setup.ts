@@ -195,6 +195,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const telegramSecret = randomBytes(16).toString("hex");
   const telegramPort = await freePort();
   let telegram: Server | null = null;
+  // The api seals integration secrets with it and the action server opens them
+  // (their data dirs differ here, so each would otherwise make its own key).
+  const secretsKey = randomBytes(32).toString("base64url");
 
   try {
     if (withRasa) {
@@ -248,7 +251,14 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
         EASYFLOW_API_URL: `http://127.0.0.1:${apiPort}`,
         EASYFLOW_KNOWLEDGE_REFRESH_S: "2",
       };
-      children.push(start("actions", RASA_PYTHON, ["-m", "actions.server"], rasaEnv, REPO, dir));
+      const actionsEnv = {
+        ...rasaEnv,
+        // Integrations saved on the dashboard, picked up every 2 s.
+        EASYFLOW_API_URL: `http://127.0.0.1:${apiPort}`,
+        EASYFLOW_INTEGRATIONS_POLL_S: "2",
+        EASYFLOW_SECRETS_KEY: secretsKey,
+      };
+      children.push(start("actions", RASA_PYTHON, ["-m", "actions.server"], actionsEnv, REPO, dir));
       children.push(
         start(
           "rasa",
@@ -272,6 +282,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       EASYFLOW_RASA_URL: rasaUrl,
       EASYFLOW_ACTION_SERVER_URL: actionsUrl,
       EASYFLOW_ACTION_TOKEN: actionToken,
+      EASYFLOW_SECRETS_KEY: secretsKey,
       EASYFLOW_API_DASHBOARD_DIR: join(DASHBOARD, "dist"),
       EASYFLOW_API_LOGIN_MAX_FAILURES: "50",
     };
@@ -303,6 +314,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   process.env.EASYFLOW_E2E_API_URL = `http://127.0.0.1:${apiPort}`;
   process.env.EASYFLOW_E2E_RASA_URL = withRasa ? rasaUrl : "";
+  process.env.EASYFLOW_E2E_ACTIONS_URL = withRasa ? actionsUrl : "";
   process.env.EASYFLOW_E2E_DIR = dir;
   process.env.EASYFLOW_E2E_TELEGRAM_URL = telegram ? `http://127.0.0.1:${telegramPort}` : "";
   process.env.EASYFLOW_E2E_TELEGRAM_SECRET = telegramSecret;

@@ -14,6 +14,7 @@ import { ApiKeysPage } from "./pages/ApiKeys";
 import { AuditPage } from "./pages/Audit";
 import { ShopPage } from "./pages/Shop";
 import { KnowledgePage } from "./pages/Knowledge";
+import { IntegrationsPage } from "./pages/Integrations";
 
 type Section =
   | "overview"
@@ -22,6 +23,7 @@ type Section =
   | "operator"
   | "shop"
   | "knowledge"
+  | "integrations"
   | "settings"
   | "users"
   | "api-keys"
@@ -38,6 +40,7 @@ const SECTIONS: { id: Section; label: keyof Dict; roles: Role[] }[] = [
   { id: "operator", label: "operator", roles: ["admin", "operator"] },
   { id: "shop", label: "shop", roles: ["admin", "analyst", "operator"] },
   { id: "knowledge", label: "knowledge", roles: ["admin", "analyst", "operator"] },
+  { id: "integrations", label: "integrations", roles: ["admin", "analyst", "operator"] },
   { id: "settings", label: "settings", roles: ["admin"] },
   { id: "users", label: "users", roles: ["admin"] },
   { id: "api-keys", label: "apiKeys", roles: ["admin"] },
@@ -88,6 +91,7 @@ export function App() {
   else if (current === "operator") page = <OperatorPage />;
   else if (current === "shop") page = <ShopPage />;
   else if (current === "knowledge") page = <KnowledgePage />;
+  else if (current === "integrations") page = <IntegrationsPage />;
   else if (current === "settings") page = <SettingsPage />;
   else if (current === "users") page = <UsersPage />;
   else if (current === "api-keys") page = <ApiKeysPage />;

@@ -239,6 +239,37 @@ export interface KnowledgeTryResult {
   passages: { source: string; document: string; title: string; text: string }[];
 }
 
+export interface IntegrationField {
+  /** The environment variable the action server would read it from. */
+  name: string;
+  label: string;
+  secret: boolean;
+  required: boolean;
+  url: boolean;
+  choices: string[];
+  placeholder: string;
+  /** A secret the api makes itself when none is stored. */
+  generated: boolean;
+}
+
+/** One platform's card; secrets only ever masked ("••••1234"). */
+export interface Integration {
+  kind: string;
+  category: "orders" | "payments" | "channels";
+  title: string;
+  help_url: string;
+  fields: IntegrationField[];
+  values: Record<string, string>;
+  saved: boolean;
+  version: number;
+  active_version: number | null;
+  enabled: boolean;
+  pending: boolean;
+  check: { status: "ok" | "error" | "unreachable"; message: string | null; checked_at: string | null } | null;
+  updated_at: string | null;
+  updated_by: string | null;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

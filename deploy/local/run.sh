@@ -70,7 +70,10 @@ fi
 # two-core machine); the SQLite lock store of endpoints.yml keeps each
 # conversation's turns in order across them. Web chat pushes from another worker
 # (operator replies) need EASYFLOW_REDIS_URL: see connectors/webchat.py.
+# EASYFLOW_API_URL: a Telegram bot connected on the dashboard (credentials.yml
+# from_dashboard: true) is read from the api while Rasa runs.
 SANIC_WORKERS=${EASYFLOW_RASA_WORKERS:-1} \
+EASYFLOW_API_URL=${EASYFLOW_API_URL:-http://127.0.0.1:$API_PORT} \
 $BIN/python -m bot.rasa_run run -m "$MODEL" "${RASA_API_ARGS[@]}" --interface 127.0.0.1 \
   --port "$RASA_PORT" --endpoints endpoints.yml --credentials credentials.yml \
   >var/log/rasa.log 2>&1 &

@@ -258,3 +258,33 @@ def test_production_sends_codes_by_smtp_or_not_at_all(tmp_path: Path) -> None:
 def test_code_settings_name_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         Settings.from_env(env)
+
+
+def test_dashboard_integrations_need_the_api_and_the_secrets_key(
+    tmp_path: Path,
+) -> None:
+    from common.secretbox import new_key_text, parse_key
+
+    assert not Settings.from_env(PRODUCTION).live_integrations
+    with_api = {**PRODUCTION, "EASYFLOW_API_URL": "http://api:8000"}
+    settings = Settings.from_env(with_api)
+    assert settings.live_integrations
+    with pytest.raises(SettingsError, match="EASYFLOW_SECRETS_KEY"):
+        settings.keyring()
+    key = new_key_text()
+    keyed = Settings.from_env({**with_api, "EASYFLOW_SECRETS_KEY": key})
+    assert keyed.keyring().current == parse_key(key, "k")
+    assert key not in repr(keyed)
+    with pytest.raises(SettingsError, match="EASYFLOW_SECRETS_OLD_KEYS"):
+        Settings.from_env(
+            {**with_api, "EASYFLOW_SECRETS_KEY": key, "EASYFLOW_SECRETS_OLD_KEYS": "x"}
+        ).keyring()
+    off = Settings.from_env({**with_api, "EASYFLOW_INTEGRATIONS_POLL_S": "0"})
+    assert not off.live_integrations
+    # Development: the api's var/secrets_key, made once and shared.
+    dev = Settings.from_env({"EASYFLOW_DATA_DIR": str(tmp_path)})
+    assert (
+        dev.keyring()
+        == Settings.from_env({"EASYFLOW_DATA_DIR": str(tmp_path)}).keyring()
+    )
+    assert (tmp_path / "secrets_key").stat().st_mode & 0o777 == 0o600

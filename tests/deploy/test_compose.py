@@ -42,6 +42,7 @@ REQUIRED = {
     "EASYFLOW_RASA_TOKEN",
     "EASYFLOW_ACTION_TOKEN",
     "EASYFLOW_API_SECRET",
+    "EASYFLOW_SECRETS_KEY",
     "GRAFANA_ADMIN_PASSWORD",
     "EASYFLOW_PUBLIC_URL",
 }
@@ -62,6 +63,8 @@ SECRET_USERS = {
     # The api reads failed notices from the action server and retries them.
     "EASYFLOW_ACTION_TOKEN": {"rasa", "outbox", "actions", "api"},
     "EASYFLOW_API_SECRET": {"api", "api-migrate"},
+    # The api seals integration secrets, the action server opens them.
+    "EASYFLOW_SECRETS_KEY": {"api", "actions"},
     "GRAFANA_ADMIN_PASSWORD": {"grafana"},
 }
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$|AUTH")

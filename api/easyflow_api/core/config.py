@@ -23,6 +23,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from easyflow_api.core.hours import check_timezone
 from easyflow_api.core.net import IPNetwork, parse_networks
 from easyflow_api.core.passwords import password_problems
+from easyflow_api.core.secretbox import (
+    Keyring,
+    SecretKeyError,
+    local_key_file,
+    parse_key,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
@@ -83,6 +89,12 @@ class Settings(BaseSettings):
     # The markdown the knowledge base is seeded from on first use
     # (services/knowledge.py); the variable the action server reads too.
     knowledge_dir: Path = Path("data/knowledge")
+    # Integrations' secrets at rest (core/secretbox.py): the current key, or a
+    # file holding it; older keys still open rows until rotate-secrets ran.
+    # Development without either: var/secrets_key, made on first use.
+    secrets_key: str | None = Field(default=None, repr=False)
+    secrets_key_file: Path | None = None
+    secrets_old_keys: str = Field(default="", repr=False)
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
@@ -123,6 +135,53 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ConfigError(f"EASYFLOW_SHOP_TIMEZONE: {exc}") from None
         return self
+
+    @model_validator(mode="after")
+    def _check_secrets_key(self) -> Settings:
+        try:
+            if self.secrets_key:
+                parse_key(self.secrets_key, "EASYFLOW_SECRETS_KEY")
+            for old in self.secrets_old_keys.split(","):
+                if old.strip():
+                    parse_key(old, "EASYFLOW_SECRETS_OLD_KEYS")
+        except SecretKeyError as exc:
+            raise ConfigError(str(exc)) from None
+        return self
+
+    def keyring(self) -> Keyring:
+        """The key that seals integration secrets and the older ones that still
+        open them; in development without a key, var/secrets_key. The api
+        builds it at start (main.build_state), so production without a key
+        does not start; migrate and create-user need none."""
+        if self.secrets_key:
+            text, variable = self.secrets_key, "EASYFLOW_SECRETS_KEY"
+        elif self.secrets_key_file is not None:
+            path = _resolve(self.secrets_key_file)
+            try:
+                text = path.read_text()
+            except OSError as exc:
+                raise ConfigError(
+                    f"EASYFLOW_SECRETS_KEY_FILE: cannot read {path}: {exc.strerror}"
+                ) from None
+            variable = "EASYFLOW_SECRETS_KEY_FILE"
+        elif self.env == "production":
+            raise ConfigError(
+                "EASYFLOW_SECRETS_KEY (or EASYFLOW_SECRETS_KEY_FILE) is missing; "
+                "production encrypts integration secrets with a key kept outside "
+                "the database (32 random bytes, base64url)"
+            )
+        else:
+            text, variable = local_key_file(self.data_path / "secrets_key"), "var"
+        try:
+            current = parse_key(text, variable)
+            older = tuple(
+                parse_key(old, "EASYFLOW_SECRETS_OLD_KEYS")
+                for old in self.secrets_old_keys.split(",")
+                if old.strip()
+            )
+        except SecretKeyError as exc:
+            raise ConfigError(str(exc)) from None
+        return Keyring(current, older)
 
     @property
     def trusted_proxies(self) -> tuple[IPNetwork, ...]:

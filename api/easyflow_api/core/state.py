@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from easyflow_api.core.config import Settings
 from easyflow_api.core.ratelimit import LoginLimiter, MemoryLoginLimiter
+from easyflow_api.core.secretbox import Keyring
 from easyflow_api.db import Database
 
 
@@ -28,4 +29,5 @@ class AppState:
     db: Database
     secret: str
     rasa: RasaApi
+    keyring: Keyring  # seals integration secrets (core/secretbox.py)
     limiter: LoginLimiter = field(default_factory=MemoryLoginLimiter)
