@@ -48,7 +48,17 @@ test.beforeAll(async () => {
   await waitForActions();
 });
 
-test.afterAll(() => {
+test.afterAll(async () => {
+  // Later specs talk to the same action server: switch off what this one
+  // connected before its emulators go, and let the action server's 2 s poll see it.
+  const bearer = await token();
+  for (const kind of ["wildberries", "yookassa"]) {
+    await fetch(`${apiUrl()}/api/integrations/${kind}/disable`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${bearer}` },
+    });
+  }
+  await new Promise((r) => setTimeout(r, 5000));
   emulators?.kill("SIGTERM");
 });
 
