@@ -18,7 +18,8 @@ Every turn must keep these invariants:
 more (the trained model, and an action server this command starts on a free port
 with its own data in a temporary folder):
 
-    python -m tests.dialogue_fuzz --conversations 10000 [--seed N] [--json out.json]
+    python -m tests.dialogue_fuzz --conversations 10000 [--seed N] [--json out.json] \
+        [--progress summary.txt]
 """
 
 from __future__ import annotations
@@ -186,7 +187,13 @@ async def play(
             fail(f"asked in {asked}, answered in {answered}")
 
 
-async def fuzz(agent: Agent, conversations: int, seed: int) -> Report:
+async def fuzz(
+    agent: Agent,
+    conversations: int,
+    seed: int,
+    progress: Path | None = None,
+    every: int = 250,
+) -> Report:
     rng = random.Random(seed)
     pool = shopper_messages()
     report = Report()
@@ -199,6 +206,10 @@ async def fuzz(agent: Agent, conversations: int, seed: int) -> Report:
     for index in range(conversations):
         await play(agent, f"fuzz-{seed}-{index}", conversation(rng, pool), report)
         report.conversations += 1
+        if progress is not None and report.conversations % every == 0:
+            # A long run that is stopped early still says what it found so far.
+            report.seconds = time.perf_counter() - started
+            progress.write_text(report.summary() + "\n", "utf-8")
     report.seconds = time.perf_counter() - started
     return report
 
@@ -219,9 +230,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write the violations here")
+    parser.add_argument(
+        "--progress", type=Path, help="rewrite the summary here every 250 conversations"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as data, action_server(Path(data)) as url:
-        report = asyncio.run(fuzz(agent_for(url), args.conversations, args.seed))
+        report = asyncio.run(
+            fuzz(agent_for(url), args.conversations, args.seed, args.progress)
+        )
     print(report.summary())
     if args.json:
         args.json.write_text(
