@@ -167,6 +167,12 @@ class Overview(BaseModel):
     order_updates_sent: int
     order_updates_opt_ins: int
     order_updates_opt_outs: int
+    # Shoppers told of an order update: share of their conversations asking
+    # "where is my order" before the first update and after, and the questions
+    # the updates saved (services/analytics.py: status_questions).
+    status_question_rate_before_updates: float | None
+    status_question_rate_after_updates: float | None
+    status_questions_prevented: int | None
 
 
 class DailyRow(BaseModel):

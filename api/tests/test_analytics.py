@@ -381,3 +381,62 @@ def test_order_updates_are_counted_by_the_day_they_happened(
     assert figures(f"start={DAY1}&end={DAY1}") == (1, 0, 0)  # no shopper message
     assert figures(f"start={DAY0}&end={DAY2}&channel=telegram") == (2, 1, 1)
     assert figures(f"start={DAY0}&end={DAY2}&channel=vk") == (0, 0, 0)
+
+
+def test_status_questions_before_and_after_updates_estimate_what_was_prevented(
+    db: Database, client: TestClient, admin
+) -> None:
+    day = 86400
+    start = datetime.fromisoformat(f"{DAY0}T09:00:00+00:00").timestamp()
+    scripts = []
+    # Before the first update: two conversations, both ask where the order is.
+    for offset in (0, 2 * 3600):
+        asked = ConversationScript("telegram:81", start + offset, "telegram")
+        asked.turn("где мой заказ A-10234", "order_status", 0.98, reply="…")
+        scripts.append(asked)
+    told = ConversationScript("telegram:81", start + 3 * 3600, "telegram")
+    told.turn("да", "affirm", 0.99, action="utter_order_updates_on", reply="Хорошо")
+    told.external(
+        "EXTERNAL_order_status_changed",
+        {"order_id": "A-10234", "order_state": "shipped"},
+        reply="Заказ A-10234 в пути",
+    )
+    scripts.append(told)
+    # After it: four conversations, one still asks.
+    for offset, (text, intent) in enumerate(
+        [
+            ("где заказ?", "order_status"),
+            ("спасибо", "thanks"),
+            ("как вернуть", "return_item"),
+            ("привет", "greet"),
+        ],
+        start=1,
+    ):
+        later = ConversationScript("telegram:81", start + offset * day, "telegram")
+        later.turn(text, intent, 0.97, reply="…")
+        scripts.append(later)
+    # A shopper never told of an update counts on neither side.
+    other = ConversationScript("telegram:82", start, "telegram")
+    other.turn("где мой заказ", "order_status", 0.98, reply="…")
+    scripts.append(other)
+    projector = Projector(0.6)
+    with db.session() as session:
+        for script in scripts:
+            for event in script.events:
+                projector.apply(session, event, "test")
+        session.commit()
+
+    body = client.get(
+        f"/api/analytics/overview?start={DAY0}&end=2026-03-20", headers=admin
+    ).json()
+
+    # Before: 2 of 3 asked (the conversation with the update began before it).
+    assert body["status_question_rate_before_updates"] == 2 / 3
+    assert body["status_question_rate_after_updates"] == 1 / 4
+    assert body["status_questions_prevented"] == round((2 / 3 - 1 / 4) * 4)
+    # No update in the period: nothing to compare.
+    empty = client.get(
+        "/api/analytics/overview?start=2026-04-01&end=2026-04-02", headers=admin
+    ).json()
+    assert empty["status_question_rate_before_updates"] is None
+    assert empty["status_questions_prevented"] is None

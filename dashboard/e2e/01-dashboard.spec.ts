@@ -16,6 +16,7 @@ interface Overview {
   order_updates_sent: number;
   order_updates_opt_ins: number;
   order_updates_opt_outs: number;
+  status_questions_prevented: number | null;
 }
 interface Daily {
   day: string;
@@ -68,6 +69,8 @@ test("overview shows the seeded numbers, filters by channel and exports CSV", as
   await expect(page.locator('[data-kpi="updates"] .kpi-sub')).toHaveText(
     `подписались: ${overview.order_updates_opt_ins}, отписались: ${overview.order_updates_opt_outs}`,
   );
+  const prevented = overview.status_questions_prevented;
+  await expect(kpi("prevented")).toHaveText(prevented === null ? "—" : String(prevented));
   await expect(kpi("csat")).toHaveText("3.80");
   await expect(page.locator('[data-kpi="csat"] .kpi-sub')).toHaveText("5 оценок");
   await expect(page.locator('[data-kpi="conversations"] .kpi-sub')).toHaveText(`Сообщений: ${overview.messages}`);

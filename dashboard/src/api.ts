@@ -24,6 +24,9 @@ export interface Overview {
   order_updates_sent: number;
   order_updates_opt_ins: number;
   order_updates_opt_outs: number;
+  status_question_rate_before_updates: number | null;
+  status_question_rate_after_updates: number | null;
+  status_questions_prevented: number | null;
 }
 
 export interface FailedNotice {

@@ -23,6 +23,7 @@ UNKNOWN_CHANNEL = "unknown"
 UPDATE_TOLD = "EXTERNAL_order_status_changed"  # user event (trigger_intent)
 UPDATE_OPT_IN = "utter_order_updates_on"  # bot event after "да"
 UPDATE_OPT_OUT = "action_stop_order_updates"  # action event
+STATUS_QUESTION = "order_status"  # "where is my order"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def overview(session: Session, filters: Filters) -> dict[str, object]:
         "payments_paid": int(paid),
         "payment_conversion": _ratio(int(paid), int(links)),
         **order_updates(session, filters),
+        **status_questions(session, filters),
     }
 
 
@@ -129,6 +131,62 @@ def order_updates(session: Session, filters: Filters) -> dict[str, int]:
         "order_updates_opt_outs": count(
             Event.kind == "action", Event.action == UPDATE_OPT_OUT
         ),
+    }
+
+
+def status_questions(session: Session, filters: Filters) -> dict[str, object]:
+    """Did order updates spare shoppers the "where is my order" question?
+
+    For every shopper told of an order update in the period (by the day it was
+    told, as ``order_updates``), their conversations with a shopper message are
+    split at the first update: started before it, or after. The rates are the
+    share of each that asked about an order's status; ``prevented`` estimates
+    the questions the updates saved: (rate before - rate after) x conversations
+    after, rounded, never below zero. Null while either side has none."""
+    conditions = [Event.kind == "user", Event.intent == UPDATE_TOLD]
+    if filters.start:
+        conditions.append(Event.timestamp >= _day_start(filters.start))
+    if filters.end:
+        conditions.append(Event.timestamp < _day_start(filters.end + timedelta(1)))
+    if filters.channel and filters.channel != UNKNOWN_CHANNEL:
+        conditions.append(Event.channel == filters.channel)
+    first_update = dict(
+        session.execute(
+            select(Event.sender_id, func.min(Event.timestamp))
+            .where(*conditions)
+            .group_by(Event.sender_id)
+        ).all()
+    )
+    before = after = asked_before = asked_after = 0
+    if first_update:
+        asked = (
+            select(Event.id)
+            .where(
+                Event.conversation_id == Conversation.id,
+                Event.kind == "user",
+                Event.intent == STATUS_QUESTION,
+            )
+            .exists()
+        )
+        rows = session.execute(
+            select(Conversation.sender_id, Conversation.started_at, asked).where(
+                Conversation.sender_id.in_(list(first_update)), Conversation.turns > 0
+            )
+        ).all()
+        for sender_id, started_at, did_ask in rows:
+            if started_at < first_update[sender_id]:
+                before, asked_before = before + 1, asked_before + int(did_ask)
+            else:
+                after, asked_after = after + 1, asked_after + int(did_ask)
+    rate_before = _ratio(asked_before, before)
+    rate_after = _ratio(asked_after, after)
+    prevented = None
+    if rate_before is not None and rate_after is not None:
+        prevented = max(0, round((rate_before - rate_after) * after))
+    return {
+        "status_question_rate_before_updates": rate_before,
+        "status_question_rate_after_updates": rate_after,
+        "status_questions_prevented": prevented,
     }
 
 

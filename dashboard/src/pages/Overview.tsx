@@ -77,6 +77,12 @@ export function OverviewPage() {
               sub={t.updatesOf(o.order_updates_opt_ins, o.order_updates_opt_outs)}
             />
             <Kpi
+              id="prevented"
+              label={t.kpiPrevented}
+              value={o.status_questions_prevented === null ? "—" : String(o.status_questions_prevented)}
+              sub={t.preventedOf(pct(o.status_question_rate_before_updates), pct(o.status_question_rate_after_updates))}
+            />
+            <Kpi
               id="turns"
               label={t.kpiAvgTurns}
               value={num(o.avg_turns, 1)}
