@@ -1,7 +1,8 @@
 // Integrations against the real api and action server: an admin connects
 // Wildberries and YooKassa against the project's loopback emulators
 // (tests/emulator_server.py). A wrong key's check shows the platform's own
-// error and enables nothing; the right one enables it; a half-filled form
+// error and enables nothing; the right one enables it, and the next question of
+// a shopper who was told "no such order" is answered from Wildberries; a half-filled form
 // names the missing field; secrets never come back to the browser, only
 // masked; an operator sees the cards but cannot change them. Needs the action
 // server (global setup starts it with Rasa; EASYFLOW_E2E_RASA=0 has none).
@@ -10,7 +11,7 @@ import { createInterface } from "node:readline";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Locator, Page } from "@playwright/test";
-import { apiGet, apiUrl, expect, login, shot, test, token } from "./helpers";
+import { apiGet, apiUrl, expect, login, shot, test, token, waitForRasa } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -62,6 +63,22 @@ test.afterAll(async () => {
   emulators?.kill("SIGTERM");
 });
 
+// An order only the Wildberries emulator has (tests/emulator_server.py).
+const WB_TASK = "13833711";
+const SHOPPER = `integrations-shopper-${Date.now()}`;
+
+async function shopperAsks(text: string): Promise<string> {
+  const rasa = await waitForRasa();
+  const response = await fetch(`${rasa}/webhooks/rest/webhook`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sender: SHOPPER, message: text }),
+  });
+  expect(response.ok).toBe(true);
+  const messages = (await response.json()) as { text?: string }[];
+  return messages.map((m) => m.text ?? "").join("\n");
+}
+
 function card(page: Page, kind: string): Locator {
   return page.getByTestId(`integration-${kind}`);
 }
@@ -75,7 +92,10 @@ async function saveAndCheck(page: Page, kind: string, values: Record<string, str
 }
 
 test("a marketplace: the wrong token shows Wildberries' error, the right one enables it", async ({ page }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(240_000);
+  // Before: the shop knows no such order.
+  await shopperAsks("где мой заказ");
+  expect(await shopperAsks(WB_TASK)).toContain(`Не нахожу заказ ${WB_TASK}`);
   await login(page);
   await page.locator('[data-nav="integrations"]').click();
   const wb = card(page, "wildberries");
@@ -99,6 +119,15 @@ test("a marketplace: the wrong token shows Wildberries' error, the right one ena
   await expect(wb.locator('[name="WB_API_TOKEN"]')).toHaveValue("");
   await expect(wb).toContainText("••••6789");
   await shot(page, "integrations-wildberries");
+
+  // The same shopper's next question is answered from Wildberries: no restart
+  // (the action server reads the enabled integrations every 2 s here).
+  let answer = "";
+  for (let i = 0; i < 15 && !answer.includes(`Заказ ${WB_TASK} в пути`); i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    answer = await shopperAsks(`а заказ ${WB_TASK}?`);
+  }
+  expect(answer).toContain(`Заказ ${WB_TASK} в пути`);
 });
 
 test("a payment provider: a half-filled form names the field, a wrong key the platform's error", async ({ page }) => {
