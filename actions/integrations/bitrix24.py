@@ -413,7 +413,8 @@ class Bitrix24Source(OrderSource):
 
     async def orders_by_phone(self, phone: str, limit: int = 5) -> list[Order]:
         """The orders of the CRM contacts with this phone, newest first: the
-        contacts' deals, or the store orders bound to those deals."""
+        contacts' deals, or the store orders bound to those deals. Each carries
+        the contact's phone where the order itself has none (a deal never has)."""
         contacts = await self._contacts_by_phone(phone)
         if not contacts or limit <= 0:
             return []
@@ -422,7 +423,7 @@ class Bitrix24Source(OrderSource):
             {
                 "entityTypeId": DEAL_TYPE_ID,
                 "select": list(_DEAL_FIELDS),
-                "filter": {"@contactId": contacts},
+                "filter": {"@contactId": list(contacts)},
                 "order": {"createdTime": "DESC"},
             },
         )
@@ -433,20 +434,24 @@ class Bitrix24Source(OrderSource):
             orders = await self._store_orders_of_deals(
                 [int(raw["id"]) for raw in deals if raw.get("id")], limit
             )
-        orders.sort(key=lambda order: order.created_at, reverse=True)
+        known = next(iter(contacts.values()))
+        orders = [
+            dataclasses.replace(o, customer_phone=o.customer_phone or known)
+            for o in sorted(orders, key=lambda o: o.created_at, reverse=True)[:limit]
+        ]
         logger.info(
             "bitrix24.orders_by_phone",
-            extra={"contacts": len(contacts), "orders": len(orders[:limit])},
+            extra={"contacts": len(contacts), "orders": len(orders)},
         )
-        return orders[:limit]
+        return orders
 
-    async def _contacts_by_phone(self, phone: str) -> list[int]:
-        """Ids of the contacts with this phone: the duplicate index finds the
-        spellings asked for, and each contact's own phones are checked on the
-        last ten digits before its orders are shown."""
+    async def _contacts_by_phone(self, phone: str) -> dict[int, str]:
+        """The contacts with this phone and the phone as each keeps it: the
+        duplicate index finds the spellings asked for, and each contact's own
+        phones are checked on the last ten digits before its orders are shown."""
         variants = spellings(phone)
         if not variants:
-            return []
+            return {}
         result = await self._call(
             "crm.duplicate.findbycomm",
             {"entity_type": "CONTACT", "type": "PHONE", "values": variants},
@@ -454,19 +459,18 @@ class Bitrix24Source(OrderSource):
         found = result.get("CONTACT") if isinstance(result, dict) else None
         ids = sorted({int(i) for i in found or []})
         if not ids:
-            return []
+            return {}
         result = await self._call(
             "crm.contact.list",
             {"filter": {"@ID": ids}, "select": ["ID", "PHONE"]},
         )
-        return [
-            int(row["ID"])
-            for row in result or []
-            if any(
-                same_phone(phone, str(entry.get("VALUE") or ""))
-                for entry in row.get("PHONE") or []
-            )
-        ]
+        contacts = {}
+        for row in result or []:
+            values = [str(entry.get("VALUE") or "") for entry in row.get("PHONE") or []]
+            matching = next((v for v in values if same_phone(phone, v)), None)
+            if matching is not None:
+                contacts[int(row["ID"])] = matching
+        return contacts
 
     async def _store_orders_of_deals(
         self, deal_ids: list[int], limit: int

@@ -17,8 +17,8 @@ refunds) → processing, and unpaid → awaiting payment.
 The buyer's e-mail is read (the order's ``email``, ``Order.customer_email``): the
 one-time code of order privacy goes there. Like the shipping address the query
 reads too, it is protected customer data the custom app must be granted (the
-e-mail field, level 2). The phone is not read, so Shopify orders carry no
-``customer_phone``.
+e-mail field, level 2). An order found by number carries no ``customer_phone``;
+one found by the buyer's phone carries the customer's phone.
 
 "Мои заказы" (``orders_by_phone``, a phone the bot verified): the shop's customers
 with that phone, ``customers(query: "phone:…")`` asked for the phone's usual
@@ -317,12 +317,12 @@ class ShopifySource(OrderSource):
             CUSTOMERS_QUERY,
             {"q": " OR ".join(f'phone:"{v}"' for v in variants)},
         )
-        customers = [
-            str(node.get("id") or "").rsplit("/", 1)[-1]
+        matched = {
+            str(node.get("id") or "").rsplit("/", 1)[-1]: str(node.get("phone"))
             for node in (data.get("customers") or {}).get("nodes") or []
             if same_phone(phone, node.get("phone"))
-        ]
-        customers = [c for c in customers if c.isdigit()]
+        }
+        customers = [c for c in matched if c.isdigit()]
         if not customers:
             return []
         data = await self._graphql(
@@ -336,7 +336,11 @@ class ShopifySource(OrderSource):
         for node in (data.get("orders") or {}).get("nodes") or []:
             number = _canonical(node.get("name"))
             if number is not None:
-                orders.append(_order(number, node))
+                # The customer's phone is the buyer's: the order's privacy factor.
+                found = _order(number, node)
+                orders.append(
+                    dataclasses.replace(found, customer_phone=matched[customers[0]])
+                )
         orders.sort(key=lambda order: order.created_at, reverse=True)
         logger.info(
             "shopify.orders_by_phone",
