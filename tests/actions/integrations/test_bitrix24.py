@@ -542,6 +542,8 @@ async def test_deals_are_found_by_the_buyers_phone_in_any_spelling(
     assert [o.order_id for o in orders] == ["5202", "5201"]  # newest first
     assert {o.channel for o in orders} == {"bitrix24"}
     assert orders[0].state is OrderState.PROCESSING
+    # A deal has no phone: it carries the contact's (the privacy factor).
+    assert {o.customer_phone for o in orders} == {"+7 (916) 123-45-67"}
     assert methods(emulator) == [
         "crm.duplicate.findbycomm",
         "crm.contact.list",

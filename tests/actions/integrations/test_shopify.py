@@ -535,6 +535,7 @@ async def test_orders_are_found_by_the_buyers_phone_in_any_spelling(
     assert orders[0].state is OrderState.SHIPPED
     assert orders[0].created_at == local("2025-02-05T09:00:00Z")
     assert {o.channel for o in orders} == {"shopify"}
+    assert {o.customer_phone for o in orders} == {"+79161234567"}
     assert emulator.paths() == [GRAPHQL, GRAPHQL]
     customers, listed = (call.json for call in emulator.calls)
     assert customers["query"] == CUSTOMERS_QUERY
