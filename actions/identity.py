@@ -10,8 +10,12 @@ conversation (the ``linked_phone`` slot, set only here) and is also a factor of
 order privacy: that buyer's orders need no digit question.
 
 "Мои заказы" lists the phone's recent orders from every source that can search
-by phone (the demo store today); Wildberries and Ozon give sellers no buyer
-contacts, so the shopper is asked for the number there.
+by phone: the demo store, Bitrix24 (the CRM contacts with the phone, their deals
+or store orders) and Shopify (the customers with the phone, their orders); the
+router merges them newest first and skips a source that fails while another
+answers. Wildberries and Ozon give sellers no buyer contacts, so the shopper is
+asked for the number there. The listed orders count as verified for the
+conversation, including a deal or Shopify order that carries no phone of its own.
 """
 
 from __future__ import annotations

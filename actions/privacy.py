@@ -153,10 +153,13 @@ def is_verified(policy: PrivacyPolicy, order: Order, tracker: Tracker) -> bool:
     """Whether this conversation may see the order's details and change it."""
     if policy is PrivacyPolicy.NONE:
         return True
-    if not has_factor(order):
-        return False  # fails closed: nothing to check against
+    # Proved in this conversation: by digits, a code, or listed for the phone
+    # the channel proved (a Bitrix24 deal or a Shopify order found through the
+    # buyer's CRM contact or customer may carry no phone of its own).
     if order.order_id in (tracker.get_slot(VERIFIED_SLOT) or []):
         return True
+    if not has_factor(order):
+        return False  # fails closed: nothing to check against
     known = channel_phone(tracker)
     # Compare the last ten digits: +7 916… and 8 916… are the same phone.
     return bool(known) and secrets_equal(

@@ -32,6 +32,27 @@ returns, refunds, payment marks) is done by the shop's staff, so it raises
 ``OperationUnsupported``. Product search is not wired to the catalogue: it returns
 no products.
 
+"Мои заказы" (``orders_by_phone``, a phone the bot verified): the buyer is a CRM
+contact. ``crm.duplicate.findbycomm`` (``entity_type=CONTACT``, ``type=PHONE``, up
+to 20 ``values``) finds contacts by the phone's usual spellings; the contacts'
+own ``PHONE`` values (``crm.contact.list`` filtered by ``@ID``) must match on the
+last ten digits. Their deals come from ``crm.item.list`` (``entityTypeId=2``,
+``@contactId``, newest ``createdTime`` first) and are mapped like ``crm.item.get``;
+a store portal reads the orders bound to those deals (``crm.orderentity.list``,
+``ownerTypeId=2``) with ``sale.order.get``, mapped as above.
+Sources (https://apidocs.bitrix24.com/api-reference/...):
+crm/duplicates/crm-duplicate-find-by-comm.html,
+crm/contacts/crm-contact-list.html (multi-fields filter only on the exact
+value, hence the duplicate index), crm/universal/crm-item-list.html,
+crm/universal/order-entity/crm-order-entity-list.html,
+sale/order/sale-order-get.html (an order's ``clients`` are CRM contacts).
+Confidence: the methods, parameters and answers are documented [V]; how the
+duplicate index normalises a phone is not (so several spellings are sent and
+the answer is checked here), nor that ``crm.item.list`` filters deals on
+``contactId`` (the primary contact; documented as a deal field [M]), nor that
+every store order has a deal (true for portals with CRM-linked store orders, the
+default since 2021 [M]): an order without a deal is not found by phone.
+
 Errors: ``QUERY_LIMIT_EXCEEDED`` (HTTP 503) and 5xx are retried by
 ``PlatformClient``; a wrong webhook (``NO_AUTH_FOUND``/``INVALID_CREDENTIALS``,
 401/403) or any other failure is an ``OrderSourceError``; ``NOT_FOUND`` is no order.
@@ -62,6 +83,7 @@ from actions.integrations.marketplace import (
     rounded,
     whole_units,
 )
+from actions.integrations.phones import same_phone, spellings
 from common.http import BodyError, PlatformClient, PlatformError, RetryPolicy
 from common.order_ids import OrderIdKind, normalize
 from common.settings import Reader, SettingsError
@@ -86,6 +108,15 @@ _AUTH_FAILED = frozenset(
     }
 )
 _RETRYABLE = frozenset({"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT"})
+_DEAL_FIELDS = (
+    "id",
+    "stageId",
+    "stageSemanticId",
+    "opportunity",
+    "currencyId",
+    "createdTime",
+    "movedTime",
+)
 
 # A portal's default order statuses (sale.status) and deal stages (crm).
 _ORDER_STATUSES = {
@@ -345,7 +376,9 @@ class Bitrix24Source(OrderSource):
             )
         except _Missing:
             return None
-        raw = (result or {}).get("item") or {}
+        return self._deal_order((result or {}).get("item") or {}, number)
+
+    def _deal_order(self, raw: dict[str, Any], number: str) -> Order:
         state = self._deal_state(raw)
         return Order(
             order_id=number,
@@ -377,6 +410,91 @@ class Bitrix24Source(OrderSource):
         if bare in _DEAL_UNPAID_STAGES:
             return OrderState.AWAITING_PAYMENT
         return OrderState.PROCESSING
+
+    async def orders_by_phone(self, phone: str, limit: int = 5) -> list[Order]:
+        """The orders of the CRM contacts with this phone, newest first: the
+        contacts' deals, or the store orders bound to those deals. Each carries
+        the contact's phone where the order itself has none (a deal never has)."""
+        contacts = await self._contacts_by_phone(phone)
+        if not contacts or limit <= 0:
+            return []
+        result = await self._call(
+            "crm.item.list",
+            {
+                "entityTypeId": DEAL_TYPE_ID,
+                "select": list(_DEAL_FIELDS),
+                "filter": {"@contactId": list(contacts)},
+                "order": {"createdTime": "DESC"},
+            },
+        )
+        deals = (result or {}).get("items") or []
+        if self.entity == "deal":
+            orders = [self._deal_order(raw, str(raw.get("id"))) for raw in deals]
+        else:
+            orders = await self._store_orders_of_deals(
+                [int(raw["id"]) for raw in deals if raw.get("id")], limit
+            )
+        known = next(iter(contacts.values()))
+        orders = [
+            dataclasses.replace(o, customer_phone=o.customer_phone or known)
+            for o in sorted(orders, key=lambda o: o.created_at, reverse=True)[:limit]
+        ]
+        logger.info(
+            "bitrix24.orders_by_phone",
+            extra={"contacts": len(contacts), "orders": len(orders)},
+        )
+        return orders
+
+    async def _contacts_by_phone(self, phone: str) -> dict[int, str]:
+        """The contacts with this phone and the phone as each keeps it: the
+        duplicate index finds the spellings asked for, and each contact's own
+        phones are checked on the last ten digits before its orders are shown."""
+        variants = spellings(phone)
+        if not variants:
+            return {}
+        result = await self._call(
+            "crm.duplicate.findbycomm",
+            {"entity_type": "CONTACT", "type": "PHONE", "values": variants},
+        )
+        found = result.get("CONTACT") if isinstance(result, dict) else None
+        ids = sorted({int(i) for i in found or []})
+        if not ids:
+            return {}
+        result = await self._call(
+            "crm.contact.list",
+            {"filter": {"@ID": ids}, "select": ["ID", "PHONE"]},
+        )
+        contacts = {}
+        for row in result or []:
+            values = [str(entry.get("VALUE") or "") for entry in row.get("PHONE") or []]
+            matching = next((v for v in values if same_phone(phone, v)), None)
+            if matching is not None:
+                contacts[int(row["ID"])] = matching
+        return contacts
+
+    async def _store_orders_of_deals(
+        self, deal_ids: list[int], limit: int
+    ) -> list[Order]:
+        """The newest store orders bound to these deals (``crm.orderentity``)."""
+        if not deal_ids:
+            return []
+        result = await self._call(
+            "crm.orderentity.list",
+            {
+                "select": ["orderId", "ownerId"],
+                "filter": {"=ownerTypeId": DEAL_TYPE_ID, "@ownerId": deal_ids},
+                "order": {"orderId": "desc"},
+            },
+        )
+        rows = (result or {}).get("orderEntity") or []
+        order_ids = list(dict.fromkeys(int(row["orderId"]) for row in rows))
+        order_ids.sort(reverse=True)  # ids grow with time: newest first
+        orders = []
+        for internal_id in order_ids[:limit]:
+            order = await self.order_by_id(internal_id)
+            if order is not None:
+                orders.append(order)
+        return orders
 
     # --- writes ---------------------------------------------------------------
 

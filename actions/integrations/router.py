@@ -94,21 +94,40 @@ class RoutingOrderSource(OrderSource):
         return None
 
     async def orders_by_phone(self, phone: str, limit: int = 5) -> list[Order]:
-        """Every source that can search by phone, newest first; the others are
-        skipped (``searchable_by_phone`` says which). ``OperationUnsupported``
-        when none can."""
-        found: list[Order] = []
-        searched = 0
-        for source in self.sources:
-            try:
-                found += await source.orders_by_phone(phone, limit)
-            except OperationUnsupported:
+        """Every source that can search by phone, asked concurrently, newest
+        first; the others are skipped. A source that fails is skipped (and
+        logged) when another answers; ``OrderSourceError`` when none does,
+        ``OperationUnsupported`` when none can search."""
+        sources = list(self.sources)
+        results = await asyncio.gather(
+            *(source.orders_by_phone(phone, limit) for source in sources),
+            return_exceptions=True,
+        )
+        found: list[tuple[OrderSource, Order]] = []
+        answered = 0
+        failures = []
+        for source, result in zip(sources, results, strict=True):
+            if isinstance(result, OperationUnsupported):
                 continue
-            searched += 1
-        if not searched:
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result
+                failures.append(source.name)
+                logger.warning(
+                    "orders.source_failed",
+                    extra={"source": source.name, "error": type(result).__name__},
+                )
+                continue
+            answered += 1
+            found += [(source, order) for order in result]
+        if not answered and not failures:
             raise self.unsupported("orders_by_phone")
-        found.sort(key=lambda order: order.created_at, reverse=True)
-        return found[:limit]
+        if not answered:
+            raise OrderSourceError(f"no source answered by phone: {failures}")
+        found.sort(key=lambda pair: pair[1].created_at, reverse=True)
+        for source, order in found[:limit]:
+            self._owners[order.order_id] = source
+        return [order for _, order in found[:limit]]
 
     async def get_order_from(self, order_id: str, source: str) -> Order | None:
         """The order as ``source`` has it: the shopper said where they bought an

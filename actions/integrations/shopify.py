@@ -17,8 +17,23 @@ refunds) → processing, and unpaid → awaiting payment.
 The buyer's e-mail is read (the order's ``email``, ``Order.customer_email``): the
 one-time code of order privacy goes there. Like the shipping address the query
 reads too, it is protected customer data the custom app must be granted (the
-e-mail field, level 2). The phone is not read, so Shopify orders carry no
-``customer_phone``.
+e-mail field, level 2). An order found by number carries no ``customer_phone``;
+one found by the buyer's phone carries the customer's phone.
+
+"Мои заказы" (``orders_by_phone``, a phone the bot verified): the shop's customers
+with that phone, ``customers(query: "phone:…")`` asked for the phone's usual
+spellings joined with ``OR`` and checked here on the last ten digits, then their
+orders in one ``orders(query: "customer_id:… OR customer_id:…", sortKey:
+CREATED_AT, reverse: true)``, mapped like an order found by name. This needs
+``read_customers`` and the customer phone field (protected customer data, level 2).
+Sources: https://shopify.dev/docs/api/admin-graphql/2025-01/queries/customers
+(the ``phone`` filter), .../queries/orders (the ``customer_id`` filter,
+``OrderSortKeys.CREATED_AT``), https://shopify.dev/docs/api/usage/search-syntax
+(``OR``, quoted values). Confidence: the query arguments and filters are
+documented [V]; Shopify keeps a customer's phone in E.164 ("+79161234567"), so
+that spelling is always asked, but how the ``phone`` filter compares other
+spellings is not documented [M]. An order placed as a guest without a customer
+record is not found by phone.
 
 Errors come in a 200 answer (``{"errors": [...]}``): ``THROTTLED`` is retried by
 ``PlatformClient`` after the time the cost bucket needs, anything else is an
@@ -58,6 +73,7 @@ from actions.integrations.marketplace import (
     rounded,
     whole_units,
 )
+from actions.integrations.phones import same_phone, spellings
 from common.http import BodyError, PlatformClient, PlatformError, RetryPolicy
 from common.order_ids import OrderIdKind, normalize
 from common.settings import Reader, SettingsError
@@ -73,10 +89,7 @@ _PAID = frozenset({"PAID", "AUTHORIZED", "PARTIALLY_REFUNDED", "REFUNDED"})
 _DEAD_FULFILMENTS = frozenset({"CANCELLED", "ERROR", "FAILURE"})
 _DELIVERED = frozenset({"DELIVERED", "PICKED_UP"})
 
-ORDER_QUERY = """
-query OrderByName($q: String!) {
-  orders(first: 1, query: $q) {
-    nodes {
+_ORDER_NODE = """
       id
       name
       email
@@ -102,10 +115,44 @@ query OrderByName($q: String!) {
           originalUnitPriceSet { shopMoney { amount } }
         }
       }
+"""
+
+ORDER_QUERY = (
+    """
+query OrderByName($q: String!) {
+  orders(first: 1, query: $q) {
+    nodes {
+"""
+    + _ORDER_NODE.lstrip("\n")
+    + """    }
+  }
+}
+"""
+)
+
+CUSTOMERS_QUERY = """
+query CustomersByPhone($q: String!) {
+  customers(first: 10, query: $q) {
+    nodes {
+      id
+      phone
     }
   }
 }
 """
+
+CUSTOMER_ORDERS_QUERY = (
+    """
+query OrdersOfCustomers($q: String!, $first: Int!) {
+  orders(first: $first, query: $q, sortKey: CREATED_AT, reverse: true) {
+    nodes {
+"""
+    + _ORDER_NODE.lstrip("\n")
+    + """    }
+  }
+}
+"""
+)
 
 REFUNDS_QUERY = """
 query OrderRefunds($q: String!) {
@@ -260,6 +307,46 @@ class ShopifySource(OrderSource):
         number, node = found
         refunds = [_refund(number, raw) for raw in node.get("refunds") or []]
         return sorted(refunds, key=lambda r: r.created_at, reverse=True)
+
+    async def orders_by_phone(self, phone: str, limit: int = 5) -> list[Order]:
+        """The orders of the customers with this phone, newest first."""
+        variants = spellings(phone)
+        if not variants or limit <= 0:
+            return []
+        data = await self._graphql(
+            CUSTOMERS_QUERY,
+            {"q": " OR ".join(f'phone:"{v}"' for v in variants)},
+        )
+        matched = {
+            str(node.get("id") or "").rsplit("/", 1)[-1]: str(node.get("phone"))
+            for node in (data.get("customers") or {}).get("nodes") or []
+            if same_phone(phone, node.get("phone"))
+        }
+        customers = [c for c in matched if c.isdigit()]
+        if not customers:
+            return []
+        data = await self._graphql(
+            CUSTOMER_ORDERS_QUERY,
+            {
+                "q": " OR ".join(f"customer_id:{c}" for c in customers),
+                "first": limit,
+            },
+        )
+        orders = []
+        for node in (data.get("orders") or {}).get("nodes") or []:
+            number = _canonical(node.get("name"))
+            if number is not None:
+                # The customer's phone is the buyer's: the order's privacy factor.
+                found = _order(number, node)
+                orders.append(
+                    dataclasses.replace(found, customer_phone=matched[customers[0]])
+                )
+        orders.sort(key=lambda order: order.created_at, reverse=True)
+        logger.info(
+            "shopify.orders_by_phone",
+            extra={"customers": len(customers), "orders": len(orders[:limit])},
+        )
+        return orders[:limit]
 
     # --- writes ---------------------------------------------------------------
 

@@ -149,3 +149,73 @@ async def test_marketplaces_alone_cannot_search_by_phone(services: Services) -> 
         "utter_my_orders_no_contacts"
     ]
     await services.orders.close()
+
+
+async def test_my_orders_come_from_shopify_beside_the_demo_store(
+    services: Services, emulator_factory: Any
+) -> None:
+    """A WhatsApp shopper's orders from the shop's Shopify and the demo store,
+    newest first, while the Bitrix24 portal fails (a wrong webhook); the listed
+    Shopify order then needs no digit question."""
+    from actions.integrations.bitrix24 import Bitrix24Source
+    from actions.integrations.router import RoutingOrderSource
+    from actions.integrations.shopify import ShopifySource
+    from common.http import RetryPolicy
+    from tests.actions.integrations.bitrix24_portal import BitrixPortal
+    from tests.actions.integrations.shopify_store import TOKEN, ShopifyStore, order
+
+    fast = RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.02)
+    shop = ShopifyStore()
+    shop.customers = {"gid://shopify/Customer/42": f"+{PHONE}"}
+    shop.add(
+        order(
+            1001,
+            financial="PENDING",
+            customer="gid://shopify/Customer/42",
+            created_at="2099-01-01T09:00:00Z",
+        )
+    )
+    shop.add(order(1002, created_at="2099-01-02T09:00:00Z"))  # a guest's
+    shopify = ShopifySource((await emulator_factory(shop)).url, TOKEN, retry=fast)
+    portal = BitrixPortal()
+    portal_url = (await emulator_factory(portal)).url
+    bitrix = Bitrix24Source(portal.webhook(portal_url, code="wr0ng"), retry=fast)
+    demo = services.orders
+    services.orders = RoutingOrderSource([demo, shopify, bitrix])
+    try:
+        event = user("мои заказы", "my_orders")
+        event["input_channel"] = "whatsapp"
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker([event], sender_id=f"whatsapp:{PHONE}")
+        events = await ActionMyOrders().run(dispatcher, tracker, DOMAIN)
+
+        assert responses(dispatcher) == [
+            "utter_my_orders_header",
+            "utter_order_brief_awaiting_payment",
+            "utter_order_brief_shipped",
+            "utter_my_orders_footer",
+        ]
+        assert dispatcher.messages[0]["count"] == 2
+        assert [m.get("order_id") for m in dispatcher.messages[1:3]] == [
+            "1001",
+            "A-10234",
+        ]
+        verified = slot_value(events, "verified_orders")
+        assert verified == ["1001", "A-10234"]
+
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(
+            [user("где заказ 1001", "order_status")],
+            slots={
+                "order_request": "status",
+                "order_id": "1001",
+                "verified_orders": verified,
+            },
+            sender_id=f"whatsapp:{PHONE}",
+        )
+        await ActionHandleOrderRequest().run(dispatcher, tracker, DOMAIN)
+        assert responses(dispatcher) == ["utter_order_status_awaiting_payment"]
+    finally:
+        services.orders = demo
+        await shopify.close()
+        await bitrix.close()

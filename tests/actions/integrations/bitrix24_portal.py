@@ -6,6 +6,12 @@ code answers 401 ``NO_AUTH_FOUND`` and a code used with another user's id 401
 ``INVALID_CREDENTIALS`` (documented system errors), an unknown method 404
 ``ERROR_METHOD_NOT_FOUND``, a missing order or deal 400 as each method documents.
 List methods page by 50 with ``start``/``next``/``total``.
+
+The buyer side: CRM contacts with ``PHONE`` multi-fields, found by
+``crm.duplicate.findbycomm`` (the emulator compares the digits of each value, an
+assumption about the portal's duplicate index: what is documented is exact
+values) and read by ``crm.contact.list``; deals with a primary ``contactId``
+listed by ``crm.item.list``; store orders bound to deals (``crm.orderentity``).
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ def store_order(
     address: str = "Москва, ул. Тверская, д. 7, кв. 12",
     phone: str | None = "+7 916 123-45-67",
     email: str | None = None,
+    created: str = "2024-02-28T17:36:55+03:00",
 ) -> dict[str, Any]:
     """An order as ``sale.order.get`` returns it (the fields the source reads);
     the buyer's phone and e-mail are order properties, absent when not given."""
@@ -67,7 +74,7 @@ def store_order(
         "canceled": "Y" if canceled else "N",
         "price": price,
         "currency": "RUB",
-        "dateInsert": "2024-02-28T17:36:55+03:00",
+        "dateInsert": created,
         "dateStatus": "2024-03-02T12:00:00+03:00",
         "basketItems": [
             {
@@ -118,18 +125,35 @@ def shipment(
     }
 
 
+def contact(contact_id: int, *phones: str) -> dict[str, Any]:
+    """A contact as ``crm.contact.list`` returns it with ``PHONE`` selected."""
+    return {
+        "ID": str(contact_id),
+        "PHONE": [
+            {"ID": str(900 + n), "VALUE_TYPE": "WORK", "VALUE": value}
+            for n, value in enumerate(phones)
+        ],
+    }
+
+
 def deal(
-    deal_id: int, stage: str, semantic: str = "P", amount: float = 15000.0
+    deal_id: int,
+    stage: str,
+    semantic: str = "P",
+    amount: float = 15000.0,
+    contact_id: int | None = None,
+    created: str = "2024-07-22T18:00:08+03:00",
 ) -> dict[str, Any]:
     """A deal as ``crm.item.get`` with ``entityTypeId=2`` returns it."""
     return {
+        "contactId": contact_id,
         "id": deal_id,
         "title": f"Заказ #{deal_id}",
         "stageId": stage,
         "stageSemanticId": semantic,
         "opportunity": amount,
         "currencyId": "RUB",
-        "createdTime": "2024-07-22T18:00:08+03:00",
+        "createdTime": created,
         "movedTime": "2024-07-25T10:00:00+03:00",
         "entityTypeId": 2,
     }
@@ -141,11 +165,18 @@ class BitrixPortal:
         self.code = code
         self.orders: dict[int, dict[str, Any]] = {}
         self.deals: dict[int, dict[str, Any]] = {}
+        self.contacts: dict[int, dict[str, Any]] = {}
+        # Store orders bound to deals: (order id, deal id).
+        self.bindings: list[tuple[int, int]] = []
         self.methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "sale.order.list": self._order_list,
             "sale.order.get": self._order_get,
             "sale.order.update": self._order_update,
             "crm.item.get": self._item_get,
+            "crm.item.list": self._item_list,
+            "crm.duplicate.findbycomm": self._find_by_comm,
+            "crm.contact.list": self._contact_list,
+            "crm.orderentity.list": self._order_entity_list,
         }
 
     def webhook(self, base_url: str, code: str | None = None) -> str:
@@ -211,6 +242,51 @@ class BitrixPortal:
         if item is None:
             fail(400, "NOT_FOUND", "Element not found")
         return {"result": {"item": item}}
+
+    def _item_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("entityTypeId") != 2:
+            fail(400, "NOT_FOUND", "Smart process not found")
+        rows = [d for d in self.deals.values() if _matches(d, params.get("filter"))]
+        for field, direction in (params.get("order") or {}).items():
+            rows.sort(key=lambda d: d.get(field) or "", reverse=direction == "DESC")
+        return {"result": {"items": rows[:PAGE]}, "total": len(rows)}
+
+    def _find_by_comm(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("type"):
+            fail(400, "Communication type is not defined", "Parameter 'type'")
+        values = params.get("values")
+        if not values:
+            fail(400, "Communication values is not defined", "Parameter 'values'")
+        if len(values) > 20:
+            fail(400, "ERROR_CORE", "Too many values")
+        wanted = {_digits(v) for v in values}
+        found = [
+            int(c["ID"])
+            for c in self.contacts.values()
+            if any(_digits(p["VALUE"]) in wanted for p in c["PHONE"])
+        ]
+        # Bitrix24 answers an empty array, not an object, when nothing matches.
+        return {"result": {"CONTACT": found} if found else []}
+
+    def _contact_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        ids = {int(i) for i in (params.get("filter") or {}).get("@ID") or []}
+        rows = [c for i, c in sorted(self.contacts.items()) if i in ids]
+        return {"result": rows, "total": len(rows)}
+
+    def _order_entity_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        rows = [
+            {"orderId": order, "ownerId": owner, "ownerTypeId": 2}
+            for order, owner in self.bindings
+        ]
+        rows = [r for r in rows if _matches(r, params.get("filter"))]
+        if (params.get("order") or {}).get("orderId") == "desc":
+            rows.sort(key=lambda r: r["orderId"], reverse=True)
+        page = [{"orderId": r["orderId"], "ownerId": r["ownerId"]} for r in rows]
+        return {"result": {"orderEntity": page[:PAGE]}, "total": len(rows)}
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in str(value) if ch.isdigit())
 
 
 def _matches(row: dict[str, Any], conditions: dict[str, Any] | None) -> bool:

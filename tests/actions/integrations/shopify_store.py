@@ -7,6 +7,11 @@ wrong token answers 401 (``{"errors": "[API] Invalid API key or access token
 query (exact order name, like the search on ``name``; an order's top-level fields
 only when the query selects them, its ``email`` included) and the ``orderCancel``
 mutation, with ``extensions.cost`` like Shopify; errors come in a 200 answer.
+
+Customers: ``customers(first:, query: 'phone:"…" OR phone:"…"')`` finds customers
+whose phone (kept in E.164, as Shopify does) equals one of the values, and
+``orders(first:, query: "customer_id:… OR …", sortKey: CREATED_AT, reverse:
+true)`` lists their orders, newest first only when asked so.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from tests.emulators import Call
 VERSION = "2025-01"
 TOKEN = "shpat_0123456789abcdef"
 _NAME = re.compile(r'^name:(?:"([^"]+)"|(\S+))$')
+_PHONE = re.compile(r'phone:(?:"([^"]+)"|(\S+))')
+_CUSTOMER_ID = re.compile(r"customer_id:(\d+)")
 
 
 def fail(status: int, body: Any) -> NoReturn:
@@ -69,16 +76,19 @@ def order(
     cancelled_at: str | None = None,
     refunds: list[dict[str, Any]] | None = None,
     email: str | None = None,
+    customer: str | None = None,
+    created_at: str = "2025-01-10T09:30:00Z",
 ) -> dict[str, Any]:
     """An order node; ``email`` is null as for an order taken without one (POS,
-    draft orders), or the buyer's address."""
+    draft orders), or the buyer's address; ``customer`` the buyer's GID."""
     name = f"#{number}" if str(number).isdigit() else str(number)
     digits = int(re.sub(r"\D", "", name))
     return {
         "id": f"gid://shopify/Order/{450789469000 + digits}",
         "name": name,
         "email": email,
-        "createdAt": "2025-01-10T09:30:00Z",
+        "createdAt": created_at,
+        "customer": {"id": customer} if customer else None,
         "cancelledAt": cancelled_at,
         "displayFinancialStatus": financial,
         "displayFulfillmentStatus": fulfillment,
@@ -139,6 +149,8 @@ class ShopifyStore:
         self.orders: dict[str, dict[str, Any]] = {}
         self.cancel_errors: list[dict[str, Any]] = []
         self.cancelled: list[dict[str, Any]] = []
+        # Customer GID -> E.164 phone.
+        self.customers: dict[str, str | None] = {}
 
     def add(self, node: dict[str, Any]) -> dict[str, Any]:
         self.orders[node["name"]] = node
@@ -170,6 +182,15 @@ class ShopifyStore:
                 "data": {"orderCancel": self._cancel(variables)},
                 "extensions": cost(10),
             }
+        if "customers(" in query:
+            return {
+                "data": {"customers": {"nodes": self._customers(variables)}},
+                "extensions": cost(),
+            }
+        if "orders(" in query and "customer_id:" in (variables.get("q") or ""):
+            nodes = self._orders_of(query, variables)
+            selected = [_selected(node, query) for node in nodes]
+            return {"data": {"orders": {"nodes": selected}}, "extensions": cost()}
         if "orders(" in query:
             match = _NAME.match(variables.get("q") or "")
             name = (match.group(1) or match.group(2)) if match else None
@@ -196,3 +217,22 @@ class ShopifyStore:
             "job": {"id": "gid://shopify/Job/5cd5e1a2", "done": False},
             "orderCancelUserErrors": [],
         }
+
+    def _customers(self, variables: dict[str, Any]) -> list[dict[str, Any]]:
+        wanted = {a or b for a, b in _PHONE.findall(str(variables.get("q") or ""))}
+        return [
+            {"id": gid, "phone": phone}
+            for gid, phone in self.customers.items()
+            if phone in wanted
+        ]
+
+    def _orders_of(self, query: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
+        ids = set(_CUSTOMER_ID.findall(str(variables.get("q") or "")))
+        nodes = [
+            node
+            for node in self.orders.values()
+            if (node.get("customer") or {}).get("id", "").rsplit("/", 1)[-1] in ids
+        ]
+        if "sortKey: CREATED_AT" in query:
+            nodes.sort(key=lambda n: n["createdAt"], reverse="reverse: true" in query)
+        return nodes[: int(variables.get("first") or 0)]

@@ -26,6 +26,7 @@ from common.http import RetryPolicy
 from common.settings import Reader
 from tests.actions.integrations.bitrix24_portal import (
     BitrixPortal,
+    contact,
     deal,
     shipment,
     store_order,
@@ -488,3 +489,211 @@ async def test_the_router_sends_shop_numbers_to_the_portal(
     assert router.candidates("3728419056") == [demo]
     order = await router.get_order("45872")
     assert order is not None and order.channel == "bitrix24"
+
+
+# --- «мои заказы»: orders by the buyer's verified phone ------------------------
+
+BUYER = "79161234567"
+
+
+@pytest.fixture
+def crm() -> BitrixPortal:
+    """Three buyers: Anna (two deals, two store orders), Boris (whose phone the
+    CRM keeps with an 8), and someone else."""
+    portal = BitrixPortal()
+    portal.contacts[7] = contact(7, "+7 (916) 123-45-67")
+    portal.contacts[8] = contact(8, "+7 903 000-00-01", "8 916 765-43-21")
+    portal.contacts[9] = contact(9, "+7 999 111-22-33")
+    for deal_id, contact_id, created in (
+        (5201, 7, "2024-07-01T10:00:00+03:00"),
+        (5202, 7, "2024-08-01T10:00:00+03:00"),
+        (5203, 8, "2024-06-01T10:00:00+03:00"),
+        (5204, 9, "2024-09-01T10:00:00+03:00"),
+    ):
+        portal.deals[deal_id] = deal(
+            deal_id, "EXECUTING", contact_id=contact_id, created=created
+        )
+    for order_id, number, created, deal_id in (
+        (301, "46001", "2024-07-01T10:05:00+03:00", 5201),
+        (302, "46002", "2024-08-01T10:05:00+03:00", 5202),
+        (303, "46003", "2024-06-01T10:05:00+03:00", 5203),
+        (304, "46004", "2024-09-01T10:05:00+03:00", 5204),
+    ):
+        portal.add(store_order(order_id, number, created=created, status="P"))
+        portal.bindings.append((order_id, deal_id))
+    return portal
+
+
+def methods(emulator: Emulator) -> list[str]:
+    return [p.rsplit("/", 1)[-1].removesuffix(".json") for p in emulator.paths()]
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [BUYER, "+7 916 123-45-67", "8 (916) 123 45 67", "89161234567", "9161234567"],
+)
+async def test_deals_are_found_by_the_buyers_phone_in_any_spelling(
+    emulator_factory: Factory, crm: BitrixPortal, phone: str
+) -> None:
+    emulator, source = await _start(emulator_factory, crm, entity="deal")
+
+    orders = await source.orders_by_phone(phone)
+
+    assert [o.order_id for o in orders] == ["5202", "5201"]  # newest first
+    assert {o.channel for o in orders} == {"bitrix24"}
+    assert orders[0].state is OrderState.PROCESSING
+    # A deal has no phone: it carries the contact's (the privacy factor).
+    assert {o.customer_phone for o in orders} == {"+7 (916) 123-45-67"}
+    assert methods(emulator) == [
+        "crm.duplicate.findbycomm",
+        "crm.contact.list",
+        "crm.item.list",
+    ]
+    find = emulator.calls[0].json
+    assert (find["entity_type"], find["type"]) == ("CONTACT", "PHONE")
+    assert {"+79161234567", "79161234567", "89161234567"} <= set(find["values"])
+    assert emulator.calls[1].json == {"filter": {"@ID": [7]}, "select": ["ID", "PHONE"]}
+    listed = emulator.calls[2].json
+    assert listed["entityTypeId"] == 2
+    assert listed["filter"] == {"@contactId": [7]}
+    assert listed["order"] == {"createdTime": "DESC"}
+
+
+async def test_a_phone_the_crm_keeps_with_an_8_is_the_same_phone(
+    emulator_factory: Factory, crm: BitrixPortal
+) -> None:
+    _, source = await _start(emulator_factory, crm, entity="deal")
+    orders = await source.orders_by_phone("+79167654321")
+    assert [o.order_id for o in orders] == ["5203"]
+
+
+async def test_store_orders_bound_to_the_buyers_deals_newest_first(
+    emulator_factory: Factory, crm: BitrixPortal
+) -> None:
+    emulator, source = await _start(emulator_factory, crm)
+
+    orders = await source.orders_by_phone(BUYER)
+
+    assert [o.order_id for o in orders] == ["46002", "46001"]
+    assert orders[0].created_at == local("2024-08-01T10:05:00+03:00")
+    assert orders[0].customer_phone == "+7 916 123-45-67"
+    assert methods(emulator) == [
+        "crm.duplicate.findbycomm",
+        "crm.contact.list",
+        "crm.item.list",
+        "crm.orderentity.list",
+        "sale.order.get",
+        "sale.order.get",
+    ]
+    assert emulator.calls[3].json == {
+        "select": ["orderId", "ownerId"],
+        "filter": {"=ownerTypeId": 2, "@ownerId": [5202, 5201]},
+        "order": {"orderId": "desc"},
+    }
+    assert [c.json for c in emulator.calls[4:]] == [{"id": 302}, {"id": 301}]
+
+
+async def test_the_limit_keeps_the_newest_and_reads_no_more(
+    emulator_factory: Factory, crm: BitrixPortal
+) -> None:
+    emulator, source = await _start(emulator_factory, crm)
+    orders = await source.orders_by_phone(BUYER, limit=1)
+    assert [o.order_id for o in orders] == ["46002"]
+    assert methods(emulator).count("sale.order.get") == 1
+
+    _, deals = await _start(emulator_factory, crm, entity="deal")
+    assert [o.order_id for o in await deals.orders_by_phone(BUYER, limit=1)] == ["5202"]
+
+
+async def test_a_phone_nobody_has_finds_nothing(
+    emulator_factory: Factory, crm: BitrixPortal
+) -> None:
+    emulator, source = await _start(emulator_factory, crm)
+    assert await source.orders_by_phone("+7 900 000-00-00") == []
+    assert methods(emulator) == ["crm.duplicate.findbycomm"]
+    assert await source.orders_by_phone("12345") == []  # not a phone: no call
+    assert len(emulator.calls) == 1
+
+
+async def test_a_contact_whose_own_phones_do_not_match_is_not_the_buyer(
+    emulator_factory: Factory, crm: BitrixPortal
+) -> None:
+    # A looser duplicate index (or a stale one) names someone else's contact.
+    crm.methods["crm.duplicate.findbycomm"] = lambda _: {"result": {"CONTACT": [9]}}
+    emulator, source = await _start(emulator_factory, crm)
+    assert await source.orders_by_phone(BUYER) == []
+    assert methods(emulator) == ["crm.duplicate.findbycomm", "crm.contact.list"]
+
+
+async def test_a_buyer_without_deals_or_bound_orders_has_none(
+    emulator_factory: Factory, crm: BitrixPortal
+) -> None:
+    crm.contacts[10] = contact(10, "+7 926 555-44-33")
+    crm.bindings = [(301, 5201)]
+    crm.deals[5205] = deal(5205, "NEW", contact_id=8)
+    _, source = await _start(emulator_factory, crm)
+    assert await source.orders_by_phone("+7 926 555-44-33") == []
+    # Boris's deals have no store order bound any more.
+    assert await source.orders_by_phone("+79167654321") == []
+
+
+async def test_platform_errors_while_searching_are_order_source_errors(
+    emulator_factory: Factory, crm: BitrixPortal, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator, source = await _start(emulator_factory, crm)
+    for _ in range(FAST.max_attempts):
+        emulator.fail_next(500, {"error": "ERROR_CORE", "error_description": "x"})
+    with caplog.at_level(logging.DEBUG), pytest.raises(OrderSourceError):
+        await source.orders_by_phone(BUYER)
+
+    emulator.fail_next(
+        403, {"error": "insufficient_scope", "error_description": "Needs crm"}
+    )
+    with caplog.at_level(logging.DEBUG), pytest.raises(OrderSourceError):
+        await source.orders_by_phone(BUYER)
+
+    wrong = _track(
+        Bitrix24Source(crm.webhook(emulator.url, code="wr0ngc0de"), retry=FAST)
+    )
+    with pytest.raises(OrderSourceError, match="NO_AUTH_FOUND"):
+        await wrong.orders_by_phone(BUYER)
+    for record in caplog.records:
+        if record.name == "aiohttp.access":
+            continue  # the emulator's own access log
+        text = f"{record.getMessage()} {record.__dict__}"
+        assert "9161234567" not in text and "916 123" not in text
+
+
+async def test_the_router_lists_the_other_sources_when_the_portal_fails(
+    emulator_factory: Factory, crm: BitrixPortal, tmp_path: Path
+) -> None:
+    from actions.integrations.demo_store import DemoStore, demo_phone
+
+    emulator, source = await _start(emulator_factory, crm)
+    demo = DemoStore(tmp_path / "demo.sqlite")
+    router = RoutingOrderSource([demo, source])
+    phone = demo_phone("A-10234")
+    for _ in range(FAST.max_attempts):
+        emulator.fail_next(503, {"error": "ERROR_CORE", "error_description": "x"})
+
+    orders = await router.orders_by_phone(phone)
+
+    assert [o.order_id for o in orders] == ["A-10234"]
+    assert methods(emulator) == ["crm.duplicate.findbycomm"] * FAST.max_attempts
+    # Both answering: merged newest first, each order routed to its source.
+    crm.contacts[11] = contact(11, phone)
+    crm.deals[5301] = deal(
+        5301, "NEW", contact_id=11, created="2099-01-01T00:00:00+03:00"
+    )
+    crm.add(store_order(401, "47001", created="2099-01-01T00:05:00+03:00"))
+    crm.bindings.append((401, 5301))
+    merged = await router.orders_by_phone(phone)
+    assert [o.order_id for o in merged] == ["47001", "A-10234"]
+    cancelled = await router.cancel_order("47001")
+    assert cancelled.channel == "bitrix24"
+    # Only the portal searching, and failing: the shopper hears it is down.
+    router.replace([source])
+    for _ in range(FAST.max_attempts):
+        emulator.fail_next(503, {"error": "ERROR_CORE", "error_description": "x"})
+    with pytest.raises(OrderSourceError):
+        await router.orders_by_phone(phone)

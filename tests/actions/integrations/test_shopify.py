@@ -23,6 +23,8 @@ from actions.integrations.base import (
 from actions.integrations.registry import build_sources, read_source_configs
 from actions.integrations.shopify import (
     CANCEL_MUTATION,
+    CUSTOMER_ORDERS_QUERY,
+    CUSTOMERS_QUERY,
     ORDER_QUERY,
     REFUNDS_QUERY,
     STAFF_NOTE,
@@ -481,3 +483,173 @@ def test_bad_settings_name_the_variable(env: dict[str, str], variable: str) -> N
         ShopifySource.from_config(ShopifyConfig.from_env(Reader(env)))
     assert str(error.value).startswith(variable)
     assert TOKEN not in str(error.value)
+
+
+# --- «мои заказы»: orders by the buyer's verified phone ------------------------
+
+ANNA = "gid://shopify/Customer/7001"
+BORIS = "gid://shopify/Customer/7002"
+OTHER = "gid://shopify/Customer/7003"
+
+
+@pytest.fixture
+def buyers() -> ShopifyStore:
+    """Anna has three orders (her phone in E.164, as Shopify keeps it), Boris
+    one, someone else one; the shop's other orders have no customer."""
+    store = ShopifyStore()
+    store.customers = {
+        ANNA: "+79161234567",
+        BORIS: "+79167654321",
+        OTHER: "+79991112233",
+        "gid://shopify/Customer/7004": None,  # no phone on file
+    }
+    store.add(order(1101, customer=ANNA, created_at="2025-01-05T09:00:00Z"))
+    store.add(
+        order(
+            1102,
+            customer=ANNA,
+            created_at="2025-02-05T09:00:00Z",
+            fulfillment="FULFILLED",
+            fulfillments=[fulfilment()],
+        )
+    )
+    store.add(order(1103, customer=ANNA, created_at="2025-01-20T09:00:00Z"))
+    store.add(order(1104, customer=BORIS, created_at="2025-01-25T09:00:00Z"))
+    store.add(order(1105, customer=OTHER, created_at="2025-03-01T09:00:00Z"))
+    store.add(order(1106, created_at="2025-03-02T09:00:00Z"))
+    return store
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["79161234567", "+7 916 123-45-67", "8 (916) 123 45 67", "9161234567"],
+)
+async def test_orders_are_found_by_the_buyers_phone_in_any_spelling(
+    emulator_factory: Factory, buyers: ShopifyStore, phone: str
+) -> None:
+    emulator, source = await _start(emulator_factory, buyers)
+
+    orders = await source.orders_by_phone(phone)
+
+    assert [o.order_id for o in orders] == ["1102", "1103", "1101"]
+    assert orders[0].state is OrderState.SHIPPED
+    assert orders[0].created_at == local("2025-02-05T09:00:00Z")
+    assert {o.channel for o in orders} == {"shopify"}
+    assert {o.customer_phone for o in orders} == {"+79161234567"}
+    assert emulator.paths() == [GRAPHQL, GRAPHQL]
+    customers, listed = (call.json for call in emulator.calls)
+    assert customers["query"] == CUSTOMERS_QUERY
+    assert 'phone:"+79161234567"' in customers["variables"]["q"]
+    assert " OR " in customers["variables"]["q"]
+    assert listed == {
+        "query": CUSTOMER_ORDERS_QUERY,
+        "variables": {"q": "customer_id:7001", "first": 5},
+    }
+
+
+async def test_the_limit_keeps_the_newest(
+    emulator_factory: Factory, buyers: ShopifyStore
+) -> None:
+    emulator, source = await _start(emulator_factory, buyers)
+    orders = await source.orders_by_phone("+79161234567", limit=2)
+    assert [o.order_id for o in orders] == ["1102", "1103"]
+    assert emulator.calls[1].json["variables"]["first"] == 2
+
+
+async def test_several_customers_with_the_phone_are_asked_at_once(
+    emulator_factory: Factory, buyers: ShopifyStore
+) -> None:
+    buyers.customers["gid://shopify/Customer/7005"] = "+79167654321"
+    buyers.add(order(1107, customer="gid://shopify/Customer/7005"))
+    emulator, source = await _start(emulator_factory, buyers)
+    orders = await source.orders_by_phone("89167654321")
+    assert sorted(o.order_id for o in orders) == ["1104", "1107"]
+    assert emulator.calls[1].json["variables"]["q"] == (
+        "customer_id:7002 OR customer_id:7005"
+    )
+
+
+async def test_a_phone_nobody_has_finds_nothing(
+    emulator_factory: Factory, buyers: ShopifyStore
+) -> None:
+    emulator, source = await _start(emulator_factory, buyers)
+    assert await source.orders_by_phone("+7 900 000-00-00") == []
+    assert len(emulator.calls) == 1  # no orders query without a customer
+    assert await source.orders_by_phone("12345") == []  # not a phone: no call
+    assert len(emulator.calls) == 1
+
+
+async def test_a_customer_whose_phone_does_not_match_is_not_the_buyer(
+    emulator_factory: Factory, buyers: ShopifyStore
+) -> None:
+    # A looser search (Shopify's phone matching is not documented) names others.
+    emulator, source = await _start(emulator_factory, buyers)
+    emulator.fail_next(
+        200,
+        {
+            "data": {
+                "customers": {
+                    "nodes": [
+                        {"id": OTHER, "phone": "+79991112233"},
+                        {"id": "gid://shopify/Customer/7004", "phone": None},
+                    ]
+                }
+            }
+        },
+    )
+    assert await source.orders_by_phone("+79161234567") == []
+    assert len(emulator.calls) == 1
+
+
+async def test_platform_errors_while_searching_are_order_source_errors(
+    emulator_factory: Factory, buyers: ShopifyStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator, source = await _start(emulator_factory, buyers)
+    emulator.fail_next(
+        200,
+        {
+            "errors": [
+                {
+                    "message": "Access denied for customers field.",
+                    "extensions": {"code": "ACCESS_DENIED"},
+                }
+            ],
+            "data": None,
+        },
+    )
+    with caplog.at_level(logging.DEBUG), pytest.raises(OrderSourceError):
+        await source.orders_by_phone("+79161234567")
+    for _ in range(FAST.max_attempts):
+        emulator.fail_next(500, {"errors": "Internal Server Error"})
+    with caplog.at_level(logging.DEBUG), pytest.raises(OrderSourceError):
+        await source.orders_by_phone("+79161234567")
+    _, wrong = await _start(emulator_factory, buyers, token="shpat_wrong")
+    with pytest.raises(OrderSourceError, match="401"):
+        await wrong.orders_by_phone("+79161234567")
+    for record in caplog.records:
+        if record.name == "aiohttp.access":
+            continue  # the emulator's own access log
+        text = f"{record.getMessage()} {record.__dict__}"
+        assert "9161234567" not in text
+
+
+async def test_the_router_merges_shopify_with_the_demo_store(
+    emulator_factory: Factory, buyers: ShopifyStore, tmp_path: Path
+) -> None:
+    from actions.integrations.demo_store import DemoStore, demo_phone
+    from actions.integrations.router import RoutingOrderSource
+
+    phone = demo_phone("A-10234")
+    buyers.customers[ANNA] = "+" + "".join(c for c in phone if c.isdigit())
+    emulator, source = await _start(emulator_factory, buyers)
+    router = RoutingOrderSource([DemoStore(tmp_path / "demo.sqlite"), source])
+
+    orders = await router.orders_by_phone(phone, limit=3)
+
+    assert len(orders) == 3
+    assert "A-10234" in [o.order_id for o in orders]
+    times = [o.created_at for o in orders]
+    assert times == sorted(times, reverse=True)
+    for _ in range(FAST.max_attempts):
+        emulator.fail_next(500, {"errors": "Internal Server Error"})
+    assert [o.order_id for o in await router.orders_by_phone(phone)] == ["A-10234"]
