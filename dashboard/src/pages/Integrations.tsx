@@ -110,6 +110,7 @@ function IntegrationCard({ initial, canEdit }: { initial: Integration; canEdit: 
       <a href={card.help_url} target="_blank" rel="noreferrer noopener" className="small">
         {t.integrationWhere}
       </a>
+      {card.note && <p className="small muted">{card.note}</p>}
       <form onSubmit={save} noValidate aria-label={card.title}>
         <fieldset disabled={!canEdit || busy}>
           {card.fields.map((f) => {
