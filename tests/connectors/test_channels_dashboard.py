@@ -52,7 +52,9 @@ def never_logged(caplog: pytest.LogCaptureFixture, *secrets: str) -> None:
     """Nothing the process logs holds a secret (httpx logs the test client's
     own requests, the verification's query string with the verify token)."""
     logged = " ".join(
-        str(record.__dict__) for record in caplog.records if not record.name.startswith("httpx")
+        str(record.__dict__)
+        for record in caplog.records
+        if not record.name.startswith("httpx")
     )
     for secret in secrets:
         assert secret not in logged
