@@ -476,3 +476,52 @@ async def test_alice_is_checked_by_its_form_only_and_says_so(tmp_path: Path) -> 
     for wrong in ("", "skill", "3ad36498-f5rd-4079-a14b-78865293205"):
         result = await check("alice", {"ALICE_SKILL_ID": wrong}, PUBLIC_URL, orders)
         assert result.status == "error" and "ALICE_SKILL_ID" in result.message
+
+
+async def test_the_action_server_checks_the_new_channels_from_sealed_values(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    vk_token = "vk1.a.through-the-server-token"
+    viber_token = "4453b6ac12345678-e02c5f12174805f9-server0000000"
+    vk = await emulator_factory(vk_api(vk_token, 218000000))
+    viber = await emulator_factory(viber_api(viber_token))
+    key = new_key_text()
+    keyring = Keyring(parse_key(key, "k"))
+
+    def body(kind: str, secrets: dict[str, str], settings: dict[str, str]) -> dict:
+        sealed = keyring.seal(json.dumps(secrets).encode(), f"integration:{kind}")
+        return {"kind": kind, "settings": settings, "secrets": sealed}
+
+    vk_settings = {"VK_GROUP_ID": "218000000", "VK_CONFIRMATION": "1f2e3d4c",
+                   "VK_API_URL": vk.url}  # fmt: skip
+    viber_settings = {
+        "VIBER_NAME": "Кеды Shop",
+        "VIBER_WEBHOOK_URL": "https://bot.example/webhooks/viber/webhook",
+        "VIBER_API_URL": viber.url,
+    }
+    with action_server(tmp_path, env={"EASYFLOW_SECRETS_KEY": key}) as webhook:
+        url = webhook.removesuffix("/webhook") + "/integrations/check"
+        auth = {"Authorization": f"Bearer {ACTION_TOKEN}"}
+        async with aiohttp.ClientSession() as http:
+
+            async def post(payload: Any) -> Any:
+                async with http.post(url, json=payload, headers=auth) as answer:
+                    assert answer.status == 200
+                    return await answer.json(content_type=None)
+
+            vk_secrets = {"VK_TOKEN": vk_token, "VK_SECRET": "callback-secret"}
+            assert await post(body("vk", vk_secrets, vk_settings)) == {
+                "status": "ok",
+                "message": "Кеды Shop",
+            }
+            wrong = {**vk_secrets, "VK_TOKEN": "stolen"}
+            assert (await post(body("vk", wrong, vk_settings)))["status"] == "error"
+            viber_secrets = {"VIBER_AUTH_TOKEN": viber_token}
+            answer = await post(body("viber", viber_secrets, viber_settings))
+            assert answer == {"status": "ok", "message": "Кеды Shop"}
+            assert viber.paths() == ["/pa/get_account_info", "/pa/set_webhook"]
+            skill = {"ALICE_SKILL_ID": "3ad36498-f5rd-4079-a14b-788652932056"}
+            assert (await post(body("alice", skill, {})))["status"] == "ok"
+    log = (tmp_path / "actions.log").read_text()
+    for secret in (vk_token, viber_token, "callback-secret", key):
+        assert secret not in log
