@@ -216,8 +216,10 @@ PLATFORMS: dict[str, Platform] = {
                 _api_url("VK", "https://api.vk.com"),
             ),
             note=(
-                "Сервер задают в сообществе: Управление → Работа с API → "
-                "Callback API. Адрес https://<ваш-домен>/webhooks/vk/webhook, "
+                "Когда проверка пройдёт, добавьте сервер в сообществе: Управление → "
+                "Работа с API → Callback API (VK сразу спросит строку "
+                "подтверждения, её отдаст бот). Адрес "
+                "https://<ваш-домен>/webhooks/vk/webhook, "
                 "версия API 5.199, тот же секретный ключ; включите событие "
                 "«Входящее сообщение». Проверка вызывает groups.getById."
             ),
@@ -243,8 +245,8 @@ PLATFORMS: dict[str, Platform] = {
                 _api_url("WHATSAPP", "https://graph.facebook.com"),
             ),
             note=(
-                "Вебхук задают в Meta for Developers: приложение → WhatsApp → "
-                "Configuration. Callback URL https://<ваш-домен>/webhooks/"
+                "Когда проверка пройдёт, задайте вебхук в Meta for Developers: "
+                "приложение → WhatsApp → Configuration. Callback URL https://<ваш-домен>/webhooks/"
                 "whatsapp/webhook, тот же verify token; подпишите поле messages. "
                 "Проверка читает номер через Graph API."
             ),
