@@ -14,18 +14,28 @@ credentials.yml::
     connectors.alice.AliceInput:
       skill_id: ${ALICE_SKILL_ID}
       deadline_s: 2.5      # optional, below Yandex's 4.5 s
+
+or, with the skill id saved on the dashboard's Integrations page (Alice has no
+API to check it with: Yandex checks the skill when it calls the webhook, whose
+address is set in the Dialogs console) and picked up while running
+(connectors/live.py; the process needs EASYFLOW_API_URL, EASYFLOW_ACTION_TOKEN
+and the api's secrets key)::
+
+    connectors.alice.AliceInput:
+      from_dashboard: true
+      deadline_s: 2.5      # optional
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
-from sanic import response
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -36,6 +46,7 @@ from connectors.base import ConfigError, Delivery, require
 from connectors.channel import NOTICES, WebhookChannel
 from connectors.dedupe import DedupeStore
 from connectors.guard import ShopperGuard, Verdict
+from connectors.live import DashboardCredentials
 from connectors.notices import domain_text, notice
 
 logger = logging.getLogger(__name__)
@@ -64,21 +75,51 @@ def utterance(request: dict[str, Any]) -> str:
     return str(text or "").strip()
 
 
+def _deadline(credentials: dict[str, Any]) -> float:
+    try:
+        return float(credentials.get("deadline_s") or DEFAULT_DEADLINE_S)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(
+            f"credentials.yml: {CHANNEL}.deadline_s must be a number of seconds"
+        ) from error
+
+
 class AliceInput(WebhookChannel):
     CHANNEL = CHANNEL
     auth_in_body = True  # the skill id is a field of the request
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> AliceInput:
+        if credentials and credentials.get("from_dashboard"):
+            return cls.from_dashboard(credentials)
         require(credentials, CHANNEL, "skill_id")
         assert credentials is not None
-        try:
-            deadline_s = float(credentials.get("deadline_s") or DEFAULT_DEADLINE_S)
-        except (TypeError, ValueError) as error:
-            raise ConfigError(
-                f"credentials.yml: {CHANNEL}.deadline_s must be a number of seconds"
-            ) from error
-        return cls(str(credentials["skill_id"]).strip(), deadline_s=deadline_s)
+        return cls(
+            str(credentials["skill_id"]).strip(), deadline_s=_deadline(credentials)
+        )
+
+    @classmethod
+    def from_dashboard(
+        cls, credentials: dict[str, Any], env: Mapping[str, str] | None = None
+    ) -> AliceInput:
+        """The skill id from the dashboard's Integrations page, picked up while
+        running (connectors/live.py); until the first read, and while the
+        integration is disabled, every request is refused, pings too."""
+        channel = cls("", deadline_s=_deadline(credentials))
+        channel.live = DashboardCredentials.from_env(CHANNEL, channel.use, env)
+        return channel
+
+    def use(self, values: dict[str, str] | None) -> None:
+        """The skill id from the dashboard (``None``: disabled)."""
+        self.skill_id = (values or {}).get("ALICE_SKILL_ID", "").strip()
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        if self.live is not None:
+            self.live.attach(webhook)
+        return webhook
 
     def __init__(
         self,
@@ -96,6 +137,7 @@ class AliceInput(WebhookChannel):
         super().__init__(dedupe=dedupe, guard=guard)
         self.skill_id = skill_id
         self.deadline_s = deadline_s
+        self.live: DashboardCredentials | None = None
         self.turns = DeadlineScheduler(deadline_s, self.dedupe, max_sessions)
 
     def make_output(self) -> AliceOutput:

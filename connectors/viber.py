@@ -26,14 +26,32 @@ credentials.yml::
       avatar: https://shop.example/bot.png  # optional
       api_url: https://chatapi.viber.com    # optional
       webhook_url: https://bot.example/webhooks/viber/webhook  # for setup
+
+or, with the values saved on the dashboard's Integrations page (checked there
+with ``get_account_info``, the webhook registered with ``set_webhook``) and
+picked up while running (connectors/live.py; the process needs
+EASYFLOW_API_URL, EASYFLOW_ACTION_TOKEN and the api's secrets key)::
+
+    connectors.viber.ViberInput:
+      from_dashboard: true
+
+Viber's ``set_webhook`` posts a ``webhook`` event to the address at once, signed
+with the new token, and registers nothing unless it gets a 200; the dashboard's
+check makes that call before the running connector has the token, so a
+connector from the dashboard answers that one event with an empty 200 whatever
+its signature (it processes nothing and tells nothing). Every other callback
+must be signed with the token in use: while the integration is disabled none is.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from rasa.core.channels.channel import OutputChannel
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -49,6 +67,7 @@ from connectors.base import (
 from connectors.channel import WebhookChannel
 from connectors.dedupe import DedupeStore
 from connectors.guard import ShopperGuard
+from connectors.live import DashboardCredentials
 from connectors.media import Kind, Media, as_int, as_str, media_metadata
 from connectors.media import message_text as media_text
 from connectors.text import PartsOutput
@@ -151,6 +170,8 @@ class ViberInput(WebhookChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> ViberInput:
+        if credentials and credentials.get("from_dashboard"):
+            return cls.from_dashboard(credentials)
         require(credentials, CHANNEL, "auth_token", "name")
         assert credentials is not None
         name = str(credentials["name"]).strip()
@@ -184,6 +205,40 @@ class ViberInput(WebhookChannel):
         self.avatar = avatar
         self.api_url = api_url
         self.webhook_url = webhook_url
+        self.live: DashboardCredentials | None = None
+
+    @classmethod
+    def from_dashboard(
+        cls, credentials: dict[str, Any], env: Mapping[str, str] | None = None
+    ) -> ViberInput:
+        """Token, sender name and avatar from the dashboard's Integrations page,
+        picked up while running (connectors/live.py); until the first read, and
+        while the integration is disabled, every callback is refused but
+        set_webhook's own ``webhook`` event (see the module's docstring)."""
+        channel = cls(auth_token="", name="")
+        channel.live = DashboardCredentials.from_env(CHANNEL, channel.use, env)
+        return channel
+
+    def use(self, values: dict[str, str] | None) -> None:
+        """New credentials from the dashboard (``None``: disabled): the next
+        callback is checked against the new token and answered with it;
+        outputs built with the old token are dropped."""
+        values = values or {}
+        self.auth_token = values.get("VIBER_AUTH_TOKEN", "")
+        self.sender_name = values.get("VIBER_NAME", "")[:MAX_SENDER_NAME]
+        self.avatar = values.get("VIBER_AVATAR") or None
+        self.api_url = values.get("VIBER_API_URL") or DEFAULT_API_URL
+        self.webhook_url = values.get("VIBER_WEBHOOK_URL")
+        self._output = None
+        self._proactive = None
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        if self.live is not None:
+            self.live.attach(webhook)
+        return webhook
 
     async def fetch_media(
         self, item: dict[str, Any], max_bytes: int
@@ -198,7 +253,9 @@ class ViberInput(WebhookChannel):
 
     def authenticate(self, request: Request, payload: Any) -> bool:
         signature = request.headers.get(SIGNATURE_HEADER)
-        return verify_hmac_sha256(self.auth_token, request.body or b"", signature)
+        if verify_hmac_sha256(self.auth_token, request.body or b"", signature):
+            return True
+        return self.live is not None and webhook_check(request.body or b"")
 
     def invalid(self, event: Any) -> str | None:
         if not isinstance(event, dict) or not isinstance(event.get("event"), str):
@@ -303,6 +360,15 @@ def message_media(message: dict[str, Any]) -> list[Media]:
             details=_known(details),
         )
     ]
+
+
+def webhook_check(body: bytes) -> bool:
+    """The body is set_webhook's ``webhook`` event, and nothing else."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(event, dict) and event.get("event") == "webhook"
 
 
 def _known(details: dict[str, Any]) -> dict[str, Any]:

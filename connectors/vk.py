@@ -30,6 +30,14 @@ credentials.yml::
       group_id: ${VK_GROUP_ID}
       api_url: https://api.vk.com       # optional
       api_version: "5.199"              # optional; quote it (YAML reads 5.130 as 5.13)
+
+or, with the values saved on the dashboard's Integrations page (checked there
+with ``groups.getById``; the Callback API server is set in the community's
+settings) and picked up while running (connectors/live.py; the process needs
+EASYFLOW_API_URL, EASYFLOW_ACTION_TOKEN and the api's secrets key)::
+
+    connectors.vk.VKInput:
+      from_dashboard: true
 """
 
 from __future__ import annotations
@@ -39,11 +47,12 @@ import json
 import logging
 import math
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.core.channels.channel import OutputChannel
-from sanic import response
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -57,6 +66,7 @@ from connectors.base import (
     require,
 )
 from connectors.channel import WebhookChannel
+from connectors.live import DashboardCredentials
 from connectors.media import Kind, Media, as_int, as_str, media_metadata
 from connectors.media import message_text as media_text
 from connectors.text import PartsOutput
@@ -225,6 +235,8 @@ class VKInput(WebhookChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> VKInput:
+        if credentials and credentials.get("from_dashboard"):
+            return cls.from_dashboard(credentials)
         require(credentials, CHANNEL, "token", "secret", "confirmation", "group_id")
         assert credentials is not None
         try:
@@ -242,12 +254,50 @@ class VKInput(WebhookChannel):
             api_version=str(credentials.get("api_version") or DEFAULT_API_VERSION),
         )
 
+    @classmethod
+    def from_dashboard(
+        cls, credentials: dict[str, Any], env: Mapping[str, str] | None = None
+    ) -> VKInput:
+        """Token, secret key, confirmation string and community id from the
+        dashboard's Integrations page, picked up while running
+        (connectors/live.py); until the first read, and while the integration
+        is disabled, every event is refused, the confirmation too."""
+        channel = cls(token="", secret="", confirmation="", group_id=0)
+        channel.live = DashboardCredentials.from_env(CHANNEL, channel.use, env)
+        return channel
+
     token: str
     secret: str
     confirmation: str
     group_id: int
     api_url: str = DEFAULT_API_URL
     api_version: str = DEFAULT_API_VERSION
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.live: DashboardCredentials | None = None
+
+    def use(self, values: dict[str, str] | None) -> None:
+        """New credentials from the dashboard (``None``: disabled): the next
+        event is checked against the new secret and answered with the new
+        token; outputs built with the old token are dropped."""
+        values = values or {}
+        group_id = values.get("VK_GROUP_ID", "").strip()
+        self.token = values.get("VK_TOKEN", "")
+        self.secret = values.get("VK_SECRET", "")
+        self.confirmation = values.get("VK_CONFIRMATION", "")
+        self.group_id = int(group_id) if group_id.isdigit() else 0
+        self.api_url = values.get("VK_API_URL") or DEFAULT_API_URL
+        self._output = None
+        self._proactive = None
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        if self.live is not None:
+            self.live.attach(webhook)
+        return webhook
 
     async def fetch_media(
         self, item: dict[str, Any], max_bytes: int
@@ -266,6 +316,8 @@ class VKInput(WebhookChannel):
         return None
 
     def authenticate(self, request: Request, event: Any) -> bool:
+        if not (self.token and self.secret and self.group_id):
+            return False  # connected on the dashboard, and not (or no longer)
         return self.authentic(event)
 
     def rejected(self, request: Request) -> HTTPResponse:

@@ -27,6 +27,15 @@ Proactive messages (order updates, payment notices, operator replies) more than
 24 hours after the shopper last wrote are refused by Graph (error 131047): with
 ``update_template`` (an approved template whose body has one parameter, such as
 "Новости по вашему заказу: {{1}}") the text goes out as that template instead.
+
+Or, with the values saved on the dashboard's Integrations page (checked there
+with ``GET /<version>/<phone_number_id>``; the callback URL and verify token
+are set in Meta's console) and picked up while running (connectors/live.py; the
+process needs EASYFLOW_API_URL, EASYFLOW_ACTION_TOKEN and the api's secrets
+key)::
+
+    connectors.whatsapp.WhatsAppInput:
+      from_dashboard: true
 """
 
 from __future__ import annotations
@@ -34,11 +43,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.core.channels.channel import OutputChannel
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -48,6 +57,7 @@ from common.security import secrets_equal, verify_hmac_sha256
 from connectors.attachments import download_url
 from connectors.base import Delivery, button_payload, require
 from connectors.channel import WebhookChannel
+from connectors.live import DashboardCredentials
 from connectors.media import Kind, Media, as_str, media_metadata
 from connectors.media import message_text as media_text
 from connectors.text import PartsOutput, split_text
@@ -305,6 +315,8 @@ class WhatsAppInput(WebhookChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
+        if credentials and credentials.get("from_dashboard"):
+            return cls.from_dashboard(credentials)
         require(
             credentials,
             CHANNEL,
@@ -340,6 +352,54 @@ class WhatsAppInput(WebhookChannel):
     # fail, and the notice queue keeps trying until it gives up.
     update_template: str = ""
     update_template_language: str = "ru"
+
+    @classmethod
+    def from_dashboard(
+        cls, credentials: dict[str, Any], env: Mapping[str, str] | None = None
+    ) -> WhatsAppInput:
+        """Access token, App Secret, verify token and phone number id from the
+        dashboard's Integrations page, picked up while running
+        (connectors/live.py); until the first read, and while the integration
+        is disabled, every notification and verification is refused. The
+        other options (``list_button``, ``update_template``…) stay here."""
+        channel = cls(
+            access_token="",
+            app_secret="",
+            verify_token="",
+            phone_number_id="",
+            list_button=str(credentials.get("list_button") or DEFAULT_LIST_BUTTON),
+            update_template=str(credentials.get("update_template") or ""),
+            update_template_language=str(
+                credentials.get("update_template_language") or "ru"
+            ),
+        )
+        channel.live = DashboardCredentials.from_env(CHANNEL, channel.use, env)
+        return channel
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.live: DashboardCredentials | None = None
+
+    def use(self, values: dict[str, str] | None) -> None:
+        """New credentials from the dashboard (``None``: disabled): the next
+        notification is checked against the new App Secret and answered with
+        the new token; outputs built with the old token are dropped."""
+        values = values or {}
+        self.access_token = values.get("WHATSAPP_ACCESS_TOKEN", "")
+        self.app_secret = values.get("WHATSAPP_APP_SECRET", "")
+        self.verify_token = values.get("WHATSAPP_VERIFY_TOKEN", "")
+        self.phone_number_id = values.get("WHATSAPP_PHONE_NUMBER_ID", "")
+        self.api_url = values.get("WHATSAPP_API_URL") or DEFAULT_API_URL
+        self._output = None
+        self._proactive = None
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        if self.live is not None:
+            self.live.attach(webhook)
+        return webhook
 
     async def fetch_media(
         self, item: dict[str, Any], max_bytes: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from actions.integrations.registry import (
 )
 from actions.payments.base import PaymentProvider
 from actions.payments.registry import PROVIDERS, build_provider, read_payment_config
-from common import telegram_bot
+from common import channel_api, telegram_bot
 from common.http import PlatformError
 from common.settings import Reader, SettingsError
 
@@ -47,6 +48,7 @@ NOT_FOUND_ANSWERS = {"tbank": ("ErrorCode", frozenset({"7"}))}
 MESSAGE_KEYS = (
     "detail",
     "message",
+    "status_message",
     "description",
     "error_msg",
     "Message",
@@ -55,9 +57,17 @@ MESSAGE_KEYS = (
 )
 
 
+MAX_VIBER_NAME = 28  # the sender name Viber shows
+# Yandex's skill ids look like UUIDs (its own docs' example has a letter past f).
+SKILL_ID = re.compile(r"[0-9A-Za-z]{8}-([0-9A-Za-z]{4}-){3}[0-9A-Za-z]{12}")
+ALICE_NOT_CALLED = (
+    "форма заполнена верно; у Алисы нет API для проверки ключа — Яндекс проверит "
+    "навык, когда вызовет вебхук (адрес задаётся в консоли Яндекс Диалогов)"
+)
+
 # Channels the dashboard connects; the Rasa process's connector uses them
 # (connectors/live.py), the action server only checks them.
-CHANNELS = ("telegram",)
+CHANNELS = ("telegram", "vk", "whatsapp", "viber", "alice")
 
 
 def category(kind: str) -> str | None:
@@ -88,6 +98,119 @@ async def connect_telegram(values: Mapping[str, str]) -> CheckResult:
         return classify(error)
     logger.info("integrations.check.passed", extra={"kind": "telegram"})
     return CheckResult("ok", f"@{me.get('username', '')}")
+
+
+async def connect_vk(values: Mapping[str, str]) -> CheckResult:
+    """``groups.getById`` with the community token: it must belong to the
+    community ``VK_GROUP_ID`` names. The Callback API server is set in the
+    community's settings (VK has no call for it)."""
+    reader = Reader(values)
+    try:
+        token = reader.required("VK_TOKEN", "VK is connected")
+        group_id = reader.required("VK_GROUP_ID", "VK is connected").strip()
+        reader.required("VK_SECRET", "VK is connected")
+        reader.required("VK_CONFIRMATION", "VK is connected")
+        api_url = reader.url("VK_API_URL", channel_api.VK_API_URL)
+    except SettingsError as error:
+        return CheckResult("error", str(error))
+    if not group_id.isdigit():
+        return CheckResult("error", "VK_GROUP_ID: the community's number, digits only")
+    try:
+        group = await channel_api.vk_group(api_url, token)
+    except PlatformError as error:
+        return _failed("vk", classify(error))
+    if str(group.get("id")) != group_id:
+        return _failed(
+            "vk",
+            CheckResult(
+                "error",
+                f"the token belongs to community {group.get('id')}, "
+                f"not to VK_GROUP_ID {group_id}",
+            ),
+        )
+    logger.info("integrations.check.passed", extra={"kind": "vk"})
+    return CheckResult("ok", str(group.get("name") or f"club{group_id}"))
+
+
+async def connect_whatsapp(values: Mapping[str, str]) -> CheckResult:
+    """Graph's ``GET /<version>/<phone_number_id>`` with the access token and
+    the App Secret's proof. The callback URL and the verify token are set in
+    Meta's console (Graph has no call for a Cloud API number's webhook)."""
+    reader = Reader(values)
+    reason = "WhatsApp is connected"
+    try:
+        token = reader.required("WHATSAPP_ACCESS_TOKEN", reason)
+        app_secret = reader.required("WHATSAPP_APP_SECRET", reason)
+        reader.required("WHATSAPP_VERIFY_TOKEN", reason)
+        number_id = reader.required("WHATSAPP_PHONE_NUMBER_ID", reason).strip()
+        api_url = reader.url("WHATSAPP_API_URL", channel_api.GRAPH_API_URL)
+    except SettingsError as error:
+        return CheckResult("error", str(error))
+    if not number_id.isdigit():
+        return CheckResult(
+            "error", "WHATSAPP_PHONE_NUMBER_ID: the Phone number ID, digits only"
+        )
+    try:
+        number = await channel_api.whatsapp_number(
+            api_url, token, app_secret, number_id
+        )
+    except PlatformError as error:
+        return _failed("whatsapp", classify(error))
+    logger.info("integrations.check.passed", extra={"kind": "whatsapp"})
+    shown = " ".join(
+        str(number[k])
+        for k in ("verified_name", "display_phone_number")
+        if number.get(k)
+    )
+    return CheckResult("ok", shown)
+
+
+async def connect_viber(values: Mapping[str, str]) -> CheckResult:
+    """``get_account_info`` (the token), then ``set_webhook``, as
+    ``python -m connectors setup viber`` does."""
+    reader = Reader(values)
+    try:
+        token = reader.required("VIBER_AUTH_TOKEN", "Viber is connected")
+        name = reader.required("VIBER_NAME", "Viber is connected").strip()
+        url = reader.url("VIBER_WEBHOOK_URL", "")
+        api_url = reader.url("VIBER_API_URL", channel_api.VIBER_API_URL)
+    except SettingsError as error:
+        return CheckResult("error", str(error))
+    if not url:
+        return CheckResult("error", "VIBER_WEBHOOK_URL is required")
+    if len(name) > MAX_VIBER_NAME:
+        return CheckResult(
+            "error", f"VIBER_NAME: at most {MAX_VIBER_NAME} characters (Viber's limit)"
+        )
+    try:
+        account = await channel_api.viber_account(api_url, token)
+        await channel_api.viber_set_webhook(api_url, token, url)
+    except PlatformError as error:
+        return _failed("viber", classify(error))
+    logger.info("integrations.check.passed", extra={"kind": "viber"})
+    return CheckResult("ok", str(account.get("name") or account.get("uri") or ""))
+
+
+def connect_alice(values: Mapping[str, str]) -> CheckResult:
+    """Alice has no API to call with a skill id: the form is checked here,
+    and Yandex checks the skill when it calls the webhook (its address is set
+    in the Dialogs console)."""
+    skill_id = (values.get("ALICE_SKILL_ID") or "").strip()
+    if not skill_id:
+        return CheckResult("error", "ALICE_SKILL_ID is required (Alice is connected)")
+    if not SKILL_ID.fullmatch(skill_id):
+        return CheckResult(
+            "error", "ALICE_SKILL_ID: the skill's ID from the Dialogs console (a UUID)"
+        )
+    logger.info("integrations.check.passed", extra={"kind": "alice"})
+    return CheckResult("ok", ALICE_NOT_CALLED)
+
+
+def _failed(kind: str, result: CheckResult) -> CheckResult:
+    logger.info(
+        "integrations.check.failed", extra={"kind": kind, "status": result.status}
+    )
+    return result
 
 
 def build_source(kind: str, values: Mapping[str, str]) -> OrderSource:
@@ -173,8 +296,16 @@ async def check(
 ) -> CheckResult:
     """Builds ``kind``'s client from ``values`` and reads one thing through it
     (a channel: registers the webhook too)."""
-    if category(kind) == "channels":
+    if kind == "telegram":
         return await connect_telegram(values)
+    if kind == "vk":
+        return await connect_vk(values)
+    if kind == "whatsapp":
+        return await connect_whatsapp(values)
+    if kind == "viber":
+        return await connect_viber(values)
+    if kind == "alice":
+        return connect_alice(values)
     try:
         if category(kind) == "orders":
             client: Any = build_source(kind, values)

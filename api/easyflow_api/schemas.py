@@ -576,6 +576,7 @@ class IntegrationPublic(BaseModel):
     category: Literal["orders", "payments", "channels"]
     title: str
     help_url: str
+    note: str = Field(description="what is set outside the page; empty: nothing")
     fields: list[IntegrationField]
     values: dict[str, str]
     saved: bool

@@ -151,7 +151,8 @@ def test_secrets_are_sealed_in_the_database_and_masked_in_answers(
     listed = api.get("/api/integrations", headers=admin).json()
     assert [c["kind"] for c in listed] == [
         "wildberries", "ozon", "bitrix24", "shopify",
-        "yookassa", "tbank", "sber", "stripe", "telegram",
+        "yookassa", "tbank", "sber", "stripe",
+        "telegram", "vk", "whatsapp", "viber", "alice",
     ]  # fmt: skip
     assert listed[0]["values"] == {"WB_API_TOKEN": "••••cdef"}
     assert not listed[1]["saved"] and listed[1]["values"] == {}
@@ -640,3 +641,97 @@ def test_a_lost_key_keeps_the_page_readable_and_changes_nothing(
             json={"values": {"WB_API_TOKEN": WB_TOKEN_2}},
         )
         assert again.json()["values"] == {"WB_API_TOKEN": "••••" + WB_TOKEN_2[-4:]}
+
+
+CHANNEL_FORMS = {
+    "vk": {
+        "VK_TOKEN": "vk1.a.community-token-0123456789",
+        "VK_GROUP_ID": "218000000",
+        "VK_SECRET": "vk-callback-secret-0123456789",
+        "VK_CONFIRMATION": "1f2e3d4c",
+    },
+    "whatsapp": {
+        "WHATSAPP_ACCESS_TOKEN": "EAAG-whatsapp-access-token-0123",
+        "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+        "WHATSAPP_APP_SECRET": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "WHATSAPP_VERIFY_TOKEN": "whatsapp-verify-token-0123",
+    },
+    "viber": {
+        "VIBER_AUTH_TOKEN": "4453b6ac12345678-e02c5f12174805f9-daec",
+        "VIBER_NAME": "Кеды Shop",
+        "VIBER_WEBHOOK_URL": "https://bot.example/webhooks/viber/webhook",
+    },
+    "alice": {"ALICE_SKILL_ID": "3ad36498-f5rd-4079-a14b-788652932056"},
+}
+CHANNEL_SECRETS = {
+    "vk": ("VK_TOKEN", "VK_SECRET"),
+    "whatsapp": (
+        "WHATSAPP_ACCESS_TOKEN",
+        "WHATSAPP_APP_SECRET",
+        "WHATSAPP_VERIFY_TOKEN",
+    ),
+    "viber": ("VIBER_AUTH_TOKEN",),
+    "alice": ("ALICE_SKILL_ID",),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CHANNEL_FORMS))
+def test_a_channel_card_is_saved_sealed_checked_and_fed(
+    api: TestClient,
+    checker: CheckServer,
+    db: Database,
+    tmp_path: Path,
+    kind: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    admin = login_admin(api)
+    url = f"/api/integrations/{kind}"
+    form = CHANNEL_FORMS[kind]
+    card = api.get(url, headers=admin).json()
+    assert card["category"] == "channels" and card["help_url"].startswith("https://")
+    assert [f["name"] for f in card["fields"] if f["required"]] == list(form)
+    # What the merchant sets in the platform's console (or that the check
+    # registers the webhook itself) is said on the card.
+    assert "webhooks/" in card["note"] or "set_webhook" in card["note"]
+
+    for name in form:  # each required field is named when it is missing
+        half = {k: v for k, v in form.items() if k != name}
+        refused = api.put(url, headers=admin, json={"values": half})
+        assert refused.status_code == 422 and name in refused.text
+        assert api.get(url, headers=admin).json()["saved"] is False
+
+    saved = api.put(url, headers=admin, json={"values": form}).json()
+    secrets = {name: form[name] for name in CHANNEL_SECRETS[kind]}
+    for name, value in secrets.items():
+        assert saved["values"][name] == "••••" + value[-4:]
+    keyring = Keyring(parse_key((tmp_path / "secrets_key").read_text(), "file"))
+    row = raw_row(db, kind)
+    assert json.loads(keyring.open(row["secrets"], associated(kind))) == secrets
+    assert all(value not in json.dumps(row["settings"]) for value in secrets.values())
+
+    checked = api.post(f"{url}/check", headers=admin).json()
+    assert checked["enabled"] and checked["active_version"] == 1
+    assert json.loads(checker.bodies[-1])["kind"] == kind
+    (entry,) = feed(api).json()["integrations"]
+    assert (entry["kind"], entry["category"]) == (kind, "channels")
+    off = api.post(f"{url}/disable", headers=admin).json()
+    assert not off["enabled"] and feed(api).json() == {"integrations": []}
+
+    answers = json.dumps([saved, checked, off, api.get(url, headers=admin).json()])
+    answers += "".join(checker.bodies)
+    logged = " ".join(str(r.__dict__) for r in caplog.records)
+    for value in secrets.values():
+        assert value not in answers and value not in logged
+
+
+def test_a_channel_form_with_a_bad_address_changes_nothing(api: TestClient) -> None:
+    admin = login_admin(api)
+    form = {**CHANNEL_FORMS["viber"], "VIBER_WEBHOOK_URL": "javascript:alert(1)"}
+    refused = api.put("/api/integrations/viber", headers=admin, json={"values": form})
+    assert refused.status_code == 422 and "VIBER_WEBHOOK_URL" in refused.text
+    extra = {**CHANNEL_FORMS["vk"], "VK_SHELL": "x"}
+    refused = api.put("/api/integrations/vk", headers=admin, json={"values": extra})
+    assert refused.status_code == 422 and "VK_SHELL" in refused.text
+    viewer = api.get("/api/integrations/vk", headers=admin).json()
+    assert viewer["saved"] is False

@@ -53,7 +53,7 @@ test.afterAll(async () => {
   // Later specs talk to the same action server: switch off what this one
   // connected before its emulators go, and let the action server's 2 s poll see it.
   const bearer = await token();
-  for (const kind of ["wildberries", "yookassa"]) {
+  for (const kind of ["wildberries", "yookassa", "alice"]) {
     await fetch(`${apiUrl()}/api/integrations/${kind}/disable`, {
       method: "POST",
       headers: { Authorization: `Bearer ${bearer}` },
@@ -168,6 +168,26 @@ test("a payment provider: a half-filled form names the field, a wrong key the pl
   expect(listed).not.toContain(WB_TOKEN);
   expect(listed).not.toContain(YOOKASSA_KEY);
   await shot(page, "integrations-payments");
+});
+
+test("a channel without an API: Alice's card says what Yandex checks and where the webhook goes", async ({ page }) => {
+  test.setTimeout(120_000);
+  await login(page);
+  await page.goto("/#/integrations");
+  const alice = card(page, "alice");
+  await expect(alice).toContainText("задают в консоли Яндекс Диалогов");
+  await expect(card(page, "vk")).toContainText("Callback API");
+  await expect(card(page, "whatsapp")).toContainText("Configuration");
+  await saveAndCheck(page, "alice", { ALICE_SKILL_ID: "not-a-skill-id" });
+  await expect(alice.getByTestId("integration-outcome")).toContainText("ALICE_SKILL_ID");
+  await expect(alice).toHaveAttribute("data-enabled", "false");
+  await saveAndCheck(page, "alice", { ALICE_SKILL_ID: "3ad36498-f5rd-4079-a14b-788652932056" });
+  await expect(alice.getByTestId("integration-outcome")).toContainText("Подключение работает: интеграция включена.");
+  await expect(alice.getByTestId("integration-outcome")).toContainText("Яндекс проверит навык");
+  await expect(alice).toHaveAttribute("data-enabled", "true");
+  await expect(alice).toContainText("••••2056");
+  expect(await page.content()).not.toContain("788652932056");
+  await shot(page, "integrations-alice");
 });
 
 test("an operator sees the cards but cannot change them", async ({ page }) => {

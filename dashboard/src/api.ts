@@ -261,6 +261,7 @@ export interface Integration {
   category: "orders" | "payments" | "channels";
   title: string;
   help_url: string;
+  note: string;
   fields: IntegrationField[];
   values: Record<string, string>;
   saved: boolean;

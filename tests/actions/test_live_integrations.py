@@ -303,3 +303,225 @@ async def test_telegram_is_checked_with_getme_and_its_webhook_registered(
         orders,
     )
     assert missing.status == "error" and "TELEGRAM_SECRET_TOKEN" in missing.message
+
+
+def vk_api(token: str, group_id: int) -> Callable[[Any], Any]:
+    """VK's groups.getById for one community token (API 5.194+ shape); VK
+    answers a refused token with 200 and ``{"error": …}``."""
+
+    def reply(call: Any) -> Any:
+        if call.form.get("access_token") != token:
+            return {"error": {"error_code": 5, "error_msg": "User authorization "
+                              "failed: invalid access_token (4)."}}  # fmt: skip
+        group = {"id": group_id, "name": "Кеды Shop", "screen_name": "kedy"}
+        return {"response": {"groups": [group], "profiles": []}}
+
+    return reply
+
+
+async def test_vk_is_checked_with_groups_get_by_id(
+    emulator_factory: Factory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "vk1.a.live-community-token"
+    vk = await emulator_factory(vk_api(token, 218000000))
+    values = {
+        "VK_TOKEN": token,
+        "VK_GROUP_ID": "218000000",
+        "VK_SECRET": "callback-secret-key",
+        "VK_CONFIRMATION": "1f2e3d4c",
+        "VK_API_URL": vk.url,
+    }
+    orders = DemoStore(tmp_path / "demo.sqlite")
+    passed = await check("vk", values, PUBLIC_URL, orders)
+    assert (passed.status, passed.message) == ("ok", "Кеды Shop")
+    assert vk.paths() == ["/method/groups.getById"]
+    assert vk.calls[0].form == {"access_token": token, "v": "5.199"}
+    assert vk.calls[0].query == {}  # the token never in the URL
+
+    wrong = await check("vk", {**values, "VK_TOKEN": "revoked"}, PUBLIC_URL, orders)
+    assert wrong.status == "error"
+    assert wrong.message == "200: User authorization failed: invalid access_token (4)."
+    other = await check("vk", {**values, "VK_GROUP_ID": "1"}, PUBLIC_URL, orders)
+    assert other.status == "error" and "218000000" in other.message
+    bad_id = await check("vk", {**values, "VK_GROUP_ID": "club1"}, PUBLIC_URL, orders)
+    assert bad_id.status == "error" and bad_id.message.startswith("VK_GROUP_ID")
+    for name in ("VK_SECRET", "VK_CONFIRMATION"):
+        missing = {k: v for k, v in values.items() if k != name}
+        result = await check("vk", missing, PUBLIC_URL, orders)
+        assert result.status == "error" and name in result.message
+    assert len(vk.calls) == 3  # nothing called for a form that is wrong
+    assert all(token not in str(r.__dict__) for r in caplog.records)
+
+
+def graph_api(token: str, app_secret: str, number_id: str) -> Callable[[Any], Any]:
+    """Graph's ``GET /<version>/<phone_number_id>``: the token, and the App
+    Secret's proof when one is sent."""
+    from aiohttp import web
+
+    from common.channel_api import appsecret_proof
+
+    def refuse(message: str, code: int) -> Any:
+        raise web.HTTPUnauthorized(
+            text=json.dumps(
+                {"error": {"message": message, "type": "OAuthException", "code": code}}
+            ),  # fmt: skip
+            content_type="application/json",
+        )
+
+    def reply(call: Any) -> Any:
+        if call.headers.get("Authorization") != f"Bearer {token}":
+            refuse("Invalid OAuth access token - Cannot parse access token", 190)
+        if call.query.get("appsecret_proof") != appsecret_proof(token, app_secret):
+            refuse("Invalid appsecret_proof provided in the API argument", 100)
+        if call.path != f"/v21.0/{number_id}":
+            raise web.HTTPNotFound(text="{}", content_type="application/json")
+        number = "+7 999 000-04-01"
+        return {"verified_name": "Кеды Shop", "display_phone_number": number,
+                "id": number_id}  # fmt: skip
+
+    return reply
+
+
+async def test_whatsapp_is_checked_with_its_phone_number(
+    emulator_factory: Factory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token, app_secret = "EAAG-live-access-token", "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    graph = await emulator_factory(graph_api(token, app_secret, "106540352242922"))
+    values = {
+        "WHATSAPP_ACCESS_TOKEN": token,
+        "WHATSAPP_APP_SECRET": app_secret,
+        "WHATSAPP_VERIFY_TOKEN": "verify-me",
+        "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+        "WHATSAPP_API_URL": graph.url,
+    }
+    orders = DemoStore(tmp_path / "demo.sqlite")
+    passed = await check("whatsapp", values, PUBLIC_URL, orders)
+    assert (passed.status, passed.message) == ("ok", "Кеды Shop +7 999 000-04-01")
+    (call,) = graph.calls
+    assert call.method == "GET" and call.path == "/v21.0/106540352242922"
+    assert token not in str(call.query) and app_secret not in str(call.query)
+
+    wrong = {**values, "WHATSAPP_ACCESS_TOKEN": "EAAG-revoked"}
+    refused = await check("whatsapp", wrong, PUBLIC_URL, orders)
+    assert refused.status == "error" and refused.message.startswith(
+        "401: Invalid OAuth"
+    )
+    other_secret = {**values, "WHATSAPP_APP_SECRET": "not-the-app-secret"}
+    proof = await check("whatsapp", other_secret, PUBLIC_URL, orders)
+    assert proof.message == "401: Invalid appsecret_proof provided in the API argument"
+    bad_id = {**values, "WHATSAPP_PHONE_NUMBER_ID": "../me"}
+    result = await check("whatsapp", bad_id, PUBLIC_URL, orders)
+    assert result.status == "error" and "WHATSAPP_PHONE_NUMBER_ID" in result.message
+    no_verify = {k: v for k, v in values.items() if k != "WHATSAPP_VERIFY_TOKEN"}
+    result = await check("whatsapp", no_verify, PUBLIC_URL, orders)
+    assert result.status == "error" and "WHATSAPP_VERIFY_TOKEN" in result.message
+    assert len(graph.calls) == 3
+    logged = str([r.__dict__ for r in caplog.records])
+    assert token not in logged and app_secret not in logged
+
+
+def viber_api(token: str) -> Callable[[Any], Any]:
+    """Viber's get_account_info and set_webhook for one bot token."""
+
+    def reply(call: Any) -> Any:
+        if call.headers.get("X-Viber-Auth-Token") != token:
+            return {"status": 2, "status_message": "invalidAuthToken"}
+        if call.path == "/pa/get_account_info":
+            return {"status": 0, "status_message": "ok", "id": "pa:75346594275468546",
+                    "name": "Кеды Shop", "uri": "kedyshop"}  # fmt: skip
+        return {"status": 0, "status_message": "ok", "event_types": ["message"]}
+
+    return reply
+
+
+async def test_viber_is_checked_with_get_account_info_and_its_webhook_set(
+    emulator_factory: Factory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "4453b6ac12345678-e02c5f12174805f9-live0000000000"
+    viber = await emulator_factory(viber_api(token))
+    values = {
+        "VIBER_AUTH_TOKEN": token,
+        "VIBER_NAME": "Кеды Shop",
+        "VIBER_WEBHOOK_URL": "https://bot.example/webhooks/viber/webhook",
+        "VIBER_API_URL": viber.url,
+    }
+    orders = DemoStore(tmp_path / "demo.sqlite")
+    passed = await check("viber", values, PUBLIC_URL, orders)
+    assert (passed.status, passed.message) == ("ok", "Кеды Shop")
+    assert viber.paths() == ["/pa/get_account_info", "/pa/set_webhook"]
+    assert viber.calls[1].json == {
+        "url": "https://bot.example/webhooks/viber/webhook",
+        "send_name": True,
+    }
+    wrong = {**values, "VIBER_AUTH_TOKEN": "revoked"}
+    refused = await check("viber", wrong, PUBLIC_URL, orders)
+    assert (refused.status, refused.message) == ("error", "200: invalidAuthToken")
+    assert len(viber.calls) == 3  # no webhook for a token Viber refused
+    long_name = {**values, "VIBER_NAME": "x" * 29}
+    result = await check("viber", long_name, PUBLIC_URL, orders)
+    assert result.status == "error" and "VIBER_NAME" in result.message
+    no_url = {k: v for k, v in values.items() if k != "VIBER_WEBHOOK_URL"}
+    result = await check("viber", no_url, PUBLIC_URL, orders)
+    assert result.status == "error" and "VIBER_WEBHOOK_URL" in result.message
+    assert len(viber.calls) == 3
+    assert all(token not in str(r.__dict__) for r in caplog.records)
+
+
+async def test_alice_is_checked_by_its_form_only_and_says_so(tmp_path: Path) -> None:
+    orders = DemoStore(tmp_path / "demo.sqlite")
+    skill = {"ALICE_SKILL_ID": "3ad36498-f5rd-4079-a14b-788652932056"}
+    passed = await check("alice", skill, PUBLIC_URL, orders)
+    assert passed.status == "ok"
+    assert "нет API" in passed.message and "Яндекс проверит" in passed.message
+    for wrong in ("", "skill", "3ad36498-f5rd-4079-a14b-78865293205"):
+        result = await check("alice", {"ALICE_SKILL_ID": wrong}, PUBLIC_URL, orders)
+        assert result.status == "error" and "ALICE_SKILL_ID" in result.message
+
+
+async def test_the_action_server_checks_the_new_channels_from_sealed_values(
+    emulator_factory: Factory, tmp_path: Path
+) -> None:
+    vk_token = "vk1.a.through-the-server-token"
+    viber_token = "4453b6ac12345678-e02c5f12174805f9-server0000000"
+    vk = await emulator_factory(vk_api(vk_token, 218000000))
+    viber = await emulator_factory(viber_api(viber_token))
+    key = new_key_text()
+    keyring = Keyring(parse_key(key, "k"))
+
+    def body(kind: str, secrets: dict[str, str], settings: dict[str, str]) -> dict:
+        sealed = keyring.seal(json.dumps(secrets).encode(), f"integration:{kind}")
+        return {"kind": kind, "settings": settings, "secrets": sealed}
+
+    vk_settings = {"VK_GROUP_ID": "218000000", "VK_CONFIRMATION": "1f2e3d4c",
+                   "VK_API_URL": vk.url}  # fmt: skip
+    viber_settings = {
+        "VIBER_NAME": "Кеды Shop",
+        "VIBER_WEBHOOK_URL": "https://bot.example/webhooks/viber/webhook",
+        "VIBER_API_URL": viber.url,
+    }
+    with action_server(tmp_path, env={"EASYFLOW_SECRETS_KEY": key}) as webhook:
+        url = webhook.removesuffix("/webhook") + "/integrations/check"
+        auth = {"Authorization": f"Bearer {ACTION_TOKEN}"}
+        async with aiohttp.ClientSession() as http:
+
+            async def post(payload: Any) -> Any:
+                async with http.post(url, json=payload, headers=auth) as answer:
+                    assert answer.status == 200
+                    return await answer.json(content_type=None)
+
+            vk_secrets = {"VK_TOKEN": vk_token, "VK_SECRET": "callback-secret"}
+            assert await post(body("vk", vk_secrets, vk_settings)) == {
+                "status": "ok",
+                "message": "Кеды Shop",
+            }
+            wrong = {**vk_secrets, "VK_TOKEN": "stolen"}
+            assert (await post(body("vk", wrong, vk_settings)))["status"] == "error"
+            viber_secrets = {"VIBER_AUTH_TOKEN": viber_token}
+            answer = await post(body("viber", viber_secrets, viber_settings))
+            assert answer == {"status": "ok", "message": "Кеды Shop"}
+            assert viber.paths() == ["/pa/get_account_info", "/pa/set_webhook"]
+            skill = {"ALICE_SKILL_ID": "3ad36498-f5rd-4079-a14b-788652932056"}
+            assert (await post(body("alice", skill, {})))["status"] == "ok"
+    log = (tmp_path / "actions.log").read_text()
+    for secret in (vk_token, viber_token, "callback-secret", key):
+        assert secret not in log

@@ -36,6 +36,8 @@ class Platform:
     # Where the merchant finds the values.
     help_url: str
     fields: tuple[FieldSpec, ...]
+    # What the merchant does outside this page (a webhook set in a console).
+    note: str = ""
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -197,6 +199,98 @@ PLATFORMS: dict[str, Platform] = {
                     url=True,
                     placeholder="https://api.telegram.org",
                 ),
+            ),
+        ),
+        Platform(
+            "vk",
+            "channels",
+            "ВКонтакте",
+            "https://dev.vk.com/ru/api/callback/getting-started",
+            (
+                FieldSpec(
+                    "VK_TOKEN", "Ключ доступа сообщества (право «сообщения»)", True
+                ),
+                FieldSpec("VK_GROUP_ID", "ID сообщества (число)"),
+                FieldSpec("VK_SECRET", "Секретный ключ Callback API", True),
+                FieldSpec("VK_CONFIRMATION", "Строка, которую должен вернуть сервер"),
+                _api_url("VK", "https://api.vk.com"),
+            ),
+            note=(
+                "Когда проверка пройдёт, добавьте сервер в сообществе: Управление → "
+                "Работа с API → Callback API (VK сразу спросит строку "
+                "подтверждения, её отдаст бот). Адрес "
+                "https://<ваш-домен>/webhooks/vk/webhook, "
+                "версия API 5.199, тот же секретный ключ; включите событие "
+                "«Входящее сообщение». Проверка вызывает groups.getById."
+            ),
+        ),
+        Platform(
+            "whatsapp",
+            "channels",
+            "WhatsApp",
+            "https://developers.facebook.com/docs/whatsapp/cloud-api/get-started",
+            (
+                FieldSpec(
+                    "WHATSAPP_ACCESS_TOKEN",
+                    "Постоянный токен доступа (System User)",
+                    True,
+                ),
+                FieldSpec("WHATSAPP_PHONE_NUMBER_ID", "Phone number ID"),
+                FieldSpec("WHATSAPP_APP_SECRET", "App Secret приложения", True),
+                FieldSpec(
+                    "WHATSAPP_VERIFY_TOKEN",
+                    "Verify token (тот же, что в консоли Meta)",
+                    True,
+                ),
+                _api_url("WHATSAPP", "https://graph.facebook.com"),
+            ),
+            note=(
+                "Когда проверка пройдёт, задайте вебхук в Meta for Developers: "
+                "приложение → WhatsApp → Configuration. Callback URL https://<ваш-домен>/webhooks/"
+                "whatsapp/webhook, тот же verify token; подпишите поле messages. "
+                "Проверка читает номер через Graph API."
+            ),
+        ),
+        Platform(
+            "viber",
+            "channels",
+            "Viber",
+            "https://creators.viber.com/docs/bots-api/getting-started/",
+            (
+                FieldSpec("VIBER_AUTH_TOKEN", "Токен бота", True),
+                FieldSpec("VIBER_NAME", "Имя отправителя (до 28 символов)"),
+                FieldSpec(
+                    "VIBER_WEBHOOK_URL",
+                    "Адрес вебхука",
+                    url=True,
+                    placeholder="https://<ваш-домен>/webhooks/viber/webhook",
+                ),
+                FieldSpec(
+                    "VIBER_AVATAR",
+                    "Аватар отправителя (адрес картинки)",
+                    required=False,
+                    url=True,
+                ),
+                _api_url("VIBER", "https://chatapi.viber.com"),
+            ),
+            note=(
+                "Проверка регистрирует вебхук сама (set_webhook): Viber сразу "
+                "обращается к адресу, поэтому бот должен уже работать."
+            ),
+        ),
+        Platform(
+            "alice",
+            "channels",
+            "Алиса (Яндекс Диалоги)",
+            "https://yandex.ru/dev/dialogs/alice/doc/ru/",
+            (
+                # The connector compares it with every request's session.skill_id.
+                FieldSpec("ALICE_SKILL_ID", "ID навыка", True),
+            ),
+            note=(
+                "У Алисы нет API для проверки: проверяется только форма, а навык "
+                "Яндекс проверит, когда вызовет вебхук. Адрес https://<ваш-домен>"
+                "/webhooks/alice/webhook задают в консоли Яндекс Диалогов."
             ),
         ),
     )

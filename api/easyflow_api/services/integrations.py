@@ -115,6 +115,7 @@ def view(keyring: Keyring, platform: Platform, row: Integration | None) -> dict:
         "category": platform.category,
         "title": platform.title,
         "help_url": platform.help_url,
+        "note": platform.note,
         "fields": [
             {
                 "name": f.name,

@@ -33,8 +33,12 @@ function problemOf(err: unknown, t: Dict): { outcome: Outcome; field?: FieldProb
 function checkOutcome(card: Integration, t: Dict): Outcome | null {
   const check = card.check;
   if (!check) return null;
-  if (check.status === "ok") return { ok: true, text: t.integrationCheckOk };
   const message = check.message ?? "";
+  // What the platform named (the bot, the community, the number), or what was
+  // not checked (Alice has no API): said after the success line.
+  if (check.status === "ok") {
+    return { ok: true, text: message ? `${t.integrationCheckOk} ${message}` : t.integrationCheckOk };
+  }
   return {
     ok: false,
     text: check.status === "unreachable" ? t.integrationCheckUnreachable(message) : t.integrationCheckError(message),
@@ -110,6 +114,7 @@ function IntegrationCard({ initial, canEdit }: { initial: Integration; canEdit: 
       <a href={card.help_url} target="_blank" rel="noreferrer noopener" className="small">
         {t.integrationWhere}
       </a>
+      {card.note && <p className="small muted">{card.note}</p>}
       <form onSubmit={save} noValidate aria-label={card.title}>
         <fieldset disabled={!canEdit || busy}>
           {card.fields.map((f) => {
