@@ -59,6 +59,9 @@ def test_overview_all_days(seeded: Database, client: TestClient, admin) -> None:
         "order_updates_sent": 0,
         "order_updates_opt_ins": 0,
         "order_updates_opt_outs": 0,
+        "status_question_rate_before_updates": None,
+        "status_question_rate_after_updates": None,
+        "status_questions_prevented": None,
     }
     # no range means all time
     assert client.get("/api/analytics/overview", headers=admin).json() == body
