@@ -389,6 +389,7 @@ def test_gateway_routes(config: dict[str, Any]) -> None:
     assert routes["/socket.io/"] == "rasa"
     assert routes["/pay/"] == routes["/payments/"] == "actions"
     assert routes["/api/"] == routes["/"] == "api"
+    assert routes["/api/internal/"] == "return 404;"  # the action server's feeds
     assert routes["/metrics"].startswith("return 404")
     assert "hash $remote_addr" in text  # socket.io sessions stay on one replica
     check = " ".join(config["services"]["gateway"]["healthcheck"]["test"])

@@ -124,3 +124,20 @@ def test_the_access_log_has_paths_without_queries(gateway: tuple[str, Path]) -> 
     assert '"GET /api/conversations HTTP/1.1" 200' in text
     assert '"GET /webhooks/rest/webhook HTTP/1.1" 200' in text
     assert SECRET not in text and "token=" not in text
+
+
+def test_the_api_routes_for_the_action_server_are_not_public(
+    gateway: tuple[str, Path],
+) -> None:
+    url, _ = gateway
+    for path in (
+        "/api/internal/knowledge",
+        "/api/internal/integrations",
+        "/api/internal/../internal/integrations",
+        "/api//internal/knowledge",
+    ):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + path, timeout=10)
+        assert refused.value.code == 404, path
+    with urllib.request.urlopen(url + "/api/health", timeout=10) as answer:
+        assert answer.status == 200  # the rest of /api still reaches the api
