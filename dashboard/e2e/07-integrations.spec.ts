@@ -133,7 +133,7 @@ test("a marketplace: the wrong token shows Wildberries' error, the right one ena
 test("a payment provider: a half-filled form names the field, a wrong key the platform's error", async ({ page }) => {
   test.setTimeout(120_000);
   await login(page);
-  await page.goto("/#/integrations");
+  await page.locator('[data-nav="integrations"]').click(); // not goto: the login may still set #/overview
   const yookassa = card(page, "yookassa");
   await yookassa.locator('[name="YOOKASSA_SECRET_KEY"]').fill(YOOKASSA_KEY);
   await yookassa.getByRole("button", { name: "Сохранить" }).click();
@@ -173,7 +173,7 @@ test("a payment provider: a half-filled form names the field, a wrong key the pl
 test("a channel without an API: Alice's card says what Yandex checks and where the webhook goes", async ({ page }) => {
   test.setTimeout(120_000);
   await login(page);
-  await page.goto("/#/integrations");
+  await page.locator('[data-nav="integrations"]').click(); // not goto: the login may still set #/overview
   const alice = card(page, "alice");
   await expect(alice).toContainText("задают в консоли Яндекс Диалогов");
   await expect(card(page, "vk")).toContainText("Callback API");
@@ -199,7 +199,7 @@ test("an operator sees the cards but cannot change them", async ({ page }) => {
   });
   expect(created.status).toBe(201);
   await login(page, "ivan-integrations", "ivan-long-passphrase");
-  await page.goto("/#/integrations");
+  await page.locator('[data-nav="integrations"]').click(); // not goto: the login may still set #/overview
   await expect(page.getByText("Менять интеграции могут только администраторы.")).toBeVisible();
   const wb = card(page, "wildberries");
   await expect(wb.getByTestId("integration-state")).toHaveText("Включено");

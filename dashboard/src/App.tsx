@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { loadSession, logout, saveSession, setUnauthorizedHandler, type Role, type Session } from "./api";
 import { useI18n, type Dict } from "./i18n";
-import { navigate, useRoute } from "./router";
+import { navigate, readRoute, useRoute } from "./router";
 import { LoginPage } from "./pages/Login";
 import { OverviewPage } from "./pages/Overview";
 import { ConversationsPage } from "./pages/Conversations";
@@ -76,6 +76,8 @@ export function App() {
     | Section
     | undefined;
   useEffect(() => {
+    // A newer address (a link followed meanwhile) wins over this stale route.
+    if (readRoute()[0] !== route[0]) return;
     if (current && route[0] !== current) navigate(`/${current}`);
   }, [current, route]);
 
