@@ -16,13 +16,13 @@ anything reading them (``api/`` ingestion, ``rasa export``) is unchanged.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -71,25 +71,13 @@ def wal_engine(engine: Engine) -> Engine:
 
 class LocalSQLTrackerStore(CachedTrackerMixin, SQLTrackerStore):
     """Rasa's ``SQLTrackerStore``; on SQLite, in WAL mode; conversations this
-    worker saved last are not read back (``bot.stores.tracker_cache``)."""
+    worker saved last are not read back, and a turn's events are written in one
+    statement (``bot.stores.tracker_cache``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.engine = wal_engine(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
-
-    async def stream_events(self, tracker: DialogueStateTracker) -> None:
-        """Publishes the events that are not stored yet, as Rasa does.
-
-        Rasa finds them by loading and deserialising the whole stored
-        conversation again (a second time per turn); the events not yet stored
-        are the ones after the stored count, which ``save`` counts anyway.
-        """
-        if self.event_broker is None:
-            return
-        with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
-        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
 
 class LocalSQLEventBroker(SQLEventBroker):
@@ -112,3 +100,18 @@ class LocalSQLEventBroker(SQLEventBroker):
             super().__init__(*args, **kwargs)
         self.engine = wal_engine(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def publish_many(self, events: list[dict[str, Any]]) -> None:
+        """``publish`` of each event, in one transaction (one ``INSERT`` of many
+        rows): the tracker store hands over a turn's events together."""
+        if not events:
+            return
+        with self.session_scope() as session:
+            session.execute(
+                self.SQLBrokerEvent.__table__.insert(),
+                [
+                    {"sender_id": event.get("sender_id"), "data": json.dumps(event)}
+                    for event in events
+                ],
+            )
+            session.commit()

@@ -30,10 +30,12 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,33 @@ def as_stored(tracker: DialogueStateTracker) -> DialogueStateTracker:
         if event.timestamp >= since:
             copy.update(event)
     return copy
+
+
+def event_row(sender_id: str, type_name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The ``events`` row Rasa's ``SQLTrackerStore.save`` writes for an event
+    (``data`` is its ``as_dict()``)."""
+    return {
+        "sender_id": sender_id,
+        "type_name": type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {})
+        .get("intent", {})
+        .get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
+def publish_all(broker: Any, sender_id: str, events: list[dict[str, Any]]) -> None:
+    """What Rasa's ``_stream_new_events`` publishes, through the broker's
+    ``publish_many`` (one transaction) when it has one."""
+    bodies = [{"sender_id": sender_id, **data} for data in events]
+    many = getattr(broker, "publish_many", None)
+    if many is not None:
+        many(bodies)
+        return
+    for body in bodies:
+        broker.publish(body)
 
 
 class CachedTrackerMixin:
@@ -123,13 +152,42 @@ class CachedTrackerMixin:
         self._remember(sender_id, mark, tracker)
         return tracker
 
+    def _stored_count(self, session: Any, tracker: DialogueStateTracker) -> int:
+        """How many of ``tracker``'s events the database holds already.
+
+        Rasa counts the rows of the current session (a query with a sub-query on
+        the newest ``session_started``); when this worker's cached copy still ends
+        with the newest stored row, that copy's length is the same number.
+        """
+        cached = self._cache.get(tracker.sender_id) if self.cache_size > 0 else None
+        if cached is not None and self._mark(session, tracker.sender_id) == cached[0]:
+            return len(cached[1].events)
+        return self._event_query(  # type: ignore[attr-defined]
+            session, tracker.sender_id, fetch_events_from_all_sessions=False
+        ).count()
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)  # type: ignore[misc]
-        if self.cache_size <= 0:
-            return
+        """Stores the events the database lacks, as Rasa's ``save`` does (same
+        rows, same order, the event broker first), in one ``INSERT`` of many rows
+        and one transaction, with each event serialised once for both."""
         with self.session_scope() as session:  # type: ignore[attr-defined]
-            mark = self._mark(session, tracker.sender_id)
-        self._remember(tracker.sender_id, mark, tracker)
+            stored = self._stored_count(session, tracker)
+            new = [
+                (e.type_name, e.as_dict()) for e in islice(tracker.events, stored, None)
+            ]
+            broker = getattr(self, "event_broker", None)
+            if broker is not None and new:
+                publish_all(broker, tracker.sender_id, [data for _, data in new])
+            if new:
+                session.execute(
+                    self.SQLEvent.__table__.insert(),  # type: ignore[attr-defined]
+                    [event_row(tracker.sender_id, *pair) for pair in new],
+                )
+                session.commit()
+            mark = self._mark(session, tracker.sender_id) if self.cache_size else None
+        logger.debug("tracker.saved", extra={"events": len(new)})
+        if self.cache_size > 0:
+            self._remember(tracker.sender_id, mark, tracker)
 
     def _remember(
         self, sender_id: str, mark: Mark | None, tracker: DialogueStateTracker

@@ -201,3 +201,60 @@ async def test_the_cache_keeps_the_most_recent_conversations(open_store: Any) ->
 
 async def test_an_unknown_conversation_is_none(open_store: Any) -> None:
     assert await open_store().retrieve("nobody") is None
+
+
+def third_turn_in_a_new_session(tracker: DialogueStateTracker) -> None:
+    for event in (
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        SlotSet("order_id", "A-10234"),
+        ActionExecuted("action_listen"),
+        UserUttered("привет", {"name": "greet", "confidence": 1.0}),
+        BotUttered("Здравствуйте!"),
+        ActionExecuted("action_listen"),
+    ):
+        tracker.update(at(event))
+
+
+async def stored_rows(store: SQLTrackerStore, sender: str) -> list[tuple[Any, ...]]:
+    event = store.SQLEvent
+    with store.session_scope() as session:
+        rows = (
+            session.query(
+                event.type_name, event.intent_name, event.action_name, event.data
+            )
+            .filter(event.sender_id == sender)
+            .order_by(event.id)
+            .all()
+        )
+    return [
+        (
+            kind,
+            intent,
+            action,
+            {k: v for k, v in json.loads(data).items() if k != "timestamp"},
+        )
+        for kind, intent, action, data in rows
+    ]
+
+
+async def test_three_turns_and_a_new_session_store_the_rows_rasa_stores(
+    open_store: Any,
+) -> None:
+    """The cached count of stored events stands in for Rasa's count query: the
+    rows match those a store without the cache writes, turn after turn, across
+    a new session."""
+    worker, plain = open_store(), open_store(0)
+    for store, sender in ((worker, "cached"), (plain, "plain")):
+        await store.save(first_turn(sender))
+        for next_turn in (second_turn, third_turn_in_a_new_session):
+            tracker = await store.retrieve(sender)
+            assert tracker is not None
+            next_turn(tracker)
+            await store.save(tracker)
+
+    assert worker.hits == 2
+    rows = await stored_rows(worker, "cached")
+    assert rows == await stored_rows(plain, "plain")
+    assert len(rows) == 6 + 4 + 7
+    assert [r[0] for r in rows].count("session_started") == 2
