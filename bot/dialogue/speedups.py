@@ -9,6 +9,9 @@
   a turn's time. Here the schema is checked once per class and the validator is
   reused; each reply is still validated against the same schema and an invalid
   one raises the same ``ValidationError`` with the same message.
+- **The prediction graph** runs in order in process instead of through dask, and
+  a policy that cannot beat a certain rule is not asked
+  (``bot.dialogue.graph_runner``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+from bot.dialogue import graph_runner
 
 _VALIDATORS: dict[type, Any] = {}
 
@@ -51,4 +56,5 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 def install() -> None:
     """Installs every speed-up in this process; safe to call more than once."""
+    graph_runner.install()
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
