@@ -6,10 +6,12 @@
 
 Parts (see bench/README.md): NLU quality (``bench.nlu_quality``, one process per
 pipeline and data set), serving (``bench.serving``: ``rasa train`` time, start-up,
-load at 1/8/16/32 concurrent conversations, RSS), fallback retrieval
-(``bench.fallback_retrieval``). Prints one table and writes everything as JSON to
-``results/bench/bench-<mode>.json``. Stock full-mode NLU figures recorded once are
-read from ``bench/baselines/stock_full_<data set>.json`` and shown beside ours.
+load at 1/8/16/32 concurrent conversations, RSS; ``--bots production``: the
+production profile behind nginx with CPU per message, ``bench.production``),
+fallback retrieval (``bench.fallback_retrieval``). Prints one table and writes
+everything as JSON to ``results/bench/bench-<mode>.json``. Stock full-mode NLU
+figures recorded once are read from ``bench/baselines/stock_full_<data set>.json``
+and shown beside ours.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import datasets, serving
+from bench import datasets, production, serving
 from bench.stats import git_commit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,16 +189,34 @@ def serving_rows(srv: dict[str, Any]) -> list[list[str]]:
                     str(lvl["msg_per_s"]),
                     f"{lvl['p50_ms']} / {lvl['p95_ms']} / {lvl['p99_ms']}",
                     f"{lvl['errors']} err, {lvl['empty_replies']} empty",
+                    per_core(lvl),
                     verdict,
                 ]
             )
     return rows
 
 
+def per_core(lvl: dict[str, Any]) -> str:
+    """msg/s per core, CPU ms per message and cores used (production row)."""
+    if "msg_per_s_per_core" not in lvl:
+        return "–"
+    return (
+        f"{lvl['msg_per_s_per_core']} ({num(lvl['cpu_ms_per_msg'], ' ms')}, "
+        f"{lvl['cores']} cores)"
+    )
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def rss_rasa(result: dict[str, Any]) -> str:
+    replicas = result.get("rss_replicas_mb")
+    if replicas:  # production: each replica's
+        return " + ".join(f"{mb}" for mb in replicas) + " MiB"
+    return f"{result['rss_rasa_mb']} MiB"
 
 
 def render(report: dict[str, Any]) -> str:
@@ -223,7 +243,15 @@ def render(report: dict[str, Any]) -> str:
         parts.append(
             f"\n## Serving (REST webhook, {srv['duration_s_per_level']} s per level)\n"
             + table(
-                ["bot", "conc.", "msg/s", "p50/p95/p99 ms", "errors", "target"],
+                [
+                    "bot",
+                    "conc.",
+                    "msg/s",
+                    "p50/p95/p99 ms",
+                    "errors",
+                    "msg/s/core (CPU/msg, cores)",
+                    "target",
+                ],
                 serving_rows(srv),
             )
         )
@@ -236,7 +264,7 @@ def render(report: dict[str, Any]) -> str:
                     bot,
                     num(result.get("train_s"), " s"),
                     f"{result['startup_s']} s",
-                    f"{result['rss_rasa_mb']} MiB",
+                    rss_rasa(result),
                     num(result.get("rss_actions_mb"), " MiB"),
                 ]
             )
@@ -281,7 +309,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--serving-seconds", type=float, default=None)
     parser.add_argument(
-        "--bots", nargs="+", choices=serving.BOTS, default=list(serving.BOTS)
+        "--bots",
+        nargs="+",
+        choices=(*serving.BOTS, "production"),
+        default=list(serving.BOTS),
+        help="production: the production profile behind nginx (bench/production.py)",
+    )
+    parser.add_argument(
+        "--production-replicas", type=int, default=2, help="Rasa replicas (2)"
+    )
+    parser.add_argument(
+        "--production-actions", type=int, default=1, help="action servers (1)"
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -302,7 +340,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         report["nlu"] = run_nlu(names, quick, epochs)
     if args.only in (None, "serving"):
         seconds = args.serving_seconds or (QUICK_SERVING_S if quick else FULL_SERVING_S)
-        report["serving"] = serving.run(seconds, bots=args.bots)
+        bots = [bot for bot in args.bots if bot in serving.BOTS]
+        report["serving"] = (
+            serving.run(seconds, bots=bots)
+            if bots
+            else {"duration_s_per_level": seconds}
+        )
+        if "production" in args.bots:
+            print("serving: production", flush=True)
+            report["serving"]["production"] = production.run(
+                seconds, args.production_replicas, args.production_actions
+            )
     if args.only in (None, "retrieval"):
         report["retrieval"] = run_retrieval()
     report["load_average_at_end"] = os.getloadavg()
