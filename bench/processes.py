@@ -55,6 +55,25 @@ def rss_mb(pid: int) -> float:
     return round(total_kb / 1024, 1)
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its living
+    descendants (Sanic's workers), from ``/proc/<pid>/stat``."""
+    children = _children_by_parent()
+    ticks, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        todo += children.get(current, [])
+    return ticks / CLOCK_TICKS
+
+
 @contextmanager
 def process(args: Sequence[str], cwd: Path, log: Path, env: dict) -> Iterator[Any]:
     with log.open("w") as out:
