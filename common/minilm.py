@@ -55,13 +55,12 @@ class MiniLMEncoder:
     """Mean-pooled, unit-length BERT sentence embeddings computed with numpy."""
 
     def __init__(self, model_dir: Path) -> None:
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         config = json.loads((model_dir / "config.json").read_text())
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        weights = load_file(str(model_dir / "model.safetensors"))
+        weights = mapped_safetensors(model_dir / "model.safetensors")
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
@@ -134,12 +133,32 @@ def _norm(weights: dict[str, np.ndarray], name: str) -> tuple[np.ndarray, np.nda
     return weights[f"{name}.weight"], weights[f"{name}.bias"]
 
 
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
+
+
+def mapped_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """The tensors of a ``.safetensors`` file as read-only views of the file
+    mapped into memory, instead of copies (``safetensors.numpy.load_file``):
+    pages become resident as they are read, so of the 47 MB word-piece table
+    only the rows of words met, and every process mapping the file shares them."""
+    with path.open("rb") as file:
+        size = int.from_bytes(file.read(8), "little")
+        header = json.loads(file.read(size))
+    data = np.memmap(str(path), np.uint8, "r", offset=8 + size)
+    tensors = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = meta["data_offsets"]
+        dtype = np.dtype(_DTYPES[meta["dtype"]])
+        tensors[name] = data[start:end].view(dtype).reshape(meta["shape"])
+    return tensors
+
+
 def _load_layer(weights: dict[str, np.ndarray], name: str) -> _Layer:
     def linear(part: str) -> tuple[np.ndarray, np.ndarray]:
-        return (
-            np.ascontiguousarray(weights[f"{name}.{part}.weight"].T),
-            weights[f"{name}.{part}.bias"],
-        )
+        # (out, in) in the file: its transpose is a view BLAS reads as it is.
+        return weights[f"{name}.{part}.weight"].T, weights[f"{name}.{part}.bias"]
 
     parts = [linear(f"attention.self.{p}") for p in ("query", "key", "value")]
     out, out_bias = linear("attention.output.dense")
