@@ -55,23 +55,44 @@ def rss_mb(pid: int) -> float:
     return round(total_kb / 1024, 1)
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and all its living
-    descendants (Sanic's workers), from ``/proc/<pid>/stat``."""
-    children = _children_by_parent()
-    ticks, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
+def _proc_table() -> tuple[dict[int, list[int]], dict[int, int]]:
+    """One pass over ``/proc``: children by parent and CPU ticks by process
+    (``utime + stime + cutime + cstime``: reaped children count too)."""
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
         try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            stat = (entry / "stat").read_text()
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        todo += children.get(current, [])
-    return ticks / CLOCK_TICKS
+        fields = stat.rsplit(")", 1)[1].split()
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        # fields[0] is field 3 (state): utime..cstime are fields 14-17.
+        ticks[pid] = sum(int(value) for value in fields[11:15])
+    return children, ticks
+
+
+def cpu_ms(roots: dict[str, Sequence[int]]) -> dict[str, float]:
+    """CPU milliseconds used so far by each group's processes and descendants."""
+    children, ticks = _proc_table()
+    out: dict[str, float] = {}
+    for group, pids in roots.items():
+        total, todo, seen = 0, list(pids), set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            total += ticks.get(pid, 0)
+            todo += children.get(pid, [])
+        out[group] = total * TICK_MS
+    return out
 
 
 @contextmanager

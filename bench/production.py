@@ -45,7 +45,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from bench.processes import rss_mb
+from bench.processes import cpu_ms, rss_mb
 from bench.serving import (
     CONCURRENCY,
     OUR_CONVERSATIONS,
@@ -65,45 +65,7 @@ RABBITMQ_URL = os.environ.get(
     "EASYFLOW_BENCH_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/"
 )
 LOCK_PREFIX = "easyflowbench"
-TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 GROUPS = ("rasa", "actions", "nginx", "outbox")
-
-
-def _proc_table() -> tuple[dict[int, list[int]], dict[int, int]]:
-    """One pass over ``/proc``: children by parent and CPU ticks by process
-    (``utime + stime + cutime + cstime``)."""
-    children: dict[int, list[int]] = {}
-    ticks: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)
-        # fields[0] is field 3 (state): utime..cstime are fields 14-17.
-        ticks[pid] = sum(int(value) for value in fields[11:15])
-    return children, ticks
-
-
-def cpu_ms(roots: dict[str, Sequence[int]]) -> dict[str, float]:
-    """CPU milliseconds used so far by each group's processes and descendants."""
-    children, ticks = _proc_table()
-    out: dict[str, float] = {}
-    for group, pids in roots.items():
-        total, todo, seen = 0, list(pids), set()
-        while todo:
-            pid = todo.pop()
-            if pid in seen:
-                continue
-            seen.add(pid)
-            total += ticks.get(pid, 0)
-            todo += children.get(pid, [])
-        out[group] = total * TICK_MS
-    return out
 
 
 def server_pids(run_dir: Path) -> dict[str, list[int]]:

@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from bench.processes import cpu_s, free_port, process, rss_mb
+from bench.processes import cpu_ms, free_port, process, rss_mb
 from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,13 +200,12 @@ def measure_server(
         rss_idle = rss_mb(proc.pid)
         levels_out = []
         for concurrency in levels:
-            pids = [proc.pid, *extra_pids]
-            cpu_before = [cpu_s(pid) for pid in pids]
+            groups = {"rasa": [proc.pid], "actions": list(extra_pids)}
+            before = cpu_ms(groups)
             outcome = asyncio.run(load(url, conversations, concurrency, duration_s))
-            cpu_used = [
-                cpu_s(pid) - was for pid, was in zip(pids, cpu_before, strict=True)
-            ]
-            levels_out.append({**outcome.summary(), **cpu_figures(outcome, cpu_used)})
+            after = cpu_ms(groups)
+            used = {group: after[group] - before[group] for group in groups}
+            levels_out.append({**outcome.summary(), **cpu_figures(outcome, used)})
             print(f"  {name} c={concurrency}: {levels_out[-1]}", flush=True)
         return {
             "startup_s": round(startup_s, 1),
@@ -217,16 +216,16 @@ def measure_server(
         }
 
 
-def cpu_figures(outcome: LoadResult, cpu_used: Sequence[float]) -> dict[str, Any]:
-    """Server CPU per answered message (Rasa's processes first, then the action
-    server), the cores they kept busy, and messages per second per busy core."""
-    total = sum(cpu_used)
+def cpu_figures(outcome: LoadResult, used_ms: dict[str, float]) -> dict[str, Any]:
+    """Server CPU per answered message (all of it, Rasa's, the action server's),
+    the cores they kept busy, and messages per second per busy core."""
+    total = sum(used_ms.values()) / 1000
     messages = max(outcome.messages, 1)
     cores = total / outcome.wall_s if outcome.wall_s else 0.0
     return {
         "cpu_ms_per_msg": round(total * 1000 / messages, 2),
-        "cpu_rasa_ms_per_msg": round(cpu_used[0] * 1000 / messages, 2),
-        "cpu_actions_ms_per_msg": round(sum(cpu_used[1:]) * 1000 / messages, 2),
+        "cpu_rasa_ms_per_msg": round(used_ms["rasa"] / messages, 2),
+        "cpu_actions_ms_per_msg": round(used_ms["actions"] / messages, 2),
         "cores": round(cores, 2),
         "msg_per_s_per_core": round(outcome.messages / outcome.wall_s / cores, 1)
         if cores
