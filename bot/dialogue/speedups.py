@@ -12,16 +12,42 @@
 - **The prediction graph** runs in order in process instead of through dask, and
   a policy that cannot beat a certain rule is not asked
   (``bot.dialogue.graph_runner``).
+- **Rule matching.** ``RulePolicy._get_possible_keys`` tests every learned rule
+  (250 here) against the dialogue states, turn by turn, on every prediction
+  (twice when a form is active). Its result depends only on the rule table and
+  the states, so it is kept per (table, states), at most ``RULE_CACHE_SIZE``.
+- **Load-time leftovers.** After the first message a worker answers, it drops
+  what only loading needed: the source lines ``warnings`` cached for Rasa's
+  load-time warnings (``linecache``, ~8 MB), unreachable objects, and free heap
+  pages glibc keeps (``malloc_trim``).
+- **Debug-only copies.** Rasa's processor and RulePolicy deep-copy the turn's
+  events, entities and states for ``structlog`` debug lines on every message,
+  even when debug logging is off and the line is dropped. They copy only when
+  debug logging is on.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import ctypes
+import gc
+import linecache
+import logging
+import types
+from collections import OrderedDict
 from typing import Any
 
+import rasa.core.policies.rule_policy
+import rasa.core.processor
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.processor import MessageProcessor
 from rasa.shared.constants import DOCS_BASE_URL
 
 from bot.dialogue import graph_runner
+
+logger = logging.getLogger(__name__)
 
 _VALIDATORS: dict[type, Any] = {}
 
@@ -54,7 +80,77 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     return True
 
 
+RULE_CACHE_SIZE = 4096
+# (id of the rule table, states) -> (the table itself, matching rule keys); the
+# table is held and compared, so a table loaded later never takes another's id.
+_RULE_KEYS: OrderedDict[tuple[int, Any], tuple[Any, set[str]]] = OrderedDict()
+_RASA_POSSIBLE_KEYS = RulePolicy._get_possible_keys
+
+
+def _frozen(states: list[dict[str, Any]]) -> Any:
+    """Dialogue states as a hashable value (sub-states hold str and tuples)."""
+    return tuple(
+        tuple(sorted((name, tuple(sorted(sub.items()))) for name, sub in s.items()))
+        for s in states
+    )
+
+
+def _get_possible_keys(
+    self: RulePolicy, lookup: dict[str, str], states: list[dict[str, Any]]
+) -> set[str]:
+    try:
+        key = (id(lookup), _frozen(states))
+    except TypeError:  # an unhashable feature value: compute as Rasa does
+        return _RASA_POSSIBLE_KEYS(self, lookup, states)
+    entry = _RULE_KEYS.get(key)
+    if entry is None or entry[0] is not lookup:
+        entry = _RULE_KEYS[key] = (lookup, _RASA_POSSIBLE_KEYS(self, lookup, states))
+        if len(_RULE_KEYS) > RULE_CACHE_SIZE:
+            _RULE_KEYS.popitem(last=False)
+    else:
+        _RULE_KEYS.move_to_end(key)
+    return set(entry[1])
+
+
+def _debug_copy(value: Any) -> Any:
+    """``copy.deepcopy`` for a structlog debug argument: only when debug lines
+    are kept (Rasa's ``configure_structlog`` filters by the root log level)."""
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        return copy.deepcopy(value)
+    return value
+
+
+_QUIET_COPY = types.SimpleNamespace(deepcopy=_debug_copy, copy=copy.copy)
+
+
+def release_load_memory() -> None:
+    """Returns to the system what only loading the model needed."""
+    linecache.clearcache()
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: no trim
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    logger.debug("speedups.load_memory_released")
+
+
+_RASA_HANDLE_MESSAGE = MessageProcessor.handle_message
+_released = False
+
+
+async def _handle_message(self: MessageProcessor, message: Any) -> Any:
+    global _released
+    result = await _RASA_HANDLE_MESSAGE(self, message)
+    if not _released:
+        _released = True
+        release_load_memory()
+    return result
+
+
 def install() -> None:
     """Installs every speed-up in this process; safe to call more than once."""
+    MessageProcessor.handle_message = _handle_message  # type: ignore[method-assign]
     graph_runner.install()
+    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
+    # Both modules use `copy` only for those debug arguments.
+    rasa.core.processor.copy = _QUIET_COPY  # type: ignore[attr-defined]
+    rasa.core.policies.rule_policy.copy = _QUIET_COPY  # type: ignore[attr-defined]
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]

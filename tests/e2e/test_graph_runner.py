@@ -1,12 +1,14 @@
-"""The in-order graph runner (bot/dialogue/graph_runner.py) against Rasa's own.
+"""The in-order graph runner (bot/dialogue/graph_runner.py) and the rule-match
+cache (bot/dialogue/speedups.py) against Rasa's own code.
 
 The trained agent plays random conversations (the dialogue fuzzer's: dev-set
 messages, form answers, topic switches, typed payloads, both languages) and
 every graph run — each message's NLU and each action prediction — is run a
 second time through Rasa's ``DaskGraphRunner`` with every policy computed: the
 parse and the winning prediction (action probabilities, policy, events,
-flags) must be identical. Rasa's conversation tests run with the new runner in
-``make test-core`` (``--fail-on-prediction-errors``).
+flags) must be identical; so must every set of matching rules the cache hands
+RulePolicy. Rasa's conversation tests run with both in ``make test-core``
+(``--fail-on-prediction-errors``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from rasa.core.policies.policy import PolicyPrediction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.runner.dask import DaskGraphRunner
 
-from bot.dialogue import graph_runner
+from bot.dialogue import graph_runner, speedups
 from tests.dialogue_fuzz import fuzz
 from tests.servers import action_server, agent_for
 
@@ -61,14 +64,28 @@ def test_every_prediction_and_parse_equals_rasas_runner(
                 )
         return ours
 
+    rule_checks: Counter[str] = Counter()
+
+    def checked_rules(self: RulePolicy, lookup: Any, states: Any) -> set[str]:
+        cached = speedups._get_possible_keys(self, lookup, states)
+        rule_checks[
+            "same"
+            if cached == speedups._RASA_POSSIBLE_KEYS(self, lookup, states)
+            else "different"
+        ] += 1
+        return cached
+
     with action_server(tmp_path) as url:
-        agent = agent_for(url)  # its generator installs the in-order runner
+        agent = agent_for(url)  # its generator installs the speed-ups
         assert DaskGraphRunner.run is graph_runner.InOrderRunner.run
+        assert RulePolicy._get_possible_keys is speedups._get_possible_keys
         monkeypatch.setattr(DaskGraphRunner, "run", shadowed)
+        monkeypatch.setattr(RulePolicy, "_get_possible_keys", checked_rules)
         skipped_before = graph_runner.stats["skipped"]
         report = asyncio.run(fuzz(agent, CONVERSATIONS, seed=20261207))
 
     assert not mismatches, mismatches[:3]
+    assert rule_checks["different"] == 0 and rule_checks["same"] > 4 * CONVERSATIONS
     assert not report.violations, report.summary()
     assert sum(seen.values()) > 4 * CONVERSATIONS
     # Both paths ran: turns decided early (TED or memoization left out) and
