@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -112,19 +113,25 @@ class CachedTrackerMixin:
     ) -> None:
         super().__init__(*args, **kwargs)
         self.cache_size = int(tracker_cache_size)
-        self._cache: OrderedDict[str, tuple[Mark, DialogueStateTracker]] = OrderedDict()
+        # sender -> (newest row, the conversation as stored); (None, None): none stored.
+        self._cache: OrderedDict[
+            str, tuple[Mark | None, DialogueStateTracker | None]
+        ] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
     def _mark(self, session: Any, sender_id: str) -> Mark | None:
-        event = self.SQLEvent  # type: ignore[attr-defined]
-        newest = (
-            session.query(event.id, event.type_name, event.timestamp)
-            .filter(event.sender_id == sender_id)
-            .order_by(event.id.desc())
-            .limit(1)
-            .one_or_none()
-        )
+        statement = self.__dict__.get("_mark_statement")
+        if statement is None:
+            # Built once: an ORM query rebuilt per call cost more than the query.
+            table = self.SQLEvent.__table__  # type: ignore[attr-defined]
+            statement = self._mark_statement = (
+                sa.select(table.c.id, table.c.type_name, table.c.timestamp)
+                .where(table.c.sender_id == sa.bindparam("sender_id"))
+                .order_by(table.c.id.desc())
+                .limit(1)
+            )
+        newest = session.execute(statement, {"sender_id": sender_id}).first()
         return Mark(int(newest[0]), newest[1], float(newest[2])) if newest else None
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -135,12 +142,17 @@ class CachedTrackerMixin:
             if cached is not None and self._mark(session, sender_id) == cached[0]:
                 self._cache.move_to_end(sender_id)
                 self.hits += 1
-                return cached[1].copy()
+                return None if cached[1] is None else cached[1].copy()
             self.misses += 1
             rows = self._event_query(  # type: ignore[attr-defined]
                 session, sender_id, fetch_events_from_all_sessions=False
             ).all()
-        if not rows or not self.domain:  # type: ignore[attr-defined]
+        if not rows:
+            # A new conversation: its first save then needs no count of rows.
+            self._cache[sender_id] = (None, None)
+            self._trim()
+            return None
+        if not self.domain:  # type: ignore[attr-defined]
             return None
         tracker = DialogueStateTracker.from_dict(
             sender_id,
@@ -161,7 +173,7 @@ class CachedTrackerMixin:
         """
         cached = self._cache.get(tracker.sender_id) if self.cache_size > 0 else None
         if cached is not None and self._mark(session, tracker.sender_id) == cached[0]:
-            return len(cached[1].events)
+            return 0 if cached[1] is None else len(cached[1].events)
         return self._event_query(  # type: ignore[attr-defined]
             session, tracker.sender_id, fetch_events_from_all_sessions=False
         ).count()
@@ -197,5 +209,8 @@ class CachedTrackerMixin:
             return
         self._cache[sender_id] = (mark, as_stored(tracker))
         self._cache.move_to_end(sender_id)
+        self._trim()
+
+    def _trim(self) -> None:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)

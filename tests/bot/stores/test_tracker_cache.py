@@ -258,3 +258,37 @@ async def test_three_turns_and_a_new_session_store_the_rows_rasa_stores(
     assert rows == await stored_rows(plain, "plain")
     assert len(rows) == 6 + 4 + 7
     assert [r[0] for r in rows].count("session_started") == 2
+
+
+async def test_a_new_conversation_is_saved_without_counting_its_rows(
+    open_store: Any,
+) -> None:
+    worker = open_store()
+    assert await worker.retrieve("new") is None  # remembered as empty
+    counted: list[str] = []
+    original = worker._event_query
+
+    def counting(session: Any, sender_id: str, **kwargs: Any) -> Any:
+        counted.append(sender_id)
+        return original(session, sender_id, **kwargs)
+
+    worker._event_query = counting
+    await worker.save(first_turn("new"))
+
+    assert counted == []
+    assert len(await stored_rows(worker, "new")) == 6
+
+
+async def test_a_conversation_started_elsewhere_meanwhile_is_counted(
+    open_store: Any,
+) -> None:
+    this, other = open_store(), open_store()
+    assert await this.retrieve("raced") is None
+    await other.save(first_turn("raced"))  # another worker got there first
+
+    tracker = await other.retrieve("raced")
+    assert tracker is not None
+    second_turn(tracker)
+    await this.save(tracker)  # the remembered "empty" no longer holds
+
+    assert len(await stored_rows(this, "raced")) == 6 + 4
