@@ -154,3 +154,27 @@ def test_english_only_training_gets_no_lemma_view(tmp_path: Path) -> None:
     )
     assert classifier._model is not None
     assert "lemma_vectorizers" not in classifier._model
+
+
+def test_margins_equal_the_svms_decision_function(tmp_path: Path) -> None:
+    """The per-text margins sum the same weights sklearn's sparse matrices do:
+    word, char and lemma n-grams, navec and MiniLM, with the configured weights."""
+    classifier = _trained(tmp_path, minilm_weight=2.0, lemma_weight=0.7)
+    texts = [
+        "do you offer gift wrapping?",
+        "Хочу вернуть деньги за заказ A-10234",
+        "верните",
+        "",
+        "   ",
+        "qwertyuiop zxcvb",
+        "привет! can you wrap it as a present",
+        "ЗДРАВСТВУЙТЕ, подарочная упаковка есть?",
+        "refund refund refund",
+    ]
+    model = classifier._model
+    assert model is not None and model.get("lemma_vectorizers")
+    expected = model["svm"].decision_function(classifier._features(texts))
+
+    assert np.allclose(classifier._margins(texts), expected, rtol=0, atol=1e-12)
+    one_by_one = np.vstack([classifier._margins([text]) for text in texts])
+    assert np.allclose(one_by_one, expected, rtol=0, atol=1e-12)
