@@ -46,6 +46,11 @@ logger = logging.getLogger(__name__)
 
 _MIN_ADDRESS = re.compile(r"(?=.*\d)(?=.*[^\W\d_]{3,}).{8,}", re.DOTALL)
 _DIGITS = re.compile(r"\S*\d\S*")
+# Messages that start a flow of their own while the form waits for a number:
+# their digits are durations, amounts or ratings, not a bare order number.
+NOT_AN_ANSWER = frozenset(
+    {"complaint", "human_handoff", "rate_conversation", "stop_updates", "bot_challenge"}
+)
 _ANY_DIGIT = re.compile(r"\d")
 
 
@@ -116,6 +121,11 @@ class ValidateOrderForm(FormValidationAction):
         what is wrong with it; a message without digits is left to other intents.
         """
         if tracker.get_slot("requested_slot") != ORDER_ID:
+            return {}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in NOT_AN_ANSWER:
+            # "my order is 10 days late": the complaint's own rule answers; its
+            # "10" is no order number (a real one in the text is an entity).
             return {}
         text = tracker.latest_message.get("text") or ""
         if find_in_text(text):

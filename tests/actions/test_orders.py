@@ -296,3 +296,34 @@ async def test_refund_waits_for_the_returned_item() -> None:
 async def test_order_deleted_between_turns_is_reported(store: DemoStore) -> None:
     _, said, _ = await _handle("status", "B-99999")
     assert said == ["utter_order_not_found"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("terrible service, my order is 10 days late", "complaint"),
+        ("ужас, жду уже 12 дней, позовите оператора", "human_handoff"),
+        ("ставлю 5 из 5", "rate_conversation"),
+    ],
+)
+async def test_digits_in_another_request_are_no_order_number(
+    text: str, intent: str
+) -> None:
+    """Found by the dialogue fuzzer: asked for a number, a complaint about "10
+    days" was read as order "10" and the shopper got four messages."""
+    tracker = make_tracker([user(text, intent)], slots={"requested_slot": "order_id"})
+    assert (
+        await ValidateOrderForm().extract_order_id(
+            CollectingDispatcher(), tracker, DOMAIN
+        )
+        == {}
+    )
+
+
+async def test_a_bare_number_answer_is_still_taken() -> None:
+    tracker = make_tracker(
+        [user("это 45871", "inform")], slots={"requested_slot": "order_id"}
+    )
+    assert await ValidateOrderForm().extract_order_id(
+        CollectingDispatcher(), tracker, DOMAIN
+    ) == {"order_id": "45871"}
