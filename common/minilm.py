@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 # Passages are embedded once per process; questions are short. 128 word pieces
 # keep a passage's heading and its first sentences, which carry its meaning.
 MAX_TOKENS = 128
+# Up to this many texts are encoded together on one BLAS thread.
+SMALL_BATCH = 4
 # Names the vectors this module makes: part of the passage-vector cache key.
 MODEL_ID = f"all-MiniLM-L6-v2/numpy/{MAX_TOKENS}"
 
@@ -79,8 +81,9 @@ class MiniLMEncoder:
         Texts of similar length are encoded together so little goes to padding.
         """
         encodings = self.tokenizer.encode_batch(texts)
-        if len(texts) == 1:
-            # One short question: BLAS threads cost more than they save.
+        if len(texts) <= SMALL_BATCH:
+            # A question or its clauses: BLAS threads cost more than they save
+            # (and OpenBLAS's spin on the other core after each call).
             with _blas().limit(limits=1):
                 return self._encode(encodings)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))

@@ -270,7 +270,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             for row, doc in enumerate(docs):
                 columns, values = _tfidf(vectorizer, doc)
                 if len(columns):
-                    out[row] += coef[:, offset + columns] @ (values * weight)
+                    # Elementwise, not `@`: a BLAS call this small costs more,
+                    # and OpenBLAS's threads spin on the other core after it.
+                    out[row] += (coef[:, offset + columns] * (values * weight)).sum(1)
             offset += width
         dense = []
         if float(self.config["navec_weight"]) > 0:
@@ -281,7 +283,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             dense.append(sentence_vectors(texts, skip) * minilm)
         for block in dense:
             width = block.shape[1]
-            out += block.astype(np.float64) @ coef[:, offset : offset + width].T
+            weights = coef[:, offset : offset + width]
+            for row, vector in enumerate(block.astype(np.float64)):
+                if vector.any():
+                    out[row] += (weights * vector).sum(1)
             offset += width
         return out
 
