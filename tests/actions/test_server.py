@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import threading
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -284,6 +285,27 @@ def test_metrics_and_json_logs_after_real_action_calls(
     assert answered["action"] == "action_llm_fallback" and "order_id" not in answered
     started = next(line for line in lines if line["event"] == "actions.server.start")
     assert started["token"] == "configured" and "sender_id" not in started
+
+
+def test_compressed_and_malformed_calls_are_read_once_or_refused(
+    tmp_path: Path,
+) -> None:
+    """The call is decoded once per request for the middlewares and the webhook:
+    a deflate-compressed call (Rasa's ``compress`` option) is answered and
+    counted; a body that is not JSON gets 400 and counts nothing."""
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    compressed = zlib.compress(_call("action_llm_fallback", "как вернуть?", {}))
+    with action_server(tmp_path, env={"EASYFLOW_ACTION_TOKEN": TOKEN}) as webhook:
+        base = webhook.removesuffix("/webhook")
+        deflate = {**bearer, "Content-Encoding": "deflate"}
+        status, body = _request(base, "POST", "/webhook", deflate, compressed)
+        assert status == 200 and json.loads(body)["responses"]
+        assert _request(base, "POST", "/webhook", bearer, b"{not json")[0] == 400
+        page = _request(base, "GET", "/metrics")[1].decode()
+    counted = [
+        line for line in page.splitlines() if line.startswith("easyflow_actions")
+    ]
+    assert counted == ['easyflow_actions_total{action="action_llm_fallback"} 1.0']
 
 
 def test_ready_answers_503_until_the_passages_are_embedded() -> None:
