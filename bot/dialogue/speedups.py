@@ -20,6 +20,10 @@
   what only loading needed: the source lines ``warnings`` cached for Rasa's
   load-time warnings (``linecache``, ~8 MB), unreachable objects, and free heap
   pages glibc keeps (``malloc_trim``).
+- **The model's domain** is read without validating its YAML against Rasa's
+  schema again (it was when the model was trained): ``validate_yaml_schema``
+  parses the whole domain a second time with ruamel and runs pykwalify, 0.3 s of
+  every start-up. The domain is parsed and built exactly as before.
 - **Debug-only copies.** Rasa's processor and RulePolicy deep-copy the turn's
   events, entities and states for ``structlog`` debug lines on every message,
   even when debug logging is off and the line is dropped. They copy only when
@@ -40,9 +44,11 @@ from typing import Any
 
 import rasa.core.policies.rule_policy
 import rasa.core.processor
+import rasa.shared.utils.validation
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.processor import MessageProcessor
+from rasa.graph_components.providers.domain_provider import DomainProvider
 from rasa.shared.constants import DOCS_BASE_URL
 
 from bot.dialogue import graph_runner
@@ -145,8 +151,26 @@ async def _handle_message(self: MessageProcessor, message: Any) -> Any:
     return result
 
 
+_RASA_DOMAIN_LOAD = DomainProvider.load.__func__  # type: ignore[attr-defined]
+
+
+def _skip_schema_check(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _load_domain(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """``DomainProvider.load`` of a trained model, without the schema check."""
+    check = rasa.shared.utils.validation.validate_yaml_schema
+    rasa.shared.utils.validation.validate_yaml_schema = _skip_schema_check
+    try:
+        return _RASA_DOMAIN_LOAD(cls, *args, **kwargs)
+    finally:
+        rasa.shared.utils.validation.validate_yaml_schema = check
+
+
 def install() -> None:
     """Installs every speed-up in this process; safe to call more than once."""
+    DomainProvider.load = classmethod(_load_domain)  # type: ignore[method-assign,assignment]
     MessageProcessor.handle_message = _handle_message  # type: ignore[method-assign]
     graph_runner.install()
     RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.dialogue import speedups
+
+ROOT = Path(__file__).resolve().parents[2]
 
 VALID = {
     "events": [{"event": "slot", "name": "order_id", "value": "A-10234"}],
@@ -35,3 +39,28 @@ def test_same_verdicts_and_messages_as_stock() -> None:
         assert fast.value.message == stock_message
     finally:
         RemoteAction._validate_action_result = original  # type: ignore[method-assign]
+
+
+def test_the_models_domain_loads_the_same_without_the_schema_check(
+    tmp_path: Path,
+) -> None:
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.graph_components.providers.domain_provider import DomainProvider
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.utils.validation import YamlValidationException
+
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("domain_provider")
+    with storage.write_to(resource) as folder:
+        (folder / "domain.yml").write_text((ROOT / "domain.yml").read_text("utf-8"))
+    context = ExecutionContext(graph_schema=None)  # type: ignore[arg-type]
+
+    loaded = speedups._load_domain(DomainProvider, {}, storage, resource, context)
+    rasas = speedups._RASA_DOMAIN_LOAD(DomainProvider, {}, storage, resource, context)
+
+    assert loaded.provide_inference().as_dict() == rasas.provide_inference().as_dict()
+    # The check is skipped only while a model's domain loads.
+    with pytest.raises(YamlValidationException):
+        Domain.from_yaml("version: '3.1'\nintents: {not: a list}\n")
