@@ -17,6 +17,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.crf import SavedCRFEntityExtractor, tagger_file
 
@@ -63,7 +64,9 @@ def _entities(extractor: Any, texts: list[str], featurizer: Any) -> list[Any]:
     ]
 
 
-def test_saved_taggers_tag_as_the_retrained_ones(tmp_path: Path) -> None:
+def _featurized(tmp_path: Path) -> tuple[TrainingData, LocalModelStorage, Any]:
+    """The training data tokenised and featurised as the pipeline does before
+    the CRF, the storage, and the trained featurizer."""
     data = RasaYAMLReader().reads(NLU)
     WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(
         data
@@ -77,6 +80,11 @@ def test_saved_taggers_tag_as_the_retrained_ones(tmp_path: Path) -> None:
     )
     featurizer.train(data)
     featurizer.process_training_data(data)
+    return data, storage, featurizer
+
+
+def test_saved_taggers_tag_as_the_retrained_ones(tmp_path: Path) -> None:
+    data, storage, featurizer = _featurized(tmp_path)
     resource = Resource("crf")
     config = SavedCRFEntityExtractor.get_default_config()
     trained = SavedCRFEntityExtractor.create(config, storage, resource, CONTEXT)
@@ -104,19 +112,7 @@ def test_entities_still_name_the_crf_extractor(tmp_path: Path) -> None:
 
 
 def test_a_model_without_saved_taggers_is_trained_at_load(tmp_path: Path) -> None:
-    data = RasaYAMLReader().reads(NLU)
-    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(
-        data
-    )
-    storage = LocalModelStorage(tmp_path)
-    featurizer = LexicalSyntacticFeaturizer.create(
-        LexicalSyntacticFeaturizer.get_default_config(),
-        storage,
-        Resource("lsf"),
-        CONTEXT,
-    )
-    featurizer.train(data)
-    featurizer.process_training_data(data)
+    data, storage, featurizer = _featurized(tmp_path)
     config = CRFEntityExtractor.get_default_config()
     CRFEntityExtractor.create(config, storage, Resource("crf"), CONTEXT).train(data)
 
