@@ -7,8 +7,9 @@
   Rasa's large events schema against the JSON-Schema meta-schema and builds a new
   validator: about 140 ms of CPU per action call (``bench.profile_turn``), most of
   a turn's time. Here the schema is checked once per class and the validator is
-  reused; each reply is still validated against the same schema and an invalid
-  one raises the same ``ValidationError`` with the same message.
+  reused; each event is checked against the one branch of the events schema its
+  name selects (``bot.dialogue.action_replies``), and an invalid reply raises the
+  same ``ValidationError`` with the same message.
 - **The prediction graph** runs in order in process instead of through dask, and
   a policy that cannot beat a certain rule is not asked
   (``bot.dialogue.graph_runner``).
@@ -52,29 +53,24 @@ from rasa.graph_components.providers.domain_provider import DomainProvider
 from rasa.shared.constants import DOCS_BASE_URL
 
 from bot.dialogue import graph_runner
+from bot.dialogue.action_replies import ReplyValidator
 
 logger = logging.getLogger(__name__)
 
-_VALIDATORS: dict[type, Any] = {}
+_VALIDATORS: dict[type, ReplyValidator] = {}
 
 
-def _validator(action: RemoteAction) -> Any:
+def _validator(action: RemoteAction) -> ReplyValidator:
     cls = type(action)
     validator = _VALIDATORS.get(cls)
     if validator is None:
-        from jsonschema.validators import validator_for
-
         schema = action.action_response_format_spec()
-        validator_class = validator_for(schema)
-        validator_class.check_schema(schema)
-        validator = _VALIDATORS[cls] = validator_class(schema)
+        validator = _VALIDATORS[cls] = ReplyValidator(schema)
     return validator
 
 
 def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
-    from jsonschema.exceptions import best_match
-
-    error = best_match(_validator(self).iter_errors(result))
+    error = _validator(self).error(result)
     if error is not None:
         error.message += (
             f". Failed to validate Action server response from API, "
