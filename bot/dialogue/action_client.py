@@ -13,14 +13,21 @@ loop. Idle connections are dropped after ``KEEPALIVE_S``, shorter than the actio
 server's own keep-alive (Sanic's default is 5 s), so the client never writes to a
 connection the server is closing, and a restarted action server (which takes
 longer than that to come back) is reached on a fresh connection.
+
+The call's body (the whole tracker) is written by orjson instead of ``json.dumps``
+(4% of a worker's CPU): the same JSON value, without the spaces and with UTF-8
+instead of ``\\u`` escapes. What orjson cannot write (a key that is not a string,
+an integer wider than 64 bits) is written by ``json.dumps`` as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
+import orjson
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 KEEPALIVE_S = 3.0
@@ -28,6 +35,14 @@ KEEPALIVE_S = 3.0
 # id(original) -> (original, pooled): EndpointConfig is unhashable (it defines
 # __eq__), and the original is held so that its id is not reused.
 _POOLED: dict[int, tuple[EndpointConfig, PooledEndpoint]] = {}
+
+
+def dumps(value: Any) -> str:
+    """``value`` as JSON text, for aiohttp's ``json_serialize``."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value)
 
 
 class _Kept:
@@ -75,6 +90,7 @@ class PooledEndpoint(EndpointConfig):
                 auth=auth,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S),
+                json_serialize=dumps,
             )
             self._loop = loop
             self.sessions_opened += 1

@@ -25,6 +25,8 @@
   schema again (it was when the model was trained): ``validate_yaml_schema``
   parses the whole domain a second time with ruamel and runs pykwalify, 0.3 s of
   every start-up. The domain is parsed and built exactly as before.
+- **Slot copies** without ``copy.copy``'s generic protocol, for the slot classes
+  that have no hooks of their own (``bot.dialogue.slot_copies``).
 - **Debug-only copies.** Rasa's processor and RulePolicy deep-copy the turn's
   events, entities and states for ``structlog`` debug lines on every message,
   even when debug logging is off and the line is dropped. They copy only when
@@ -52,7 +54,7 @@ from rasa.core.processor import MessageProcessor
 from rasa.graph_components.providers.domain_provider import DomainProvider
 from rasa.shared.constants import DOCS_BASE_URL
 
-from bot.dialogue import graph_runner
+from bot.dialogue import graph_runner, slot_copies
 from bot.dialogue.action_replies import ReplyValidator
 
 logger = logging.getLogger(__name__)
@@ -169,6 +171,7 @@ def install() -> None:
     DomainProvider.load = classmethod(_load_domain)  # type: ignore[method-assign,assignment]
     MessageProcessor.handle_message = _handle_message  # type: ignore[method-assign]
     graph_runner.install()
+    slot_copies.install()
     RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
     # Both modules use `copy` only for those debug arguments.
     rasa.core.processor.copy = _QUIET_COPY  # type: ignore[attr-defined]

@@ -291,8 +291,9 @@ def test_compressed_and_malformed_calls_are_read_once_or_refused(
     tmp_path: Path,
 ) -> None:
     """The call is decoded once per request for the middlewares and the webhook:
-    a deflate-compressed call (Rasa's ``compress`` option) is answered and
-    counted; a body that is not JSON gets 400 and counts nothing."""
+    a deflate-compressed call (Rasa's ``compress`` option) and one that only
+    Python's decoder reads (``NaN``, not orjson's) are answered and counted; a
+    body that is not JSON gets 400 and counts nothing."""
     bearer = {"Authorization": f"Bearer {TOKEN}"}
     compressed = zlib.compress(_call("action_llm_fallback", "как вернуть?", {}))
     with action_server(tmp_path, env={"EASYFLOW_ACTION_TOKEN": TOKEN}) as webhook:
@@ -300,12 +301,16 @@ def test_compressed_and_malformed_calls_are_read_once_or_refused(
         deflate = {**bearer, "Content-Encoding": "deflate"}
         status, body = _request(base, "POST", "/webhook", deflate, compressed)
         assert status == 200 and json.loads(body)["responses"]
+        lenient = _call("action_llm_fallback", "как вернуть?", {})
+        lenient = lenient.replace(b"{", b'{"score": NaN, ', 1)
+        status, body = _request(base, "POST", "/webhook", bearer, lenient)
+        assert status == 200 and json.loads(body)["responses"]
         assert _request(base, "POST", "/webhook", bearer, b"{not json")[0] == 400
         page = _request(base, "GET", "/metrics")[1].decode()
     counted = [
         line for line in page.splitlines() if line.startswith("easyflow_actions")
     ]
-    assert counted == ['easyflow_actions_total{action="action_llm_fallback"} 1.0']
+    assert counted == ['easyflow_actions_total{action="action_llm_fallback"} 2.0']
 
 
 def test_ready_answers_503_until_the_passages_are_embedded() -> None:

@@ -124,3 +124,37 @@ async def test_a_restarted_server_is_reached_on_a_fresh_connection(
         await endpoint.close()  # type: ignore[attr-defined]
         await restarted.stop()
         await server.start()  # the fixture stops it again
+
+
+async def test_the_body_arrives_as_the_same_json_value(server: Server) -> None:
+    body = {
+        "next_action": "action_order_status",
+        "sender_id": "тест-1",
+        "tracker": {
+            "latest_message": {
+                "text": "где мой заказ 🙂",
+                "intent": {"confidence": 0.1},
+            },
+            "events": [
+                {"event": "slot", "name": "order_id", "value": "A-10234"},
+                {"event": "user", "timestamp": 1765000000.123456, "text": 'a\n"b"'},
+                {"event": "slot", "name": "count", "value": 2**53 + 1},
+                {"event": "slot", "name": "empty", "value": None},
+            ],
+        },
+    }
+    endpoint = pooled(_endpoint(server))
+    assert endpoint is not None
+    reply = await endpoint.request(json=body, method="post")
+    assert reply["echo"] == body
+    await endpoint.close()  # type: ignore[attr-defined]
+
+
+def test_what_orjson_cannot_write_is_written_by_json() -> None:
+    assert (
+        action_client.dumps({1: "a", "b": [2**70]})
+        == '{"1": "a", "b": [1180591620717411303424]}'
+    )
+    assert action_client.dumps({"a": "é"}) == '{"a":"é"}'
+    with pytest.raises(TypeError):
+        action_client.dumps({"a": object()})
