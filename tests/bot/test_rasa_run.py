@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.rasa_run import LaunchError, arguments
+from bot.rasa_run import LaunchError, arguments, serving_threads
 from tests.servers import ROOT
 
 
@@ -46,3 +46,38 @@ def test_the_launcher_stops_before_loading_a_model() -> None:
     )
     assert result.returncode == 2
     assert "EASYFLOW_RASA_TOKEN" in result.stderr
+
+
+def test_servers_get_one_tensorflow_thread_per_pool_unless_told() -> None:
+    env = {"TF_INTER_OP_PARALLELISM_THREADS": "2"}
+    serving_threads(["run", "-m", "x"], env)
+    assert env == {
+        "TF_INTER_OP_PARALLELISM_THREADS": "2",  # the operator's choice stays
+        "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    }
+    training: dict[str, str] = {}
+    serving_threads(["train"], training)
+    assert training == {}
+
+
+def test_rasa_applies_the_serving_threads_to_tensorflow() -> None:
+    code = (
+        "import os\n"
+        "from bot.rasa_run import serving_threads\n"
+        "serving_threads(['shell'], os.environ)\n"
+        "from rasa.utils.tensorflow.environment import setup_tf_environment\n"
+        "setup_tf_environment()\n"
+        "import tensorflow as tf\n"
+        "print(tf.config.threading.get_intra_op_parallelism_threads(),"
+        " tf.config.threading.get_inter_op_parallelism_threads())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["1", "1"]

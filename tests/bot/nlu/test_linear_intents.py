@@ -176,5 +176,7 @@ def test_margins_equal_the_svms_decision_function(tmp_path: Path) -> None:
     expected = model["svm"].decision_function(classifier._features(texts))
 
     assert np.allclose(classifier._margins(texts), expected, rtol=0, atol=1e-12)
+    # One at a time, the MiniLM graph's float32 sums run in another order than
+    # in a padded batch (bot/nlu/minilm_graph.py): equal to float rounding.
     one_by_one = np.vstack([classifier._margins([text]) for text in texts])
-    assert np.allclose(one_by_one, expected, rtol=0, atol=1e-12)
+    assert np.allclose(one_by_one, expected, rtol=0, atol=1e-5)
