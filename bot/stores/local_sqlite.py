@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 
+from bot.stores.driver_sql import DriverStatement
 from bot.stores.tracker_cache import CachedTrackerMixin
 
 logger = logging.getLogger(__name__)
@@ -106,9 +107,14 @@ class LocalSQLEventBroker(SQLEventBroker):
         rows): the tracker store hands over a turn's events together."""
         if not events:
             return
+        insert = self.__dict__.get("_insert")
+        if insert is None:
+            insert = self._insert = DriverStatement(
+                self.SQLBrokerEvent.__table__.insert
+            )
         with self.session_scope() as session:
-            session.execute(
-                self.SQLBrokerEvent.__table__.insert(),
+            insert.execute(
+                session,
                 [
                     {"sender_id": event.get("sender_id"), "data": json.dumps(event)}
                     for event in events

@@ -38,6 +38,8 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.stores.driver_sql import DriverStatement
+
 logger = logging.getLogger(__name__)
 
 CACHE_SIZE = 512
@@ -120,18 +122,28 @@ class CachedTrackerMixin:
         self.hits = 0
         self.misses = 0
 
-    def _mark(self, session: Any, sender_id: str) -> Mark | None:
-        statement = self.__dict__.get("_mark_statement")
-        if statement is None:
-            # Built once: an ORM query rebuilt per call cost more than the query.
+    def _statements(self) -> tuple[DriverStatement, DriverStatement]:
+        """The newest-row query and the events insert, each compiled once
+        (``bot.stores.driver_sql``): an ORM query rebuilt per call, and even a
+        Core statement's per-call cache lookup, cost more than the query."""
+        statements = self.__dict__.get("_driver_statements")
+        if statements is None:
             table = self.SQLEvent.__table__  # type: ignore[attr-defined]
-            statement = self._mark_statement = (
-                sa.select(table.c.id, table.c.type_name, table.c.timestamp)
+            newest = DriverStatement(
+                lambda: sa.select(table.c.id, table.c.type_name, table.c.timestamp)
                 .where(table.c.sender_id == sa.bindparam("sender_id"))
                 .order_by(table.c.id.desc())
                 .limit(1)
             )
-        newest = session.execute(statement, {"sender_id": sender_id}).first()
+            statements = self._driver_statements = (
+                newest,
+                DriverStatement(table.insert),
+            )
+        return statements
+
+    def _mark(self, session: Any, sender_id: str) -> Mark | None:
+        query = self._statements()[0]
+        newest = query.execute(session, {"sender_id": sender_id}).first()
         return Mark(int(newest[0]), newest[1], float(newest[2])) if newest else None
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -191,9 +203,8 @@ class CachedTrackerMixin:
             if broker is not None and new:
                 publish_all(broker, tracker.sender_id, [data for _, data in new])
             if new:
-                session.execute(
-                    self.SQLEvent.__table__.insert(),  # type: ignore[attr-defined]
-                    [event_row(tracker.sender_id, *pair) for pair in new],
+                self._statements()[1].execute(
+                    session, [event_row(tracker.sender_id, *pair) for pair in new]
                 )
                 session.commit()
             mark = self._mark(session, tracker.sender_id) if self.cache_size else None
