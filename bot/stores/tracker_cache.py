@@ -215,6 +215,13 @@ class CachedTrackerMixin:
     def _remember(
         self, sender_id: str, mark: Mark | None, tracker: DialogueStateTracker
     ) -> None:
+        if mark is None and not tracker.events:
+            # Rasa's get_or_create_tracker saves a new, empty tracker first:
+            # nothing is stored, which retrieve and the next save can rely on.
+            self._cache[sender_id] = (None, None)
+            self._cache.move_to_end(sender_id)
+            self._trim()
+            return
         if mark is None or not mark.matches(tracker):
             self._cache.pop(sender_id, None)
             return

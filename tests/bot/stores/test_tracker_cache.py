@@ -279,6 +279,29 @@ async def test_a_new_conversation_is_saved_without_counting_its_rows(
     assert len(await stored_rows(worker, "new")) == 6
 
 
+async def test_rasas_empty_new_tracker_is_remembered_as_nothing_stored(
+    open_store: Any,
+) -> None:
+    """``get_or_create_tracker``, as the processor calls it, saves an empty
+    tracker for a new sender; the turn that follows reads and saves it without
+    reading or counting rows."""
+    worker = open_store()
+    read: list[str] = []
+    original = worker._event_query
+
+    def reading(session: Any, sender_id: str, **kwargs: Any) -> Any:
+        read.append(sender_id)
+        return original(session, sender_id, **kwargs)
+
+    worker._event_query = reading
+    created = await worker.get_or_create_tracker("fresh", append_action_listen=False)
+    assert not created.events and read == ["fresh"]  # the first look, as Rasa's
+    assert await worker.retrieve("fresh") is None
+    await worker.save(first_turn("fresh"))
+    assert read == ["fresh"]
+    assert len(await stored_rows(worker, "fresh")) == 6
+
+
 async def test_a_conversation_started_elsewhere_meanwhile_is_counted(
     open_store: Any,
 ) -> None:
