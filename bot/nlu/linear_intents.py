@@ -184,6 +184,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "complaint_request_confidence": 0.0,
             # Another company's service named in shop words (other_services.py).
             "other_services": False,
+            # The shop's own intents: the only ones other_services moves out of
+            # scope, and the only ones a first clause is read as. A model trained
+            # on other intents (a general assistant) is left as it predicts.
+            "other_services_intents": list(other_services.SHOP_INTENTS),
+            "first_request_intents": list(two_requests.SHOP_REQUESTS),
         }
 
     @staticmethod
@@ -383,6 +388,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         texts = [m.get(TEXT) or "" for m in messages]
         rankings = self._rankings(texts)
         first = float(self.config["first_request_confidence"])
+        requests = frozenset(self.config["first_request_intents"])
+        shop = frozenset(self.config["other_services_intents"])
         for message, text, ranking in zip(messages, texts, rankings, strict=False):
             clauses = two_requests.split(text) if first > 0 else []
             if len(clauses) > 1:
@@ -391,10 +398,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     first,
                     float(self.config["human_request_confidence"]),
                     float(self.config["complaint_request_confidence"]),
+                    requests,
                 )
                 ranking = chosen or ranking
             if self.config["other_services"] and names_another_service(text):
-                ranking = other_services.out_of_scope(ranking)
+                ranking = other_services.out_of_scope(ranking, shop)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

@@ -178,3 +178,38 @@ def test_margins_equal_the_svms_decision_function(tmp_path: Path) -> None:
     assert np.allclose(classifier._margins(texts), expected, rtol=0, atol=1e-12)
     one_by_one = np.vstack([classifier._margins([text]) for text in texts])
     assert np.allclose(one_by_one, expected, rtol=0, atol=1e-12)
+
+
+def _ranking(classifier: LinearIntentClassifier, text: str) -> list[dict]:
+    (message,) = classifier.process([Message(data={TEXT: text})])
+    return message.get("intent_ranking")
+
+
+def test_another_company_moves_only_the_shops_own_intents(tmp_path: Path) -> None:
+    # A model of other intents ("refund" is not the shop's refund_status): a
+    # company named in the message changes nothing.
+    text = "i want a refund from amazon"
+    general = _trained(tmp_path, other_services=True)
+    assert _intent(general, text) == "refund"
+    shop = _trained(
+        tmp_path / "shop", other_services=True, other_services_intents=["refund"]
+    )
+    assert _intent(shop, text) == "out_of_scope"
+    assert _intent(shop, "i want a refund") == "refund"  # no company named
+    off = _trained(tmp_path / "off", other_services_intents=["refund"])
+    assert _intent(off, text) == "refund"  # the rule is off by default
+
+
+def test_a_first_clause_is_read_as_the_shops_requests_only(tmp_path: Path) -> None:
+    text = "верните деньги и упакуйте подарок"
+    whole = _ranking(_trained(tmp_path / "whole"), text)
+    first = _ranking(_trained(tmp_path / "clause"), "верните деньги")
+    assert whole != first  # the clause reading would change the prediction
+    general = _trained(tmp_path / "general", first_request_confidence=0.01)
+    assert _ranking(general, text) == whole
+    shop = _trained(
+        tmp_path / "shop",
+        first_request_confidence=0.01,
+        first_request_intents=["refund", "gift_wrap"],
+    )
+    assert _ranking(shop, text) == first
