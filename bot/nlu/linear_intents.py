@@ -12,7 +12,9 @@ Features are built from the message text here, not by the pipeline's featurizers
   English messages get an empty block and English results do not change;
 - for Russian words, the mean of natasha's navec vectors (300-d, shipped inside the
   ``natasha`` wheel: nothing is downloaded), so paraphrases without a shared stem
-  still meet. English text gets a zero vector there;
+  still meet. With ``navec_sif`` > 0 the mean weighs each word by its smooth
+  inverse frequency in the training data (``sif_weights``), so "мой", "на", "я"
+  weigh little. English text gets a zero vector there;
 - optionally (``minilm_weight`` > 0), the all-MiniLM-L6-v2 sentence vector of the
   message times ``minilm_weight`` (bot/nlu/sentence_vectors.py): English paraphrases
   meet too. The encoder is English-trained; with ``minilm_skip_cyrillic`` (the
@@ -106,17 +108,40 @@ def russian_lemmas(text: str) -> str:
     )
 
 
-def _russian_vectors(texts: list[str]) -> np.ndarray:
+def _russian_words(text: str) -> list[str]:
+    return _RUSSIAN_WORDS.findall(text.replace("ё", "е"))
+
+
+def sif_weights(texts: list[str], a: float) -> dict[str, float]:
+    """Each Russian word of ``texts``: ``a / (a + its share of all the words)``
+    (Arora et al. 2017's smooth inverse frequency): "мой", "я", "на" count for
+    little in a message's mean vector, rare content words for nearly 1."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in _russian_words(text.lower()):
+            counts[word] = counts.get(word, 0) + 1
+    total = sum(counts.values()) or 1
+    return {word: a / (a + count / total) for word, count in counts.items()}
+
+
+def _russian_vectors(
+    texts: list[str], weights: dict[str, float] | None = None
+) -> np.ndarray:
+    """The unit-length mean navec vector of each text's Russian words, each word
+    times its ``weights`` entry (1 for a word not in it; all 1 without it)."""
     vectors = _navec()
     out = np.zeros((len(texts), _NAVEC_DIM), dtype=np.float32)
     if vectors is None:
         return out
     for row, text in enumerate(texts):
-        words = [
-            w for w in _RUSSIAN_WORDS.findall(text.replace("ё", "е")) if w in vectors
-        ]
+        words = [w for w in _russian_words(text) if w in vectors]
         if words:
-            mean = np.mean([vectors[w] for w in words], axis=0)
+            stacked = np.array([vectors[w] for w in words])
+            if weights:
+                scale = np.array([weights.get(w, 1.0) for w in words])
+                mean = (stacked * scale[:, None].astype(np.float32)).sum(axis=0)
+            else:
+                mean = stacked.mean(axis=0)
             norm = float(np.linalg.norm(mean))
             if norm:
                 out[row] = mean / norm
@@ -170,6 +195,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "char_ngrams": [2, 5],
             "char_min_df": 2,
             "navec_weight": 1.0,
+            # > 0: the navec mean weighs each word by a / (a + its frequency in
+            # the training data) (SIF); 0: a plain mean.
+            "navec_sif": 0.0,
             "lemma_weight": 1.0,
             "minilm_weight": 0.0,
             "minilm_skip_cyrillic": True,
@@ -184,6 +212,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "complaint_request_confidence": 0.0,
             # Another company's service named in shop words (other_services.py).
             "other_services": False,
+            # The shop's own intents: the only ones other_services moves out of
+            # scope, and the only ones a first clause is read as. A model trained
+            # on other intents (a general assistant) is left as it predicts.
+            "other_services_intents": list(other_services.SHOP_INTENTS),
+            "first_request_intents": list(two_requests.SHOP_REQUESTS),
         }
 
     @staticmethod
@@ -239,7 +272,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             )
         weight = float(self.config["navec_weight"])
         if weight > 0:
-            blocks.append(sp.csr_matrix(_russian_vectors(lowered) * weight))
+            sif = self._model.get("navec_sif")
+            blocks.append(sp.csr_matrix(_russian_vectors(lowered, sif) * weight))
         minilm = float(self.config["minilm_weight"])
         if minilm > 0:
             skip = bool(self.config["minilm_skip_cyrillic"])
@@ -276,7 +310,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             offset += width
         dense = []
         if float(self.config["navec_weight"]) > 0:
-            dense.append(_russian_vectors(lowered) * float(self.config["navec_weight"]))
+            navec = _russian_vectors(lowered, self._model.get("navec_sif"))
+            dense.append(navec * float(self.config["navec_weight"]))
         minilm = float(self.config["minilm_weight"])
         if minilm > 0:
             skip = bool(self.config["minilm_skip_cyrillic"])
@@ -302,6 +337,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         texts = [e.get(TEXT) for e in examples]
         self._model = {"vectorizers": self._vectorizers()}
+        sif = float(self.config["navec_sif"])
+        if sif > 0 and float(self.config["navec_weight"]) > 0:
+            self._model["navec_sif"] = sif_weights(texts, sif)
         russian = any(_RUSSIAN_WORDS.search(text.lower()) for text in texts)
         if float(self.config["lemma_weight"]) > 0 and russian and _morph() is not None:
             self._model["lemma_vectorizers"] = self._vectorizers()
@@ -383,6 +421,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         texts = [m.get(TEXT) or "" for m in messages]
         rankings = self._rankings(texts)
         first = float(self.config["first_request_confidence"])
+        requests = frozenset(self.config["first_request_intents"])
+        shop = frozenset(self.config["other_services_intents"])
         for message, text, ranking in zip(messages, texts, rankings, strict=False):
             clauses = two_requests.split(text) if first > 0 else []
             if len(clauses) > 1:
@@ -391,10 +431,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     first,
                     float(self.config["human_request_confidence"]),
                     float(self.config["complaint_request_confidence"]),
+                    requests,
                 )
                 ranking = chosen or ranking
             if self.config["other_services"] and names_another_service(text):
-                ranking = other_services.out_of_scope(ranking)
+                ranking = other_services.out_of_scope(ranking, shop)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

@@ -15,11 +15,28 @@ sells on one of them removes it from ``OTHER_SERVICES``.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 OUT_OF_SCOPE = "out_of_scope"
-# Intents that stay whatever company is named: asking for a person, small talk.
-KEEP = frozenset(
-    {"human_handoff", "greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"}
+# The shop's own requests: only these are read as "about another company" when
+# one is named. Asking for a person, small talk and any intent of a model trained
+# on other data (a general assistant where "book an Uber" is a task) stay.
+SHOP_INTENTS = (
+    "order_status",
+    "my_orders",
+    "cancel_order",
+    "change_delivery",
+    "delivery_info",
+    "return_item",
+    "exchange_item",
+    "refund_status",
+    "payment_methods",
+    "pay_order",
+    "payment_problem",
+    "product_availability",
+    "promo_code",
+    "stop_updates",
+    "complaint",
 )
 OTHER_SERVICES = [
     # marketplaces and shops this shop does not sell through
@@ -119,9 +136,12 @@ def names_another_service(text: str) -> bool:
     return bool(_OTHER.search(text or "")) and not _OURS.search(text or "")
 
 
-def out_of_scope(ranking: list[dict]) -> list[dict]:
-    """``ranking`` with ``out_of_scope`` first, unless its top intent is kept."""
-    if not ranking or ranking[0]["name"] in KEEP:
+def out_of_scope(
+    ranking: list[dict], intents: Collection[str] = SHOP_INTENTS
+) -> list[dict]:
+    """``ranking`` with ``out_of_scope`` first when its top intent is one of the
+    shop's ``intents``; otherwise ``ranking`` unchanged."""
+    if not ranking or ranking[0]["name"] not in intents:
         return ranking
     rest = [r for r in ranking if r["name"] != OUT_OF_SCOPE]
     top = max(0.9, float(ranking[0]["confidence"]))

@@ -8,7 +8,12 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.linear_intents import LinearIntentClassifier, russian_lemmas
+from bot.nlu.linear_intents import (
+    LinearIntentClassifier,
+    _russian_vectors,
+    russian_lemmas,
+    sif_weights,
+)
 from bot.nlu.sentence_vectors import DIM, sentence_vectors
 
 EXAMPLES = {
@@ -158,8 +163,11 @@ def test_english_only_training_gets_no_lemma_view(tmp_path: Path) -> None:
 
 def test_margins_equal_the_svms_decision_function(tmp_path: Path) -> None:
     """The per-text margins sum the same weights sklearn's sparse matrices do:
-    word, char and lemma n-grams, navec and MiniLM, with the configured weights."""
-    classifier = _trained(tmp_path, minilm_weight=2.0, lemma_weight=0.7)
+    word, char and lemma n-grams, SIF-weighted navec and MiniLM, with the
+    configured weights."""
+    classifier = _trained(
+        tmp_path, minilm_weight=2.0, lemma_weight=0.7, navec_sif=0.001
+    )
     texts = [
         "do you offer gift wrapping?",
         "Хочу вернуть деньги за заказ A-10234",
@@ -180,3 +188,64 @@ def test_margins_equal_the_svms_decision_function(tmp_path: Path) -> None:
     # in a padded batch (bot/nlu/minilm_graph.py): equal to float rounding.
     one_by_one = np.vstack([classifier._margins([text]) for text in texts])
     assert np.allclose(one_by_one, expected, rtol=0, atol=1e-5)
+
+
+def _ranking(classifier: LinearIntentClassifier, text: str) -> list[dict]:
+    (message,) = classifier.process([Message(data={TEXT: text})])
+    return message.get("intent_ranking")
+
+
+def test_another_company_moves_only_the_shops_own_intents(tmp_path: Path) -> None:
+    # A model of other intents ("refund" is not the shop's refund_status): a
+    # company named in the message changes nothing.
+    text = "i want a refund from amazon"
+    general = _trained(tmp_path, other_services=True)
+    assert _intent(general, text) == "refund"
+    shop = _trained(
+        tmp_path / "shop", other_services=True, other_services_intents=["refund"]
+    )
+    assert _intent(shop, text) == "out_of_scope"
+    assert _intent(shop, "i want a refund") == "refund"  # no company named
+    off = _trained(tmp_path / "off", other_services_intents=["refund"])
+    assert _intent(off, text) == "refund"  # the rule is off by default
+
+
+def test_a_first_clause_is_read_as_the_shops_requests_only(tmp_path: Path) -> None:
+    text = "верните деньги и упакуйте подарок"
+    whole = _ranking(_trained(tmp_path / "whole"), text)
+    first = _ranking(_trained(tmp_path / "clause"), "верните деньги")
+    assert whole != first  # the clause reading would change the prediction
+    general = _trained(tmp_path / "general", first_request_confidence=0.01)
+    assert _ranking(general, text) == whole
+    shop = _trained(
+        tmp_path / "shop",
+        first_request_confidence=0.01,
+        first_request_intents=["refund", "gift_wrap"],
+    )
+    assert _ranking(shop, text) == first
+
+
+def test_sif_weighs_frequent_words_down_in_the_navec_mean() -> None:
+    weights = sif_weights(["где мой заказ", "мой возврат", "мой чек", "Где"], 0.001)
+    assert weights["мой"] < weights["где"] < weights["заказ"] < 1.0
+    assert "where" not in sif_weights(["where is my order"], 0.001)
+    plain, weighted = (
+        _russian_vectors(["мой заказ"]),
+        _russian_vectors(["мой заказ"], weights),
+    )
+    assert np.isclose(np.linalg.norm(weighted), 1.0)
+    assert not np.allclose(plain, weighted)
+    # Closer to "заказ" alone than the plain mean is.
+    alone = _russian_vectors(["заказ"])[0]
+    assert weighted[0] @ alone > plain[0] @ alone
+    assert np.allclose(
+        _russian_vectors(["новое слово"], weights), _russian_vectors(["новое слово"])
+    )
+
+
+def test_sif_weights_are_learnt_only_when_asked_for(tmp_path: Path) -> None:
+    weighted = _trained(tmp_path, navec_sif=0.001)
+    assert weighted._model is not None and "мой" not in weighted._model["navec_sif"]
+    assert weighted._model["navec_sif"]["деньги"] < 1.0
+    plain = _trained(tmp_path / "plain")
+    assert plain._model is not None and "navec_sif" not in plain._model

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.nlu.other_services import names_another_service, out_of_scope
+from bot.nlu.other_services import SHOP_INTENTS, names_another_service, out_of_scope
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,13 @@ def test_out_of_scope_goes_first_unless_a_person_is_asked_for() -> None:
     ]
     human = [{"name": "human_handoff", "confidence": 0.8}]
     assert out_of_scope(human) == human
+
+
+def test_only_the_shops_own_intents_are_moved_out_of_scope() -> None:
+    # "book me an Uber to the airport" is a task of a general assistant.
+    ride = [{"name": "book_ride", "confidence": 0.95}]
+    assert out_of_scope(ride) == ride
+    assert out_of_scope(ride, intents={"book_ride"})[0]["name"] == "out_of_scope"
+    small_talk = [{"name": "bot_challenge", "confidence": 0.9}]
+    assert out_of_scope(small_talk) == small_talk
+    assert "order_status" in SHOP_INTENTS and "human_handoff" not in SHOP_INTENTS

@@ -1,6 +1,6 @@
 """bot.nlu.two_requests: clauses of a message and the request that matters."""
 
-from bot.nlu.two_requests import choose, split
+from bot.nlu.two_requests import SHOP_REQUESTS, choose, split
 
 
 def ranking(name: str, confidence: float) -> list[dict[str, float | str]]:
@@ -57,3 +57,14 @@ def test_a_clear_complaint_wins_over_a_question_but_not_over_a_human() -> None:
     assert choose(unsure, 0.9, 0.5, complaint_confidence=0.6) == unsure[0]
     human = [ranking("complaint", 0.9), ranking("human_handoff", 0.7)]
     assert choose(human, 0.9, 0.5, complaint_confidence=0.6) == human[1]
+
+
+def test_a_first_request_of_another_model_keeps_the_whole_message() -> None:
+    # A general assistant's "book_flight" is no request of the shop: its
+    # compound messages keep their whole-message prediction.
+    clauses = [ranking("greet", 0.99), ranking("book_flight", 0.95)]
+    assert choose(clauses, 0.9, 0.5, intents={"order_status"}) is None
+    assert choose(clauses, 0.9, 0.5, intents={"book_flight"}) == clauses[1]
+    assert choose(clauses, 0.9, 0.5) == clauses[1]  # no list: any intent
+    shop = [ranking("cancel_order", 0.95), ranking("refund_status", 0.97)]
+    assert choose(shop, 0.9, 0.5, intents=SHOP_REQUESTS) == shop[0]
