@@ -1,7 +1,9 @@
 #!/bin/sh
 # Starts the Rasa server inside the container (deploy/docker/rasa.Dockerfile),
-# the way deploy/production/run.sh starts each replica on a host.
-#   EASYFLOW_RASA_TOKEN    required: token of Rasa's HTTP API (--auth-token)
+# the way deploy/production/run.sh starts each replica on a host: through
+# `python -m bot.rasa_run`, which reads the API token from the environment, so it
+# is never on a command line, and serves with one TensorFlow thread per pool.
+#   EASYFLOW_RASA_TOKEN    required: token of Rasa's HTTP API
 #   EASYFLOW_ACTION_TOKEN  required: sent to the action server as a bearer header
 #                          (both endpoints files); the action container must have
 #                          the same value
@@ -15,7 +17,7 @@
 #   PROMETHEUS_MULTIPROC_DIR  optional: where Sanic workers sharing the port keep
 #                          their metric samples (common/metrics.py); emptied of
 #                          an earlier run's samples here, created if missing
-# Extra arguments are passed to `rasa run`.
+# Extra arguments are passed to `rasa run` (a token among them is refused).
 set -eu
 
 fail() {
@@ -64,15 +66,11 @@ if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
     rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
 fi
 
-set -- --enable-api --auth-token "$EASYFLOW_RASA_TOKEN" \
+set -- --enable-api \
     --interface 0.0.0.0 --port "${EASYFLOW_RASA_PORT:-5005}" \
     --model "$model" --endpoints "$endpoints" --credentials "$credentials" "$@"
 if [ -n "${EASYFLOW_RASA_CORS:-}" ]; then
     set -- --cors "$EASYFLOW_RASA_CORS" "$@"
 fi
-# One TensorFlow thread per pool unless set, as bot/rasa_run.py does on a host:
-# its idle pool threads spin on the other cores after each small graph.
-export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
-export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
 echo "easyflow-rasa: starting, profile $profile, endpoints $endpoints" >&2
-exec rasa run "$@"
+exec python -m bot.rasa_run run "$@"

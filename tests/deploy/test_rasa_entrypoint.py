@@ -27,7 +27,8 @@ PRODUCTION_ENV = {
 
 @pytest.fixture
 def app(tmp_path: Path) -> Path:
-    """An /app laid out as the image lays it out, with a `rasa` that records."""
+    """An /app laid out as the image lays it out, with a `python` whose
+    ``-m bot.rasa_run`` records the arguments the real launcher hands Rasa."""
     app = tmp_path / "app"
     (app / "models").mkdir(parents=True)
     (app / "models" / "easyflow.tar.gz").write_bytes(b"model")
@@ -40,14 +41,31 @@ def app(tmp_path: Path) -> Path:
     )
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    rasa = bin_dir / "rasa"
-    rasa.write_text(
-        '#!/bin/sh\nprintf "%s\\n" "$@" > "$EASYFLOW_TEST_ARGS"\n'
-        'env > "$EASYFLOW_TEST_ARGS.env"\n'
+    # The real launcher (bot.rasa_run.main) with a recorder in place of Rasa's
+    # main; any other `python` is the root venv's, which has PyYAML like the
+    # image's.
+    launcher = (
+        "import os, sys, types\n"
+        "def record():\n"
+        "    out = os.environ['EASYFLOW_TEST_ARGS']\n"
+        "    open(out, 'w').write(''.join(a + '\\n' for a in sys.argv[1:]))\n"
+        "    open(out + '.env', 'w').write("
+        "''.join(f'{k}={v}\\n' for k, v in os.environ.items()))\n"
+        "sys.modules['rasa.__main__'] = types.SimpleNamespace(main=record)\n"
+        "from bot.rasa_run import main\n"
+        "main()\n"
     )
-    rasa.chmod(0o755)
-    python = bin_dir / "python"  # the root venv's, which has PyYAML like the image's
-    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (tmp_path / "launcher.py").write_text(launcher)
+    python = bin_dir / "python"
+    python.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = "-m" ] && [ "$2" = "bot.rasa_run" ]; then\n'
+        "    shift 2\n"
+        f'    PYTHONPATH="{ROOT}" exec "{sys.executable}" '
+        f'"{tmp_path / "launcher.py"}" "$@"\n'
+        "fi\n"
+        f'exec "{sys.executable}" "$@"\n'
+    )
     python.chmod(0o755)
     return app
 
@@ -95,15 +113,30 @@ def test_embedded_profile_is_the_default(app: Path) -> None:
     assert result.returncode == 0, result.stderr
     args = _rasa_args(app)
     assert args[0] == "run" and "--enable-api" in args
-    assert args[args.index("--auth-token") + 1] == "t0k3n"
+    # Appended by bot.rasa_run inside the process, never on the command line.
+    assert args[args.index("--auth-token") + 1] == "t0k3n" and args[-2:] == [
+        "--auth-token",
+        "t0k3n",
+    ]
     assert args[args.index("--endpoints") + 1] == "endpoints.yml"
     assert args[args.index("--credentials") + 1] == "credentials.yml"
     assert args[args.index("--interface") + 1] == "0.0.0.0"
     assert args[args.index("--port") + 1] == "5005"
-    assert args[-1] == "--debug"
+    assert args[-3] == "--debug"
+    env = (app.parent / "args.env").read_text().splitlines()
+    assert "TF_INTRA_OP_PARALLELISM_THREADS=1" in env
     result = _run(app, {**embedded, "EASYFLOW_PROFILE": "embedded"})
     assert result.returncode == 0, result.stderr
     assert "endpoints.yml" in _rasa_args(app)
+
+
+def test_a_token_on_the_command_line_is_refused(app: Path) -> None:
+    embedded = {"EASYFLOW_RASA_TOKEN": "t0k3n", "EASYFLOW_ACTION_TOKEN": "a"}
+    result = _run(app, embedded, "--auth-token", "visible")
+    assert result.returncode == 2
+    assert "not --auth-token" in result.stderr
+    assert not (app.parent / "args").exists()
+    assert "--auth-token" not in ENTRYPOINT.read_text()
 
 
 def test_production_profile_runs_the_production_endpoints_and_credentials(
