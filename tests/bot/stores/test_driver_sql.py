@@ -52,15 +52,21 @@ def _stored(engine: sa.engine.Engine) -> list[tuple]:
     return [tuple(row)[1:] for row in rows]
 
 
+def _stored_by_sqlalchemy(engine: sa.engine.Engine, rows: object) -> list[tuple]:
+    """What ``session.execute(insert, rows)`` stores; the table is left empty."""
+    with Session(engine) as session:
+        session.execute(ROWS.insert(), rows)
+        session.commit()
+    stored = _stored(engine)
+    with engine.begin() as connection:
+        connection.execute(ROWS.delete())
+    return stored
+
+
 def test_many_rows_are_stored_as_session_execute_stores_them(
     engine: sa.engine.Engine,
 ) -> None:
-    with Session(engine) as session:
-        session.execute(ROWS.insert(), VALUES)
-        session.commit()
-    expected = _stored(engine)
-    with engine.begin() as connection:
-        connection.execute(ROWS.delete())
+    expected = _stored_by_sqlalchemy(engine, VALUES)
     insert = DriverStatement(ROWS.insert)
     with Session(engine) as session:
         insert.execute(session, VALUES)
@@ -89,12 +95,7 @@ def test_a_parameter_the_sql_does_not_name_goes_through_sqlalchemy(
     engine: sa.engine.Engine,
 ) -> None:
     odd = {"name": "a", "nonsense": 1}
-    with Session(engine) as session:
-        session.execute(ROWS.insert(), odd)
-        session.commit()
-    expected = _stored(engine)
-    with engine.begin() as connection:
-        connection.execute(ROWS.delete())
+    expected = _stored_by_sqlalchemy(engine, odd)
     with Session(engine) as session:
         DriverStatement(ROWS.insert).execute(session, odd)
         session.commit()
