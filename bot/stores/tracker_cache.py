@@ -151,14 +151,21 @@ class CachedTrackerMixin:
             return await super().retrieve(sender_id)  # type: ignore[misc]
         with self.session_scope() as session:  # type: ignore[attr-defined]
             cached = self._cache.get(sender_id)
-            if cached is not None and self._mark(session, sender_id) == cached[0]:
+            mark = self._mark(session, sender_id)
+            if cached is not None and mark == cached[0]:
                 self._cache.move_to_end(sender_id)
                 self.hits += 1
                 return None if cached[1] is None else cached[1].copy()
             self.misses += 1
-            rows = self._event_query(  # type: ignore[attr-defined]
-                session, sender_id, fetch_events_from_all_sessions=False
-            ).all()
+            # No newest row: no rows at all, and the events query (an ORM query
+            # built and compiled per call) would find none.
+            rows = (
+                self._event_query(  # type: ignore[attr-defined]
+                    session, sender_id, fetch_events_from_all_sessions=False
+                ).all()
+                if mark is not None
+                else []
+            )
         if not rows:
             # A new conversation: its first save then needs no count of rows.
             self._cache[sender_id] = (None, None)
