@@ -7,7 +7,8 @@ prints the wall time per message and the functions with the most cumulative time
 
     .venv/bin/python -m bench.profile_turn --model models/easyflow.tar.gz \
         --actions http://127.0.0.1:5055/webhook [--action-token T] \
-        [--no-tracker-store] [--plain-sqlite] [--no-ted-cache] [--speedups]
+        [--no-tracker-store] [--plain-sqlite] [--no-ted-cache] [--speedups] \
+        [--no-vector-cache]
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-ted-cache", action="store_true", help="CachedTEDPolicy as TEDPolicy"
     )
+    parser.add_argument(
+        "--no-vector-cache",
+        action="store_true",
+        help="encode every English message (bot.nlu.sentence_vectors.RECENT off)",
+    )
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--speedups", action="store_true", help="bot.dialogue.speedups")
     args = parser.parse_args(argv)
@@ -104,12 +110,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         speedups.install()
 
+    if args.no_vector_cache:
+        from bot.nlu import sentence_vectors
+
+        sentence_vectors.RECENT.size = 0
+
     work = Path(tempfile.mkdtemp(prefix="easyflow-profile-"))
     endpoints = AvailableEndpoints(
         # The action server's token (actions/access.py), as endpoints.yml sends it.
         action=EndpointConfig(
             args.actions,
             headers={"Authorization": f"Bearer {args.action_token}"},
+            enable_selective_domain=yaml.safe_load(
+                (ROOT / "endpoints.yml").read_text("utf-8")
+            )["action_endpoint"].get("enable_selective_domain", False),
         ),
         nlg=EndpointConfig(
             type="bot.dialogue.nlg.LanguageAwareNLG", action_timeout_s=10

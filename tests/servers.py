@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
 from rasa.core.agent import Agent, load_agent
 from rasa.core.utils import AvailableEndpoints
 from rasa.utils.endpoints import EndpointConfig
@@ -131,8 +132,16 @@ def api_server(data_dir: Path, extra: dict[str, str] | None = None) -> Iterator[
 
 
 def action_endpoint(url: str, token: str = ACTION_TOKEN) -> EndpointConfig:
-    """Rasa's action endpoint at ``url``, sending ``token`` as a bearer header."""
-    return EndpointConfig(url, headers={"Authorization": f"Bearer {token}"})
+    """Rasa's action endpoint at ``url``, sending ``token`` as a bearer header,
+    with ``endpoints.yml``'s other settings (the domain only to the actions that
+    read it: ``enable_selective_domain``)."""
+    settings = yaml.safe_load((ROOT / "endpoints.yml").read_text("utf-8"))
+    extra = {
+        key: value
+        for key, value in settings["action_endpoint"].items()
+        if key not in ("url", "headers")
+    }
+    return EndpointConfig(url, headers={"Authorization": f"Bearer {token}"}, **extra)
 
 
 def embedded_rasa_api(var_dir: Path, api_port: int) -> tuple[list[str], dict[str, str]]:

@@ -220,6 +220,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
           // The action server refuses callers without its token (actions/access.py).
           "  headers:",
           "    Authorization: Bearer ${EASYFLOW_ACTION_TOKEN}",
+          "  enable_selective_domain: true",
           "nlg:",
           "  type: bot.dialogue.nlg.LanguageAwareNLG",
           "  default_language: ru",

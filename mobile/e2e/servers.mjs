@@ -92,6 +92,7 @@ export class Servers {
         `  url: "${this.actionsUrl}/webhook"`,
         "  headers:",
         "    Authorization: Bearer ${EASYFLOW_ACTION_TOKEN}",
+        "  enable_selective_domain: true",
         "nlg:",
         "  type: bot.dialogue.nlg.LanguageAwareNLG",
         "  default_language: ru",

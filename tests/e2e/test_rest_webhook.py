@@ -86,6 +86,7 @@ action_endpoint:
   url: "http://127.0.0.1:{actions_port}/webhook"
   headers:
     Authorization: Bearer ${{EASYFLOW_ACTION_TOKEN}}
+  enable_selective_domain: true
 nlg:
   type: bot.dialogue.nlg.LanguageAwareNLG
   action_timeout_s: 5
