@@ -6,6 +6,7 @@ knows order numbers (they are sequential) but not the buyer's phone.
 
 import re
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -400,3 +401,17 @@ async def test_digits_are_not_taken_for_another_question() -> None:
         await ValidateOrderForm().extract_phone_last4(CollectingDispatcher(), t, DOMAIN)
         == {}
     )
+
+
+async def test_a_thread_keeps_its_connection_and_others_see_its_writes(
+    tmp_path: Path,
+) -> None:
+    store = SqliteFailureStore(tmp_path / "verification.sqlite")
+    assert store._connect() is store._connect()
+    now = time.time()
+    await store.add(["order:A-1"], now)  # in a pool thread, on its own connection
+    await store.add(["order:A-1"], now)
+    assert await store.count("order:A-1", now - 1) == 2
+    assert SqliteFailureStore(store.path)._connect().execute(
+        "SELECT COUNT(*) FROM failures"
+    ).fetchone() == (2,)
