@@ -205,12 +205,13 @@ def load_ted_for_prediction(
     ``RasaModel.load`` creates the model's variables by fitting it for one step on
     an example: Keras traces the whole training function with its gradients
     (about 20 of the Rasa server's 30 s of model loading here), and the weights
-    it trains are then overwritten by the saved ones. One eager prediction of
-    the prediction example creates the variables prediction reads (with the
-    eager loss this did before, loading took 2.1 s of CPU here, now 1.3 s);
-    the saved weights are loaded into them (the optimizer's state and the loss's
-    own weights, which prediction never reads, are skipped) and the prediction
-    function is traced once, as Rasa does. Without a prediction example, the
+    it trains are then overwritten by the saved ones. Here the saved weights
+    are loaded first, into variables not yet created (each takes its saved
+    value when it is created); the label embeddings are computed eagerly and
+    the prediction function is traced, as Rasa does, which creates the
+    variables prediction reads (the optimizer's state and the loss's own
+    weights, never read, are skipped). 2.3 s here with an eager prediction
+    first to create them, 1.7 s this way. Without a prediction example, the
     loss of the training example creates the variables instead.
     """
     model = model_class(**model_kwargs)
@@ -230,19 +231,19 @@ def load_ted_for_prediction(
         predict_data_example, batch_sizes=1, epochs=1, shuffle=False
     )
     example = next(iter(generator))[0]
-    # One eager prediction creates every variable prediction reads (the loss's
-    # own, which prediction never reads, stay uncreated and are skipped).
-    model._training = False
-    model.prepare_for_predict()
-    model.predict_step(example)
+    # No variable exists yet: each is given its saved value as it is created
+    # (restore on creation), so none is built twice or assigned after.
     model.load_weights(weights).expect_partial()
-    # The label embeddings are computed again from the loaded weights on the
-    # first prediction below, before the prediction step is traced.
-    model.prepared_for_prediction = False
+    model._training = False
+    # The label embeddings, computed eagerly from the saved weights.
+    model.prepare_for_predict()
+    model.prepared_for_prediction = True
     # Rasa traces the prediction step with autograph, which rewrites Python
     # control flow on tensors; TED's prediction has none (a tensor used as a
     # Python bool would fail loudly here), so the plain trace builds the same
-    # graph in 2-3 s instead of 6-7 s (identical probabilities).
+    # graph in 2-3 s instead of 6-7 s (identical probabilities). Its first trace
+    # creates the prediction's variables (both branches of each tf.cond, which
+    # an eager run would not), as Rasa's own fit step did.
     model._tf_predict_step = tf.function(
         model.predict_step,
         input_signature=model._dynamic_signature(example),
