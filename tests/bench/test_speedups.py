@@ -64,3 +64,27 @@ def test_the_models_domain_loads_the_same_without_the_schema_check(
     # The check is skipped only while a model's domain loads.
     with pytest.raises(YamlValidationException):
         Domain.from_yaml("version: '3.1'\nintents: {not: a list}\n")
+
+
+def test_a_loaded_model_leaves_the_collector_on_and_its_objects_frozen() -> None:
+    """The server starts with the collector off (bot.rasa_run.quiet_start); a
+    processor built over a loaded model turns it back on."""
+    import gc
+
+    from rasa.core.agent import Agent
+
+    speedups.install()
+    gc.disable()
+    try:
+        agent = Agent()
+        agent.load_model(str(ROOT / "models" / "easyflow.tar.gz"))
+        assert agent.processor is not None
+        assert gc.isenabled()
+        frozen = gc.get_freeze_count()
+        assert frozen > 100_000  # Rasa, TensorFlow and the model
+        # Loading again unfreezes the first load's objects before freezing anew.
+        agent.load_model(str(ROOT / "models" / "easyflow.tar.gz"))
+        assert gc.isenabled() and gc.get_freeze_count() > 100_000
+    finally:
+        gc.unfreeze()
+        gc.enable()

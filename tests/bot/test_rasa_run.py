@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
 import pytest
 
-from bot.rasa_run import LaunchError, arguments, serving_threads
+from bot.rasa_run import LaunchError, arguments, quiet_start, serving_threads
 from tests.servers import ROOT
 
 
@@ -81,3 +82,18 @@ def test_rasa_applies_the_serving_threads_to_tensorflow() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["1", "1"]
+
+
+@pytest.mark.parametrize(("command", "off"), [("run", True), ("shell", True)])
+def test_servers_start_without_the_cyclic_collector(command: str, off: bool) -> None:
+    try:
+        quiet_start([command, "-m", "x"])
+        assert gc.isenabled() is not off
+    finally:
+        gc.enable()
+
+
+def test_training_keeps_the_collector() -> None:
+    quiet_start(["train"])
+    quiet_start([])
+    assert gc.isenabled()
