@@ -28,10 +28,12 @@ pages and payment webhooks must be reachable; ``EASYFLOW_ACTIONS_HOST`` override
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -69,8 +71,11 @@ from actions.services import Services, configure
 from actions.settings import Settings, SettingsError
 from common.logging import bind_context, clear_context, configure_logging
 from common.metrics import CONTENT_TYPE, Registry
+from common.minilm import one_blas_thread
 
 logger = logging.getLogger("actions.server")
+# How much lower the passage warm-up runs than the server's own threads.
+WARM_UP_NICE = 10
 
 REGISTRY = Registry()
 ACTIONS = REGISTRY.counter("easyflow_actions_total", "Custom actions run.", ["action"])
@@ -176,10 +181,25 @@ def install_guard_and_metrics(app: Sanic, token: str) -> None:
         return response.text(REGISTRY.render(), content_type=CONTENT_TYPE)
 
 
+def background_priority() -> Any:
+    """The calling thread ``WARM_UP_NICE`` steps nicer (Linux sets it per
+    thread), and a context in which its BLAS calls use no other thread.
+
+    On one host Rasa loads its model while this server embeds its passages;
+    with BLAS on both cores at the same priority, Rasa's start-up to its first
+    answer took about 1.3 s longer (7.4 s against 6.1 s here)."""
+    with contextlib.suppress(OSError, AttributeError):
+        thread = threading.get_native_id()
+        nice = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, nice + WARM_UP_NICE))
+    return one_blas_thread()
+
+
 def _warm_up_knowledge(services: Services, done: threading.Event) -> None:
     started = time.perf_counter()
     try:
-        services.knowledge.warm_up()
+        with background_priority():
+            services.knowledge.warm_up()
     except Exception:  # a failed warm-up only makes the first question slower
         logger.exception("knowledge.warm_up_failed")
         return

@@ -40,6 +40,11 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+def one_blas_thread() -> Any:
+    """A context in which BLAS calls run on the calling thread alone."""
+    return _blas().limit(limits=1)
+
+
 @dataclass(frozen=True)
 class _Layer:
     qkv: np.ndarray  # (hidden, 3 * hidden)

@@ -430,3 +430,31 @@ def _rasa_stub(calls: list[str]) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def test_the_passage_warm_up_runs_behind_the_servers_own_work() -> None:
+    from threadpoolctl import threadpool_info
+
+    from actions.server import WARM_UP_NICE, background_priority
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = nice()
+    seen: dict[str, object] = {}
+
+    def warm_up() -> None:
+        with background_priority():
+            seen["nice"] = nice()
+            seen["blas"] = {
+                lib["num_threads"]
+                for lib in threadpool_info()
+                if lib["user_api"] == "blas"
+            }
+
+    thread = threading.Thread(target=warm_up)
+    thread.start()
+    thread.join()
+    assert seen["nice"] == min(19, before + WARM_UP_NICE)
+    assert seen["blas"] == {1}
+    assert nice() == before  # the server's own threads keep their priority
