@@ -12,7 +12,11 @@ event row. ``retrieve`` reads the mark (one indexed query for one row) and, when
 it is unchanged, returns a copy of the cached tracker instead of decoding and
 replaying the events. Anything else that wrote to
 the conversation meanwhile (another worker or replica, the api's handoff through
-Rasa's HTTP API, ``rasa shell``) moved the mark, and the tracker is read from the
+Rasa's HTTP API, ``rasa shell``) moved the mark. Then only the rows after the
+cached ones are read and decoded and applied to a copy of the cached tracker
+(behind a round-robin balancer every other turn of a conversation lands on the
+other replica); when they cannot simply follow it (a row older than the cached
+last event, as another host's clock could write), the session is read from the
 database as before. The lock store already lets one turn of a conversation run at
 a time, so the copy handed out is the only one being changed.
 
@@ -34,7 +38,7 @@ from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -121,9 +125,12 @@ class CachedTrackerMixin:
         ] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        # Cached conversations brought up to date with rows written elsewhere.
+        self.caught_up = 0
 
-    def _statements(self) -> tuple[DriverStatement, DriverStatement]:
-        """The newest-row query and the events insert, each compiled once
+    def _statements(self) -> tuple[DriverStatement, DriverStatement, DriverStatement]:
+        """The newest-row query, the events insert and the query of the rows
+        after a given one, each compiled once
         (``bot.stores.driver_sql``): an ORM query rebuilt per call, and even a
         Core statement's per-call cache lookup, cost more than the query."""
         statements = self.__dict__.get("_driver_statements")
@@ -135,9 +142,16 @@ class CachedTrackerMixin:
                 .order_by(table.c.id.desc())
                 .limit(1)
             )
+            newer = DriverStatement(
+                lambda: sa.select(table.c.id, table.c.type_name, table.c.data)
+                .where(table.c.sender_id == sa.bindparam("sender_id"))
+                .where(table.c.id > sa.bindparam("after_id"))
+                .order_by(table.c.id)
+            )
             statements = self._driver_statements = (
                 newest,
                 DriverStatement(table.insert),
+                newer,
             )
         return statements
 
@@ -156,6 +170,11 @@ class CachedTrackerMixin:
                 self._cache.move_to_end(sender_id)
                 self.hits += 1
                 return None if cached[1] is None else cached[1].copy()
+            if cached is not None and cached[0] is not None and mark is not None:
+                caught_up = self._catch_up(session, sender_id, cached, mark)
+                if caught_up is not None:
+                    self.caught_up += 1
+                    return caught_up
             self.misses += 1
             # No newest row: no rows at all, and the events query (an ORM query
             # built and compiled per call) would find none.
@@ -182,6 +201,47 @@ class CachedTrackerMixin:
         mark = Mark(int(newest.id), newest.type_name, float(newest.timestamp))
         self._remember(sender_id, mark, tracker)
         return tracker
+
+    def _catch_up(
+        self,
+        session: Any,
+        sender_id: str,
+        cached: tuple[Mark | None, DialogueStateTracker | None],
+        mark: Mark,
+    ) -> DialogueStateTracker | None:
+        """The cached conversation with the rows written after it elsewhere
+        (another worker or replica took its last turn), decoding only those;
+        None when they cannot simply follow it (then the whole session is read).
+
+        Rasa reads a session's rows ordered by timestamp: the new rows follow
+        the cached ones only if none is older than the cached tracker's last
+        event. A new session among them is cut at as Rasa's query cuts
+        (``as_stored``)."""
+        old_mark, old = cached
+        if old_mark is None or old is None or mark.newest_id <= old_mark.newest_id:
+            return None
+        rows = (
+            self._statements()[2]
+            .execute(session, {"sender_id": sender_id, "after_id": old_mark.newest_id})
+            .all()
+        )
+        if not rows or int(rows[-1][0]) != mark.newest_id:
+            return None
+        events = [Event.from_parameters(json.loads(row[2])) for row in rows]
+        last = old.events[-1].timestamp if old.events else float("-inf")
+        for event in events:
+            if event is None or event.timestamp < last:
+                return None
+            last = event.timestamp
+        tracker = old.copy()
+        for event in events:
+            tracker.update(event)
+        stored = as_stored(tracker)
+        if not mark.matches(stored):
+            return None
+        self._cache[sender_id] = (mark, stored)
+        self._cache.move_to_end(sender_id)
+        return stored.copy()
 
     def _stored_count(self, session: Any, tracker: DialogueStateTracker) -> int:
         """How many of ``tracker``'s events the database holds already.

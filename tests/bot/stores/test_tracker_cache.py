@@ -172,7 +172,57 @@ async def test_a_write_by_another_worker_is_read_from_the_database(
 
     seen = await this.retrieve("shopper")
     assert seen is not None and seen.get_slot("order_id") == "A-10234"
-    assert this.misses == 1
+    # Only the other worker's rows were read, on top of the cached copy.
+    assert (this.misses, this.caught_up) == (0, 1)
+    assert as_json(seen) == as_json(await open_store(0).retrieve("shopper"))
+
+
+async def test_two_workers_taking_turns_hand_out_what_the_database_holds(
+    open_store: Any,
+) -> None:
+    """Behind a round-robin balancer each turn of a conversation lands on the
+    other worker: each catches up with the other's rows, across a new session,
+    and hands out what a store without the cache reads."""
+    first, second, plain = open_store(), open_store(), open_store(0)
+    await first.save(first_turn("shopper"))
+    turns = [second_turn, third_turn_in_a_new_session, second_turn]
+    for number, next_turn in enumerate(turns):
+        worker = (second, first)[number % 2]
+        tracker = await worker.retrieve("shopper")
+        assert as_json(tracker) == as_json(await plain.retrieve("shopper"))
+        assert tracker is not None
+        next_turn(tracker)
+        await worker.save(tracker)
+    for worker in (first, second):
+        latest = await worker.retrieve("shopper")
+        assert as_json(latest) == as_json(await plain.retrieve("shopper"))
+    # The second worker read the whole session once, at its first look.
+    assert (first.misses, first.caught_up) == (0, 2)
+    assert (second.misses, second.caught_up) == (1, 1)
+    rows = await stored_rows(plain, "shopper")
+    assert len(rows) == 6 + 4 + 7 + 4
+    assert [r[0] for r in rows].count("session_started") == 2
+
+
+async def test_rows_older_than_the_cached_turn_are_read_as_rasa_reads_them(
+    open_store: Any,
+) -> None:
+    """A row written elsewhere with an earlier timestamp (another host's clock)
+    would sort before the cached events in Rasa's query: the session is read
+    again from the database instead of appended to."""
+    this, other = open_store(), open_store()
+    await this.save(first_turn("skewed"))
+    assert await this.retrieve("skewed") is not None
+    theirs = await other.retrieve("skewed")
+    assert theirs is not None
+    late = SlotSet("order_id", "A-10234")
+    late.timestamp = theirs.events[0].timestamp + 0.5  # before the last event
+    theirs.update(late)
+    await other.save(theirs)
+
+    seen = await this.retrieve("skewed")
+    assert (this.misses, this.caught_up) == (1, 0)
+    assert as_json(seen) == as_json(await open_store(0).retrieve("skewed"))
 
 
 async def test_what_is_handed_out_is_a_copy(open_store: Any) -> None:
