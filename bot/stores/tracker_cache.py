@@ -143,7 +143,7 @@ class CachedTrackerMixin:
                 .limit(1)
             )
             newer = DriverStatement(
-                lambda: sa.select(table.c.id, table.c.type_name, table.c.data)
+                lambda: sa.select(table.c.id, table.c.data)
                 .where(table.c.sender_id == sa.bindparam("sender_id"))
                 .where(table.c.id > sa.bindparam("after_id"))
                 .order_by(table.c.id)
@@ -170,7 +170,7 @@ class CachedTrackerMixin:
                 self._cache.move_to_end(sender_id)
                 self.hits += 1
                 return None if cached[1] is None else cached[1].copy()
-            if cached is not None and cached[0] is not None and mark is not None:
+            if cached is not None and mark is not None:
                 caught_up = self._catch_up(session, sender_id, cached, mark)
                 if caught_up is not None:
                     self.caught_up += 1
@@ -227,7 +227,7 @@ class CachedTrackerMixin:
         )
         if not rows or int(rows[-1][0]) != mark.newest_id:
             return None
-        events = [Event.from_parameters(json.loads(row[2])) for row in rows]
+        events = [Event.from_parameters(json.loads(row[1])) for row in rows]
         last = old.events[-1].timestamp if old.events else float("-inf")
         for event in events:
             if event is None or event.timestamp < last:
@@ -236,12 +236,9 @@ class CachedTrackerMixin:
         tracker = old.copy()
         for event in events:
             tracker.update(event)
-        stored = as_stored(tracker)
-        if not mark.matches(stored):
-            return None
-        self._cache[sender_id] = (mark, stored)
-        self._cache.move_to_end(sender_id)
-        return stored.copy()
+        self._remember(sender_id, mark, tracker)
+        entry = self._cache.get(sender_id)
+        return None if entry is None or entry[1] is None else entry[1].copy()
 
     def _stored_count(self, session: Any, tracker: DialogueStateTracker) -> int:
         """How many of ``tracker``'s events the database holds already.
