@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import tensorflow as tf
 from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -200,6 +201,10 @@ def test_loaded_without_a_training_step_it_predicts_as_rasas_loader(
     ours = CachedTEDPolicy.load(config, storage, Resource("ted"), context)
     trained_in_process = policies[1]
     assert ours.model is not None and rasas.model is not None
+    # Only the prediction's own trace is kept, not the variable-creating first one.
+    assert isinstance(
+        ours.model._tf_predict_step, tf.types.experimental.ConcreteFunction
+    )
     for tracker in conversations():
         expected = rasas.predict_action_probabilities(tracker, DOMAIN).probabilities
         assert ours.predict_action_probabilities(
