@@ -216,7 +216,8 @@ def rss_rasa(result: dict[str, Any]) -> str:
     replicas = result.get("rss_replicas_mb")
     if replicas:  # production: each replica's
         return " + ".join(f"{mb}" for mb in replicas) + " MiB"
-    return f"{result['rss_rasa_mb']} MiB"
+    anon = result.get("anon_rasa_mb")
+    return f"{result['rss_rasa_mb']} MiB" + (f" (anon {anon})" if anon else "")
 
 
 def render(report: dict[str, Any]) -> str:

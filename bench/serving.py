@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from bench.processes import cpu_ms, free_port, process, rss_mb
+from bench.processes import cpu_ms, free_port, process, resident_mb, rss_mb
 from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,7 +215,7 @@ def measure_server(
         return {
             "startup_s": round(startup_s, 1),
             "rss_rasa_idle_mb": rss_idle,
-            "rss_rasa_mb": rss_mb(proc.pid),
+            **{f"{k}_rasa_mb": v for k, v in resident_mb(proc.pid).items()},
             "rss_other_mb": round(sum(rss_mb(pid) for pid in extra_pids), 1),
             "load": levels_out,
         }

@@ -32,3 +32,33 @@ def test_cpu_counts_the_process_and_its_live_children() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+HOLD = """
+import sys
+block = bytearray(64 * 1024 * 1024)  # written: anonymous and resident
+sys.stdout.write("ready\\n")
+sys.stdout.flush()
+sys.stdin.read()
+"""
+
+
+def test_resident_memory_is_split_into_anonymous_and_file_backed() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        memory = processes.resident_mb(child.pid)
+        assert memory["anon"] >= 64  # the written block
+        assert memory["file"] > 0  # the interpreter and its libraries
+        assert abs(memory["rss"] - memory["anon"] - memory["file"]) < 1.0
+        assert processes.rss_mb(child.pid) == memory["rss"]
+        tree = processes.resident_mb(os.getpid())  # the child counts in its parent
+        assert tree["anon"] >= memory["anon"]
+    finally:
+        child.kill()
+        child.wait()
