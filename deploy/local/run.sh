@@ -68,7 +68,8 @@ fi
 
 # EASYFLOW_RASA_WORKERS=2 runs two Rasa workers on one port (both cores of a
 # two-core machine); the SQLite lock store of endpoints.yml keeps each
-# conversation's turns in order across them. Web chat pushes from another worker
+# conversation's turns in order across them, and the workers load the model one
+# after the other (bot/load_in_turn.py). Web chat pushes from another worker
 # (operator replies) need EASYFLOW_REDIS_URL: see connectors/webchat.py.
 # EASYFLOW_API_URL: a Telegram bot connected on the dashboard (credentials.yml
 # from_dashboard: true) is read from the api while Rasa runs.

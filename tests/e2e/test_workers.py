@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import yaml
 
 from bench.processes import children, process
-from bench.serving import our_endpoints, rasa_run_args
+from bench.serving import OUR_LAUNCHER, our_endpoints, rasa_run_args
 from tests.emulators import free_port
 from tests.servers import ACTION_TOKEN, MODEL, ROOT, action_server, wait_until_up
 
@@ -100,3 +103,43 @@ def test_one_conversations_simultaneous_messages_become_whole_turns(
     assert sorted(text for text, _ in turns) == sorted(messages)
     for text, answer in turns:  # each answer follows its own question
         assert text.rsplit(" ", 1)[1] in answer, (text, answer)
+
+
+def test_the_launchers_workers_load_the_model_one_after_the_other(
+    tmp_path: Path,
+) -> None:
+    """Through bot.rasa_run (as deploy/local/run.sh starts Rasa), Sanic's forked
+    workers load in turn (bot/load_in_turn.py): the second starts loading after
+    the first has loaded, and both then serve."""
+    with action_server(tmp_path, env={"EASYFLOW_ORDER_PRIVACY": "none"}) as action_url:
+        endpoints = our_endpoints(tmp_path, urlparse(action_url).port or 0)
+        port = free_port()
+        args = rasa_run_args(MODEL, port, endpoints, OUR_LAUNCHER)
+        env = {
+            **os.environ,
+            "SANIC_WORKERS": "2",
+            "EASYFLOW_ACTION_TOKEN": ACTION_TOKEN,
+            "EASYFLOW_RASA_TOKEN": "workers-test-token",
+        }
+        log = tmp_path / "rasa.log"
+        with process(args, ROOT, log, env) as rasa:
+            deadline = time.monotonic() + 300
+            while len(LOADED.findall(log.read_text("utf-8", "replace"))) < 2:
+                assert rasa.poll() is None, log.read_text("utf-8", "replace")[-4000:]
+                assert time.monotonic() < deadline, "the workers did not both load"
+                time.sleep(0.3)
+            text = log.read_text("utf-8", "replace")
+            loading = {int(p): float(at) for p, _, at in LOADING.findall(text)}
+            loaded = {int(p): float(at) for p, at in LOADED.findall(text)}
+            assert set(loading) == set(loaded) and len(loading) == 2, text[-4000:]
+            first, second = sorted(loading, key=loading.__getitem__)
+            assert loading[second] >= loaded[first]  # one after the other
+            assert all(held == "True" for _, held, _ in LOADING.findall(text))
+            url = f"http://127.0.0.1:{port}"
+            assert "Здравствуйте" in _say(url, "in-turn", "привет")
+
+
+LOADING = re.compile(
+    r"load_in_turn\.loading pid=(\d+) waited_s=\S+ held=(\w+) at=(\S+)"
+)
+LOADED = re.compile(r"load_in_turn\.loaded pid=(\d+) at=(\S+)")
