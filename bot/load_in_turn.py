@@ -22,6 +22,7 @@ import asyncio
 import atexit
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import tempfile
@@ -62,6 +63,7 @@ async def turn(path: str, wait_s: float = WAIT_S) -> AsyncIterator[bool]:
 def in_turn(load: Callable[..., Any], path: str) -> Callable[..., Any]:
     """``load`` (an ``async`` function) run only while holding the turn."""
 
+    @functools.wraps(load)
     async def load_in_turn(*args: Any, **kwargs: Any) -> Any:
         started = time.monotonic()
         async with turn(path) as held:
@@ -84,7 +86,6 @@ def in_turn(load: Callable[..., Any], path: str) -> Callable[..., Any]:
                     extra={"pid": os.getpid()},
                 )
 
-    load_in_turn.__wrapped__ = load  # type: ignore[attr-defined]
     return load_in_turn
 
 
