@@ -146,8 +146,13 @@ async function main() {
     log(`bot: ${await reply(/последние 4 цифры/i, before)}`);
     before = await say("6199");
     log(`bot: ${await reply(/A-10234.*в пути/is, before)}`);
-    const sentCount = await page.getByTestId("msg-status-sent").count();
-    if (sentCount < 2) throw new Error(`expected both messages acknowledged (Отправлено), got ${sentCount}`);
+    // The acknowledgement can land just after the reply it answered is drawn
+    // (a loaded machine): wait for it, and fail if it never comes.
+    await waitFor(
+      "both messages acknowledged (Отправлено)",
+      async () => (await page.getByTestId("msg-status-sent").count()) >= 2,
+      15,
+    );
 
     // 2. A button: cancelling a paid order asks for confirmation with Да / Нет.
     before = await say("хочу отменить заказ 3728419056");
